@@ -1,0 +1,180 @@
+//! The activity log: one row per state-changing action, written by [`crate::Writer`]
+//! in the same transaction as the change, or on its own for events that change
+//! nothing else (a failed login).
+//!
+//! The table it writes is `activity_logs` with the columns `id, user_id, action,
+//! entity_type, entity_id, details, ip_address, user_agent, status, duration_ms,
+//! created_at`; the service's migrations create it.
+
+use sea_orm::sea_query::{Alias, Query};
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::write::Actor;
+
+/// Outcome recorded with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The action did what was asked.
+    Success,
+    /// The action was refused (bad credentials, forbidden, invalid).
+    Failed,
+    /// The action broke on our side.
+    Error,
+}
+
+impl Outcome {
+    /// The value stored in `activity_logs.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failed => "failed",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// What happened, to which entity.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// A dotted verb such as `user.register` or `plan.delete`.
+    pub action: &'static str,
+    /// The kind of entity acted on, if any.
+    pub entity_type: Option<&'static str>,
+    /// The entity acted on, if any.
+    pub entity_id: Option<Uuid>,
+    /// Context; keys that look secret are removed before writing.
+    pub details: Value,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+impl Event {
+    /// A successful action on an entity.
+    pub fn new(action: &'static str, entity_type: &'static str, entity_id: Uuid) -> Self {
+        Self {
+            action,
+            entity_type: Some(entity_type),
+            entity_id: Some(entity_id),
+            details: Value::Object(Default::default()),
+            outcome: Outcome::Success,
+        }
+    }
+
+    /// A successful action not tied to one entity.
+    pub fn action(action: &'static str) -> Self {
+        Self {
+            action,
+            entity_type: None,
+            entity_id: None,
+            details: Value::Object(Default::default()),
+            outcome: Outcome::Success,
+        }
+    }
+
+    /// Adds context.
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// Sets the outcome.
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+}
+
+/// Key fragments that never reach the log, whatever a caller passes.
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "token",
+    "hash",
+    "secret",
+    "authorization",
+    "cookie",
+];
+
+/// Removes every object key that looks like it holds a secret, at any depth.
+pub fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, _| {
+                let k = k.to_ascii_lowercase();
+                !SECRET_KEYS.iter().any(|s| k.contains(s))
+            });
+            map.values_mut().for_each(redact);
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// The longest user agent kept; longer ones are cut (they are client-controlled).
+const MAX_USER_AGENT: usize = 512;
+
+/// Inserts one log row on `conn` (a transaction, or the pool for a standalone event).
+pub async fn insert(conn: &impl ConnectionTrait, actor: &Actor, event: Event) -> Result<(), DbErr> {
+    let mut details = event.details;
+    redact(&mut details);
+    let user_agent = actor
+        .user_agent
+        .as_deref()
+        .map(|ua| ua.chars().take(MAX_USER_AGENT).collect::<String>());
+    let duration_ms = i64::try_from(actor.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    let stmt = Query::insert()
+        .into_table(Alias::new("activity_logs"))
+        .columns(
+            [
+                "id",
+                "user_id",
+                "action",
+                "entity_type",
+                "entity_id",
+                "details",
+                "ip_address",
+                "user_agent",
+                "status",
+                "duration_ms",
+                "created_at",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            Uuid::now_v7().into(),
+            actor.user_id.into(),
+            event.action.into(),
+            event.entity_type.into(),
+            event.entity_id.into(),
+            details.into(),
+            actor.ip.clone().into(),
+            user_agent.into(),
+            event.outcome.as_str().into(),
+            duration_ms.into(),
+            crate::time::now().into(),
+        ])
+        .to_owned();
+    conn.execute(&stmt).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redact_removes_secret_keys_at_any_depth() {
+        let mut v = json!({
+            "email": "a@b.c",
+            "password": "x",
+            "nested": {"refresh_token": "y", "keep": 1, "list": [{"password_hash": "z", "ok": true}]}
+        });
+        redact(&mut v);
+        assert_eq!(
+            v,
+            json!({"email": "a@b.c", "nested": {"keep": 1, "list": [{"ok": true}]}})
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Opening a tuned connection pool for SQLite or PostgreSQL.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// Everything needed to open the pool; built from the application's configuration.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    /// `sqlite://file.db` or `postgres://…`.
+    pub url: String,
+    /// Connections kept open.
+    pub pool_size: u32,
+    /// Extra connections opened under load and closed when idle.
+    pub max_overflow: u32,
+    /// How long a request waits for a connection before giving up (→ 503).
+    pub acquire_timeout: Duration,
+    /// Connections older than this are closed and replaced.
+    pub recycle: Duration,
+    /// PostgreSQL `statement_timeout`; ignored on SQLite.
+    pub statement_timeout: Option<Duration>,
+    /// Statements slower than this are logged (SQL text only, never parameter values).
+    pub slow_query_threshold: Duration,
+}
+
+/// How long SQLite waits for another writer before answering "database is locked".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// An idle connection older than this is pinged before it is handed out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+
+/// The backend a URL selects, without connecting.
+pub fn backend_of(url: &str) -> Option<DbBackend> {
+    if url.starts_with("sqlite:") {
+        Some(DbBackend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Some(DbBackend::Postgres)
+    } else {
+        None
+    }
+}
+
+/// Opens the pool. SQLite files are created if missing and opened in WAL mode with
+/// foreign keys on, a busy timeout and `synchronous=FULL` (the activity log is a
+/// compliance record: an acknowledged write must survive a power cut).
+pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr> {
+    connect_with(settings, |_| {}).await
+}
+
+/// Like [`connect`], with a last chance to adjust the options (used for scratch schemas).
+pub async fn connect_with(
+    settings: &DbSettings,
+    adjust: impl FnOnce(&mut ConnectOptions),
+) -> Result<DatabaseConnection, DbErr> {
+    let mut opt = ConnectOptions::new(settings.url.clone());
+    opt.max_connections(settings.pool_size + settings.max_overflow)
+        .min_connections(settings.pool_size)
+        .acquire_timeout(settings.acquire_timeout)
+        .max_lifetime(settings.recycle)
+        .idle_timeout(Duration::from_secs(600))
+        // Per-statement INFO logging is noise; slow statements are logged below.
+        .sqlx_logging(false)
+        .test_before_acquire(false)
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
+        .map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        });
+    if let Some(timeout) = settings.statement_timeout {
+        opt.statement_timeout(timeout);
+    }
+    adjust(&mut opt);
+    let mut db = Database::connect(opt).await?;
+    let threshold = settings.slow_query_threshold;
+    db.set_metric_callback(move |info| {
+        if info.elapsed >= threshold {
+            tracing::warn!(
+                target: "dbkit::slow_query",
+                elapsed_ms = info.elapsed.as_millis() as u64,
+                failed = info.failed,
+                sql = %info.statement.sql,
+                "slow query"
+            );
+        }
+    });
+    Ok(db)
+}
+
+/// Pool occupancy, for health checks.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct PoolStats {
+    /// Connections open now.
+    pub size: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// Open connections lent out.
+    pub in_use: u32,
+    /// The most the pool will open.
+    pub max: u32,
+}
+
+/// Reads the pool's occupancy without touching the database.
+pub fn pool_stats(db: &DatabaseConnection) -> Option<PoolStats> {
+    fn stats<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> PoolStats {
+        let size = pool.size();
+        let idle = pool.num_idle() as u32;
+        PoolStats {
+            size,
+            idle,
+            in_use: size.saturating_sub(idle),
+            max: pool.options().get_max_connections(),
+        }
+    }
+    match db.get_database_backend() {
+        DbBackend::Sqlite => Some(stats(db.get_sqlite_connection_pool())),
+        DbBackend::Postgres => Some(stats(db.get_postgres_connection_pool())),
+        _ => None,
+    }
+}
+
+/// A round trip to the database.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.ping().await
+}

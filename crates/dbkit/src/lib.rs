@@ -1,0 +1,28 @@
+//! `dbkit`: the domain-agnostic data layer of Launchpad.
+//!
+//! It knows nothing about plans or projects. A service built on it brings its own
+//! entities, migrations and routes, and gets:
+//!
+//! - [`connect`]: a tuned pool for SQLite or PostgreSQL (pragmas, timeouts, slow-query log);
+//! - [`migrate`]: locked migrations, status/history, SQL printing and a drift [`migrate::check`];
+//! - [`write::Writer`]: the one write path — a transaction that can only commit together
+//!   with its activity-log row;
+//! - [`soft_delete`]: soft delete that cascades through an ownership graph and restores
+//!   exactly one delete batch;
+//! - [`list`]: whitelisted sorting, filtering, escaped search and offset paging;
+//! - [`error`]: database errors classified (unique / foreign key / check / unavailable)
+//!   and explained by constraint name.
+
+pub mod audit;
+pub mod connect;
+pub mod error;
+pub mod list;
+pub mod migrate;
+pub mod schema;
+pub mod soft_delete;
+pub mod time;
+pub mod write;
+
+pub use connect::{DbSettings, connect};
+pub use error::{DbFailure, classify};
+pub use write::{Actor, Writer};

@@ -1,0 +1,228 @@
+//! Soft delete that cascades through an ownership graph and restores exactly one batch.
+//!
+//! Every soft-deletable table has `deleted_at`, `deleted_by` and `delete_batch_id`.
+//! Deleting a row stamps it and, in the same transaction, every live row it owns
+//! (transitively) with one batch id. Restoring a row brings back the rows of its batch
+//! that descend from it — nothing that was deleted separately, before or after.
+
+use std::collections::BTreeMap;
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+/// A soft-deletable table and the tables whose rows it owns.
+#[derive(Debug)]
+pub struct SoftDeleteTable {
+    /// The name clients and the trash use (`user`, `project`).
+    pub entity_type: &'static str,
+    /// The SQL table name.
+    pub table: &'static str,
+    /// Owned tables, deleted and restored with a row of this one.
+    pub owns: &'static [Owned],
+}
+
+/// One ownership edge: rows of `table` whose `fk` points at the owner.
+#[derive(Debug)]
+pub struct Owned {
+    /// The owned table.
+    pub table: &'static SoftDeleteTable,
+    /// Its column referencing the owner's `id`.
+    pub fk: &'static str,
+}
+
+/// Rows changed per table by one delete or restore, for the activity log.
+pub type Affected = BTreeMap<&'static str, u64>;
+
+/// Entities whose rows are soft-deleted; gives every query a way to see live rows only.
+pub trait SoftDeletable: EntityTrait {
+    /// The `deleted_at` column.
+    fn deleted_at() -> Self::Column;
+
+    /// All live rows: the start of every normal query.
+    fn find_live() -> Select<Self> {
+        Self::find().filter(sea_orm::ColumnTrait::is_null(&Self::deleted_at()))
+    }
+
+    /// All soft-deleted rows: the trash.
+    fn find_deleted() -> Select<Self> {
+        Self::find().filter(sea_orm::ColumnTrait::is_not_null(&Self::deleted_at()))
+    }
+}
+
+fn col(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+/// Soft-deletes the live row `id` of `table` and everything it owns, as one batch.
+/// Returns `None` when there is no such live row.
+pub async fn soft_delete(
+    conn: &impl ConnectionTrait,
+    table: &'static SoftDeleteTable,
+    id: Uuid,
+    by: Option<Uuid>,
+) -> Result<Option<Affected>, DbErr> {
+    let batch = Uuid::now_v7();
+    let now = crate::time::now();
+    let stamp = |t: &SoftDeleteTable, scope: SimpleExpr| {
+        Query::update()
+            .table(Alias::new(t.table))
+            .value(Alias::new("deleted_at"), now)
+            .value(Alias::new("deleted_by"), by)
+            .value(Alias::new("delete_batch_id"), batch)
+            .and_where(col("deleted_at").is_null())
+            .and_where(scope)
+            .to_owned()
+    };
+    let root = conn
+        .execute(&stamp(table, col("id").eq(id)))
+        .await?
+        .rows_affected();
+    if root == 0 {
+        return Ok(None);
+    }
+    let mut affected = Affected::from([(table.table, root)]);
+    let mut frontier = vec![table];
+    while let Some(owner) = frontier.pop() {
+        for edge in owner.owns {
+            let owners_in_batch = in_batch(owner, batch);
+            let n = conn
+                .execute(&stamp(
+                    edge.table,
+                    col(edge.fk).in_subquery(owners_in_batch),
+                ))
+                .await?
+                .rows_affected();
+            *affected.entry(edge.table.table).or_default() += n;
+            frontier.push(edge.table);
+        }
+    }
+    Ok(Some(affected))
+}
+
+/// Restores the soft-deleted row `id` of `table` and the rows of its delete batch that
+/// it owns. Returns `None` when there is no such deleted row.
+pub async fn restore(
+    conn: &impl ConnectionTrait,
+    table: &'static SoftDeleteTable,
+    id: Uuid,
+) -> Result<Option<Affected>, DbErr> {
+    let find_batch = Query::select()
+        .column(Alias::new("delete_batch_id"))
+        .from(Alias::new(table.table))
+        .and_where(col("id").eq(id))
+        .and_where(col("deleted_at").is_not_null())
+        .to_owned();
+    let Some(row) = conn.query_one(&find_batch).await? else {
+        return Ok(None);
+    };
+    let batch: Option<Uuid> = row.try_get_by_index(0)?;
+    let unstamp = |t: &SoftDeleteTable, scope: SimpleExpr| {
+        let mut q = Query::update();
+        q.table(Alias::new(t.table))
+            .value(
+                Alias::new("deleted_at"),
+                Option::<chrono::DateTime<chrono::Utc>>::None,
+            )
+            .value(Alias::new("deleted_by"), Option::<Uuid>::None)
+            .value(Alias::new("delete_batch_id"), Option::<Uuid>::None)
+            .and_where(scope);
+        if let Some(batch) = batch {
+            q.and_where(col("delete_batch_id").eq(batch));
+        }
+        q
+    };
+    let root = conn
+        .execute(&unstamp(table, col("id").eq(id)))
+        .await?
+        .rows_affected();
+    let mut affected = Affected::from([(table.table, root)]);
+    let Some(_) = batch else {
+        return Ok(Some(affected));
+    };
+    let mut frontier = vec![table];
+    while let Some(owner) = frontier.pop() {
+        for edge in owner.owns {
+            // Rows of this batch whose owner is live again descend from the restored row.
+            let live_owners = Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new(owner.table))
+                .and_where(col("deleted_at").is_null())
+                .to_owned();
+            let n = conn
+                .execute(&unstamp(edge.table, col(edge.fk).in_subquery(live_owners)))
+                .await?
+                .rows_affected();
+            *affected.entry(edge.table.table).or_default() += n;
+            frontier.push(edge.table);
+        }
+    }
+    Ok(Some(affected))
+}
+
+fn in_batch(table: &SoftDeleteTable, batch: Uuid) -> SelectStatement {
+    Query::select()
+        .column(Alias::new("id"))
+        .from(Alias::new(table.table))
+        .and_where(col("delete_batch_id").eq(batch))
+        .to_owned()
+}
+
+/// The tables of a service, for the trash and for restoring only under a live owner.
+#[derive(Debug)]
+pub struct Registry(pub &'static [&'static SoftDeleteTable]);
+
+impl Registry {
+    /// The table for an entity type named by a client.
+    pub fn get(&self, entity_type: &str) -> Option<&'static SoftDeleteTable> {
+        self.0
+            .iter()
+            .copied()
+            .find(|t| t.entity_type == entity_type)
+    }
+
+    /// The entity types, for error messages.
+    pub fn entity_types(&self) -> Vec<&'static str> {
+        self.0.iter().map(|t| t.entity_type).collect()
+    }
+
+    /// Edges that point at `table` from its owners.
+    pub fn owners_of(
+        &self,
+        table: &SoftDeleteTable,
+    ) -> Vec<(&'static SoftDeleteTable, &'static str)> {
+        self.0
+            .iter()
+            .flat_map(|owner| owner.owns.iter().map(move |e| (*owner, e)))
+            .filter(|(_, e)| e.table.table == table.table)
+            .map(|(owner, e)| (owner, e.fk))
+            .collect()
+    }
+
+    /// Whether the row `id` of `table` has an owner that is itself in the trash;
+    /// such a row can only come back with its owner.
+    pub async fn owner_is_deleted(
+        &self,
+        conn: &impl ConnectionTrait,
+        table: &'static SoftDeleteTable,
+        id: Uuid,
+    ) -> Result<bool, DbErr> {
+        for (owner, fk) in self.owners_of(table) {
+            let deleted_owners = Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new(owner.table))
+                .and_where(col("deleted_at").is_not_null())
+                .to_owned();
+            let q = Query::select()
+                .expr(Expr::val(1))
+                .from(Alias::new(table.table))
+                .and_where(col("id").eq(id))
+                .and_where(col(fk).in_subquery(deleted_owners))
+                .to_owned();
+            if conn.query_one(&q).await?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}

@@ -1,0 +1,93 @@
+//! The one write path: a transaction that commits only together with its activity-log row.
+
+use std::time::Instant;
+
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::audit::{self, Event};
+
+/// Who is acting, from where; recorded with every log row.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The signed-in user, if any.
+    pub user_id: Option<Uuid>,
+    /// The client's IP address.
+    pub ip: Option<String>,
+    /// The client's user agent.
+    pub user_agent: Option<String>,
+    /// When the request began; the log row's duration is measured from here.
+    pub started: Instant,
+}
+
+impl Actor {
+    /// An actor for work started from the command line or a background job.
+    pub fn system() -> Self {
+        Self {
+            user_id: None,
+            ip: None,
+            user_agent: None,
+            started: Instant::now(),
+        }
+    }
+
+    /// The same actor, acting as `user_id` (after a login, say).
+    pub fn as_user(&self, user_id: Uuid) -> Self {
+        Self {
+            user_id: Some(user_id),
+            ..self.clone()
+        }
+    }
+}
+
+/// A write transaction. Dropping it without [`Writer::commit`] rolls everything back,
+/// so no change can land without its activity-log row.
+pub struct Writer {
+    tx: DatabaseTransaction,
+    actor: Actor,
+}
+
+impl Writer {
+    /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that two
+    /// writers queue on the busy timeout instead of failing when a read upgrades.
+    pub async fn begin(db: &DatabaseConnection, actor: &Actor) -> Result<Self, DbErr> {
+        let tx = match db.get_database_backend() {
+            DbBackend::Sqlite => {
+                db.begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?
+            }
+            _ => db.begin().await?,
+        };
+        Ok(Self {
+            tx,
+            actor: actor.clone(),
+        })
+    }
+
+    /// The transaction, for the change itself.
+    pub fn tx(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+
+    /// Who is acting.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Writes the activity-log row and commits the change with it.
+    pub async fn commit(self, event: Event) -> Result<(), DbErr> {
+        audit::insert(&self.tx, &self.actor, event).await?;
+        self.tx.commit().await
+    }
+}
+
+/// Records an event that changes nothing else (a failed login), in its own transaction.
+pub async fn record(db: &DatabaseConnection, actor: &Actor, event: Event) -> Result<(), DbErr> {
+    Writer::begin(db, actor).await?.commit(event).await
+}

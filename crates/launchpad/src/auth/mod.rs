@@ -1,0 +1,5 @@
+//! Credentials: password hashing, access tokens (JWT) and refresh tokens.
+
+pub mod jwt;
+pub mod password;
+pub mod refresh;

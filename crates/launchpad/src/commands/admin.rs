@@ -1,0 +1,81 @@
+//! `launchpad admin …`.
+
+use std::process::ExitCode;
+
+use dbkit::audit::Event;
+use dbkit::soft_delete::SoftDeletable;
+use dbkit::{Actor, Writer};
+use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::{CommandResult, open};
+use crate::auth::password;
+use crate::cli::AdminCommand;
+use crate::config::Settings;
+use crate::domain::{self, Email};
+use crate::entity::users;
+
+pub async fn run(settings: &Settings, command: AdminCommand) -> CommandResult {
+    match command {
+        AdminCommand::CreateAdmin {
+            email,
+            password,
+            name,
+        } => create_admin(settings, &email, &password, &name).await,
+    }
+}
+
+/// Creates an admin, or promotes the live account with that email (keeping its password).
+async fn create_admin(settings: &Settings, email: &str, pass: &str, name: &str) -> CommandResult {
+    let email = Email::parse(email).map_err(|e| e.to_string())?.into_inner();
+    let name = domain::name(name).map_err(|e| e.to_string())?;
+    let pass = domain::password(pass).map_err(|e| e.to_string())?;
+    let db = open(settings).await?;
+    let e = |e: sea_orm::DbErr| e.to_string();
+    let existing = users::Entity::find_live()
+        .filter(users::Column::Email.eq(&email))
+        .one(&db)
+        .await
+        .map_err(e)?;
+    let writer = Writer::begin(&db, &Actor::system()).await.map_err(e)?;
+    let now = dbkit::time::now();
+    let (id, action) = match existing {
+        Some(user) => {
+            let id = user.id;
+            let mut model: users::ActiveModel = user.into();
+            model.is_admin = Set(true);
+            model.updated_at = Set(now);
+            model.update(writer.tx()).await.map_err(e)?;
+            (id, "admin.promote")
+        }
+        None => {
+            let hash = password::hash(pass).await.map_err(|e| e.to_string())?;
+            let model = users::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                email: Set(email.clone()),
+                name: Set(name),
+                password_hash: Set(hash),
+                phone: Set(None),
+                is_admin: Set(true),
+                is_active: Set(true),
+                signup_step: Set("completed".into()),
+                last_login_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                deleted_at: Set(None),
+                deleted_by: Set(None),
+                delete_batch_id: Set(None),
+            };
+            (
+                model.insert(writer.tx()).await.map_err(e)?.id,
+                "admin.create",
+            )
+        }
+    };
+    writer
+        .commit(Event::new(action, "user", id))
+        .await
+        .map_err(e)?;
+    println!("{email} is an admin ({id})");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,64 @@
+//! What each CLI command does; `main` only parses and calls [`run`].
+
+mod admin;
+mod migrate;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::config::{AppEnv, Settings};
+use crate::startup::{Application, shutdown_signal};
+
+/// Runs one command; errors are printed, and the exit code says how it ended.
+pub async fn run(cli: Cli) -> ExitCode {
+    if let Err(e) = crate::telemetry::init(&cli.settings.log_level, cli.settings.log_format) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let result = match cli.command {
+        Command::Serve => serve(cli.settings).await,
+        Command::Migrate(command) => migrate::run(&cli.settings, command).await,
+        Command::Seed => seed(&cli.settings).await,
+        Command::Admin(command) => admin::run(&cli.settings, command).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A command's failure, already worded for the operator.
+type CommandResult = Result<ExitCode, String>;
+
+async fn serve(settings: Settings) -> CommandResult {
+    let app = Application::build(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    app.run_until_stopped(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the database for a command-line tool, after checking the settings.
+async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String> {
+    settings.validate().map_err(|e| e.to_string())?;
+    dbkit::connect(&settings.db())
+        .await
+        .map_err(|e| format!("database: {e}"))
+}
+
+async fn seed(settings: &Settings) -> CommandResult {
+    let db = open(settings).await?;
+    let report = crate::seed::run(&db, settings.app_env != AppEnv::Production)
+        .await
+        .map_err(|e| format!("seeding: {e}"))?;
+    println!(
+        "seeded: {} plans, {} services, {} users (existing rows left alone)",
+        report.plans, report.services, report.users
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,229 @@
+//! Typed settings from flags, environment variables and `.env`.
+//!
+//! Every setting is both a flag and an environment variable (names from the spec).
+//! A bad value stops start-up with a message naming the variable.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// Where the service runs; production refuses insecure defaults and skips test users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AppEnv {
+    Development,
+    Test,
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line (production).
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+/// All settings. Durations are in seconds unless the name says otherwise.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Deployment environment.
+    #[arg(
+        long,
+        env = "APP_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    pub app_env: AppEnv,
+
+    /// `sqlite://file.db` (embedded, the default) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://launchpad.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// Connections kept open in the pool.
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub db_pool_size: u32,
+    /// Extra connections opened under load.
+    #[arg(long, env = "DB_MAX_OVERFLOW", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000), global = true)]
+    pub db_max_overflow: u32,
+    /// Seconds a request waits for a free connection before answering 503.
+    #[arg(long, env = "DB_POOL_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    pub db_pool_timeout: u64,
+    /// Seconds after which a connection is replaced.
+    #[arg(long, env = "DB_POOL_RECYCLE", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub db_pool_recycle: u64,
+    /// PostgreSQL statement timeout in milliseconds (0 = none).
+    #[arg(
+        long,
+        env = "DB_STATEMENT_TIMEOUT",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub db_statement_timeout: u64,
+    /// Queries slower than this many milliseconds are logged with their SQL.
+    #[arg(
+        long,
+        env = "SLOW_QUERY_THRESHOLD_MS",
+        default_value_t = 500,
+        global = true
+    )]
+    pub slow_query_threshold_ms: u64,
+    /// Apply pending migrations when `serve` starts (default: on for SQLite, off for PostgreSQL).
+    #[arg(long, env = "AUTO_MIGRATE", global = true)]
+    pub auto_migrate: Option<bool>,
+
+    /// Log filter: a level (`info`) or directives (`info,launchpad=debug`).
+    #[arg(
+        long,
+        env = "LOG_LEVEL",
+        default_value = "info,sea_orm_migration=warn",
+        global = true
+    )]
+    pub log_level: String,
+    /// `json` or `pretty`.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// HMAC secret for access tokens; required (32+ bytes) in production.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// Access-token lifetime.
+    #[arg(long, env = "ACCESS_TOKEN_EXPIRE_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=1440), global = true)]
+    pub access_token_expire_minutes: u64,
+    /// Refresh-token lifetime.
+    #[arg(long, env = "REFRESH_TOKEN_EXPIRE_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=365), global = true)]
+    pub refresh_token_expire_days: u64,
+
+    /// Address to listen on.
+    #[arg(long, env = "API_HOST", default_value = "127.0.0.1", global = true)]
+    pub api_host: IpAddr,
+    /// Port to listen on (0 = any free port).
+    #[arg(long, env = "API_PORT", default_value_t = 8000, global = true)]
+    pub api_port: u16,
+    /// Comma-separated origins allowed by CORS (empty = no cross-origin access).
+    #[arg(long, env = "CORS_ORIGINS", default_value = "", global = true)]
+    pub cors_origins: String,
+
+    /// Directory for uploaded files.
+    #[arg(long, env = "UPLOAD_DIR", default_value = "uploads", global = true)]
+    pub upload_dir: PathBuf,
+    /// Largest upload accepted, in MiB.
+    #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1024), global = true)]
+    pub max_upload_mb: u64,
+    /// Days a soft-deleted row stays in the trash before `purge` removes it.
+    #[arg(
+        long,
+        env = "SOFT_DELETE_RETENTION_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub soft_delete_retention_days: u64,
+    /// Days activity-log rows stay before `purge` archives them.
+    #[arg(
+        long,
+        env = "ACTIVITY_LOG_RETENTION_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub activity_log_retention_days: u64,
+    /// Directory for archived activity logs.
+    #[arg(long, env = "ARCHIVE_DIR", default_value = "archive", global = true)]
+    pub archive_dir: PathBuf,
+}
+
+/// A setting whose value cannot work.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {variable}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable to fix.
+    pub variable: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+/// Used when no secret is configured outside production: tokens still work, and a
+/// warning says they are forgeable.
+const DEV_JWT_SECRET: &str = "launchpad-development-secret-not-for-production";
+const MIN_SECRET_LEN: usize = 32;
+
+impl Settings {
+    /// Checks what clap cannot: combinations and formats.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if dbkit::connect::backend_of(&self.database_url).is_none() {
+            return Err(ConfigError {
+                variable: "DATABASE_URL",
+                reason: "must start with sqlite: or postgres://".into(),
+            });
+        }
+        match (&self.jwt_secret, self.app_env) {
+            (Some(s), _) if s.len() < MIN_SECRET_LEN => Err(ConfigError {
+                variable: "JWT_SECRET",
+                reason: format!("must be at least {MIN_SECRET_LEN} bytes"),
+            }),
+            (None, AppEnv::Production) => Err(ConfigError {
+                variable: "JWT_SECRET",
+                reason: "is required when APP_ENV=production".into(),
+            }),
+            _ => Ok(()),
+        }?;
+        self.cors_origin_list().map(|_| ())
+    }
+
+    /// The secret that signs access tokens.
+    pub fn jwt_secret(&self) -> &str {
+        self.jwt_secret.as_deref().unwrap_or(DEV_JWT_SECRET)
+    }
+
+    /// CORS origins, parsed.
+    pub fn cors_origin_list(&self) -> Result<Vec<axum::http::HeaderValue>, ConfigError> {
+        self.cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                let ok =
+                    (o.starts_with("http://") || o.starts_with("https://")) && !o.ends_with('/');
+                ok.then(|| o.parse().ok())
+                    .flatten()
+                    .ok_or_else(|| ConfigError {
+                        variable: "CORS_ORIGINS",
+                        reason: format!("'{o}' is not an origin like https://example.com"),
+                    })
+            })
+            .collect()
+    }
+
+    /// Whether `serve` applies pending migrations itself.
+    pub fn auto_migrate(&self) -> bool {
+        self.auto_migrate.unwrap_or(
+            dbkit::connect::backend_of(&self.database_url) == Some(sea_orm::DbBackend::Sqlite),
+        )
+    }
+
+    /// Pool settings for `dbkit`.
+    pub fn db(&self) -> dbkit::DbSettings {
+        dbkit::DbSettings {
+            url: self.database_url.clone(),
+            pool_size: self.db_pool_size,
+            max_overflow: self.db_max_overflow,
+            acquire_timeout: Duration::from_secs(self.db_pool_timeout),
+            recycle: Duration::from_secs(self.db_pool_recycle),
+            statement_timeout: (self.db_statement_timeout > 0)
+                .then(|| Duration::from_millis(self.db_statement_timeout)),
+            slow_query_threshold: Duration::from_millis(self.slow_query_threshold_ms),
+        }
+    }
+}

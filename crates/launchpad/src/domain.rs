@@ -1,0 +1,150 @@
+//! Validated input: requests are parsed into these at the edge, so handlers only see
+//! valid data. Limits match the columns in the migrations.
+
+use crate::http::error::AppError;
+
+/// The steps of signing up, in order.
+pub const SIGNUP_STEPS: &[&str] = &[
+    "basic_info",
+    "plan_selection",
+    "synopsis",
+    "idea_generation",
+    "completed",
+];
+
+/// A normalised (trimmed, lower-case) email address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let email = raw.trim().to_lowercase();
+        let bad = |why: &str| Err(AppError::invalid("email", why.to_owned()));
+        if email.chars().count() < 5 || email.len() > 320 {
+            return bad("email must be 5 to 320 characters");
+        }
+        let Some((local, domain)) = email.split_once('@') else {
+            return bad("email must look like name@example.com");
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@');
+        if local.is_empty()
+            || !domain_ok
+            || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return bad("email must look like name@example.com");
+        }
+        Ok(Email(email))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A display name: 2–100 characters after trimming.
+pub fn name(raw: &str) -> Result<String, AppError> {
+    text("name", raw, 2, 100)
+}
+
+/// Trimmed text of `min..=max` characters, without control characters.
+pub fn text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, AppError> {
+    let value = raw.trim();
+    let len = value.chars().count();
+    if len < min || len > max {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must be {min} to {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A password: 8–128 characters. Only its hash is ever stored.
+pub fn password(raw: &str) -> Result<String, AppError> {
+    let len = raw.chars().count();
+    if !(8..=128).contains(&len) {
+        return Err(AppError::invalid(
+            "password",
+            "password must be 8 to 128 characters",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// A phone number: digits with optional `+`, spaces, dashes and parentheses.
+pub fn phone(raw: &str) -> Result<String, AppError> {
+    let value = raw.trim();
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let allowed = value
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()".contains(c));
+    if !allowed || !(6..=20).contains(&digits) || value.len() > 32 {
+        return Err(AppError::invalid("phone", "phone must be 6 to 20 digits"));
+    }
+    Ok(value.to_owned())
+}
+
+/// One of [`SIGNUP_STEPS`].
+pub fn signup_step(raw: &str) -> Result<String, AppError> {
+    if SIGNUP_STEPS.contains(&raw) {
+        Ok(raw.to_owned())
+    } else {
+        Err(AppError::Validation {
+            message: format!("unknown signup_step '{raw}'"),
+            details: serde_json::json!({ "field": "signup_step", "allowed": SIGNUP_STEPS }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ")
+                .map(Email::into_inner)
+                .ok(),
+            Some("ada@example.com".into())
+        );
+        for bad in [
+            "",
+            "a@b",
+            "no-at.example.com",
+            "a@.com",
+            "a b@example.com",
+            "@example.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(320))).is_err());
+    }
+
+    #[test]
+    fn text_limits_count_characters_not_bytes() {
+        assert!(name("Ém").is_ok());
+        assert!(name("É").is_err());
+        assert!(name(&"é".repeat(100)).is_ok());
+        assert!(name(&"é".repeat(101)).is_err());
+        assert!(name("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn passwords_and_phones_have_bounds() {
+        assert!(password("short").is_err());
+        assert!(password("long enough").is_ok());
+        assert!(password(&"x".repeat(129)).is_err());
+        assert!(phone("+91 98765-43210").is_ok());
+        assert!(phone("call me").is_err());
+    }
+}

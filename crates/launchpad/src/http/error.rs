@@ -1,0 +1,273 @@
+//! One error type for the whole API, and the one JSON shape every error answers:
+//! `{"error", "details", "path", "request_id"}`.
+//!
+//! Handlers return [`AppError`]; its response carries an [`ErrorBody`] extension, and
+//! [`render_errors`] (outermost middleware) turns that — and any bare 4xx/5xx made by a
+//! layer or by axum itself — into the JSON body with the request's path and id.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use dbkit::{DbFailure, classify, error::Violated};
+use sea_orm::DbErr;
+use serde_json::{Value, json};
+
+use crate::constraints::CONSTRAINTS;
+
+/// Seconds a client is asked to wait when the database is unavailable.
+const RETRY_AFTER_SECS: &str = "5";
+
+/// Everything a request can fail with. Each variant's status is in its doc.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request cannot be read (malformed JSON, bad encoding).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: missing, invalid or expired credentials. The message is deliberately generic.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 403: authenticated, but not allowed.
+    #[error("forbidden")]
+    Forbidden,
+    /// 404: no such resource — or one the caller may not see.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 409: conflicts with existing data or the resource's state.
+    #[error("{message}")]
+    Conflict { message: String, details: Value },
+    /// 415: the body is not of a type this endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    /// 413: the body is too large.
+    #[error("request body is too large")]
+    PayloadTooLarge,
+    /// 422: well-formed but invalid input.
+    #[error("{message}")]
+    Validation { message: String, details: Value },
+    /// 503: the database is unreachable or no connection was free in time.
+    #[error("service temporarily unavailable")]
+    Unavailable,
+    /// 500: a bug. The cause is logged, never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    /// A 422 about one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        AppError::Validation {
+            details: json!({ "field": field, "reason": message }),
+            message,
+        }
+    }
+
+    /// A 409 with a message and no details.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            message: message.into(),
+            details: json!({}),
+        }
+    }
+
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The message and details of an error response, before path and request id are added.
+#[derive(Debug, Clone)]
+pub struct ErrorBody {
+    pub message: String,
+    pub details: Value,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let AppError::Internal(cause) = &self {
+            tracing::error!(%cause, "internal error");
+        }
+        let details = match &self {
+            AppError::Conflict { details, .. } | AppError::Validation { details, .. } => {
+                details.clone()
+            }
+            _ => json!({}),
+        };
+        let mut response = (
+            status,
+            ErrorBody {
+                message: self.to_string(),
+                details,
+            },
+        )
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        response
+    }
+}
+
+impl IntoResponse for ErrorBody {
+    fn into_response(self) -> Response {
+        let mut response = Response::new(Body::empty());
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        match classify(&err) {
+            DbFailure::Unique(v) => {
+                violation(v, StatusCode::CONFLICT, "conflicts with an existing record")
+            }
+            DbFailure::ForeignKey(v) => violation(
+                v,
+                StatusCode::CONFLICT,
+                "refers to a record that does not exist",
+            ),
+            DbFailure::Check(v) | DbFailure::NotNull(v) => {
+                violation(v, StatusCode::UNPROCESSABLE_ENTITY, "breaks a data rule")
+            }
+            DbFailure::Unavailable => {
+                tracing::warn!(error = %err, "database unavailable");
+                AppError::Unavailable
+            }
+            DbFailure::Other => AppError::Internal(err.to_string()),
+        }
+    }
+}
+
+/// Explains a constraint violation by its rule; the database's own message (which can
+/// hold the offending value) is never sent.
+fn violation(violated: Violated, status: StatusCode, fallback: &str) -> AppError {
+    let (message, details) = match violated.explain(CONSTRAINTS) {
+        Some(rule) => (
+            rule.message.to_owned(),
+            json!({ "field": rule.field, "constraint": rule.name }),
+        ),
+        None => (
+            format!("the request {fallback}"),
+            json!({ "constraint": violated.constraint }),
+        ),
+    };
+    if status == StatusCode::CONFLICT {
+        AppError::Conflict { message, details }
+    } else {
+        AppError::Validation { message, details }
+    }
+}
+
+impl From<dbkit::list::InvalidParam> for AppError {
+    fn from(e: dbkit::list::InvalidParam) -> Self {
+        let mut details = json!({ "field": e.field, "reason": e.message });
+        if !e.allowed.is_empty() {
+            details["allowed"] = json!(e.allowed);
+        }
+        AppError::Validation {
+            message: e.message,
+            details,
+        }
+    }
+}
+
+/// Writes every error response in the one JSON shape, adding the path and request id.
+/// Responses from layers and axum itself (404 of an unknown route, 405, 408, 413 …)
+/// have no [`ErrorBody`]; they get their status's reason as the message.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut response = next.run(request).await;
+    let status = response.status();
+    let body = match response.extensions_mut().remove::<ErrorBody>() {
+        Some(body) => body,
+        None if status.is_client_error() || status.is_server_error() => {
+            let is_json = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+            if is_json {
+                return response;
+            }
+            ErrorBody {
+                message: status.canonical_reason().unwrap_or("error").to_lowercase(),
+                details: json!({}),
+            }
+        }
+        None => return response,
+    };
+    let json = json!({
+        "error": body.message,
+        "details": body.details,
+        "path": path,
+        "request_id": request_id,
+    });
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_status() {
+        let cases = [
+            (AppError::BadRequest("x".into()), 400),
+            (AppError::Unauthorized("x"), 401),
+            (AppError::Forbidden, 403),
+            (AppError::NotFound("plan"), 404),
+            (AppError::conflict("x"), 409),
+            (AppError::PayloadTooLarge, 413),
+            (AppError::UnsupportedMediaType("x"), 415),
+            (AppError::invalid("f", "x"), 422),
+            (AppError::Unavailable, 503),
+            (AppError::Internal("boom".into()), 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status().as_u16(), status, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        assert_eq!(
+            AppError::Internal("SELECT secret FROM x".into()).to_string(),
+            "internal error"
+        );
+    }
+
+    #[test]
+    fn unavailable_answers_retry_after() {
+        let response = AppError::Unavailable.into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], RETRY_AFTER_SECS);
+    }
+}

@@ -1,0 +1,169 @@
+//! Request extractors that answer in the API's error shape, and the caller's identity.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use dbkit::Actor;
+use dbkit::soft_delete::SoftDeletable;
+use sea_orm::{ColumnTrait, QueryFilter};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::entity::users;
+use crate::http::error::AppError;
+use crate::state::AppState;
+
+/// A JSON body; malformed JSON is a 400, wrong types or missing fields a 422.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(JsonRejection::JsonDataError(e)) => Err(AppError::Validation {
+                message: e.body_text(),
+                details: serde_json::json!({}),
+            }),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType(
+                "expected Content-Type: application/json",
+            )),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(AppError::PayloadTooLarge)
+            }
+            Err(e) => Err(AppError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// Query-string parameters; anything that does not parse is a 422.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|e: QueryRejection| AppError::Validation {
+                message: e.body_text(),
+                details: serde_json::json!({}),
+            })
+    }
+}
+
+/// Path parameters; a malformed id is a 422 naming the parameter.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|e: PathRejection| AppError::invalid("path", e.body_text()))
+    }
+}
+
+/// Who is calling, from where: anonymous callers get an [`Actor`] too (for the log).
+pub struct Client(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        Ok(Client(actor_from(parts)))
+    }
+}
+
+fn actor_from(parts: &Parts) -> Actor {
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Actor {
+        user_id: None,
+        ip,
+        user_agent,
+        started: Instant::now(),
+    }
+}
+
+/// A signed-in, live, active user. Anything else is a 401.
+pub struct CurrentUser {
+    pub user: users::Model,
+    pub actor: Actor,
+}
+
+const BAD_TOKEN: &str = "missing, invalid or expired access token";
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let state = AppState::from_ref(state);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
+        let user_id = state
+            .jwt
+            .verify(token.trim())
+            .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
+        // Checked on every request, so a deleted or deactivated account loses access at once.
+        let user = users::Entity::find_live()
+            .filter(users::Column::Id.eq(user_id))
+            .filter(users::Column::IsActive.eq(true))
+            .one(&state.db)
+            .await?
+            .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
+        let actor = actor_from(parts).as_user(user.id);
+        Ok(CurrentUser { user, actor })
+    }
+}
+
+/// A signed-in admin; a signed-in student gets 403.
+pub struct AdminUser(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for AdminUser
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let current = CurrentUser::from_request_parts(parts, state).await?;
+        if !current.user.is_admin {
+            return Err(AppError::Forbidden);
+        }
+        Ok(AdminUser(current))
+    }
+}
+
+/// For PATCH fields where `null` means "clear": absent → `None`, `null` → `Some(None)`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}

@@ -1,0 +1,59 @@
+//! `GET /health`: is the service able to work, and in what state is it?
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// `ok`, or `unavailable` when the database cannot be reached.
+    status: &'static str,
+    /// `ok` or `unreachable`.
+    database: &'static str,
+    pool: Option<dbkit::connect::PoolStats>,
+    migrations: Value,
+    version: &'static str,
+    uptime_seconds: u64,
+}
+
+/// Answers 200 when the database answers, 503 otherwise.
+pub async fn health(State(state): State<AppState>) -> (StatusCode, axum::Json<Health>) {
+    let reachable = dbkit::connect::ping(&state.db).await.is_ok();
+    let migrations = if reachable {
+        match dbkit::migrate::status::<migration::Migrator>(&state.db).await {
+            Ok(all) => {
+                let current = all
+                    .iter()
+                    .filter(|m| m.applied_at.is_some())
+                    .map(|m| &m.name)
+                    .max();
+                let pending: Vec<&String> = all
+                    .iter()
+                    .filter(|m| m.applied_at.is_none())
+                    .map(|m| &m.name)
+                    .collect();
+                json!({ "current": current, "pending": pending })
+            }
+            Err(_) => Value::Null,
+        }
+    } else {
+        Value::Null
+    };
+    let health = Health {
+        status: if reachable { "ok" } else { "unavailable" },
+        database: if reachable { "ok" } else { "unreachable" },
+        pool: dbkit::connect::pool_stats(&state.db),
+        migrations,
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_seconds: state.started.elapsed().as_secs(),
+    };
+    let status = if reachable {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(health))
+}

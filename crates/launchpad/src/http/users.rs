@@ -1,0 +1,192 @@
+//! `/api/users/me` (the caller's own account) and `/api/admin/users`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use dbkit::Writer;
+use dbkit::audit::Event;
+use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::soft_delete::{self, SoftDeletable};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::domain;
+use crate::entity::users;
+use crate::http::auth::revoke_all_for_user;
+use crate::http::error::AppError;
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
+use crate::state::AppState;
+use crate::tables::USERS;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users/me", get(get_me).patch(update_me).delete(delete_me))
+        .route("/admin/users", get(list_users))
+        .route("/admin/users/{id}/restore", post(restore_user))
+}
+
+/// A user as the API shows it: never the password hash.
+#[derive(Debug, Serialize)]
+pub struct UserOut {
+    id: Uuid,
+    email: String,
+    name: String,
+    phone: Option<String>,
+    is_admin: bool,
+    is_active: bool,
+    signup_step: String,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl From<users::Model> for UserOut {
+    fn from(u: users::Model) -> Self {
+        Self {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            phone: u.phone,
+            is_admin: u.is_admin,
+            is_active: u.is_active,
+            signup_step: u.signup_step,
+            last_login_at: u.last_login_at,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            deleted_at: u.deleted_at,
+        }
+    }
+}
+
+async fn get_me(CurrentUser { user, .. }: CurrentUser) -> axum::Json<UserOut> {
+    axum::Json(user.into())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateMeIn {
+    name: Option<String>,
+    /// `null` clears the phone number.
+    #[serde(default, deserialize_with = "nullable")]
+    phone: Option<Option<String>>,
+    signup_step: Option<String>,
+}
+
+async fn update_me(
+    State(state): State<AppState>,
+    CurrentUser { user, actor }: CurrentUser,
+    Json(body): Json<UpdateMeIn>,
+) -> Result<axum::Json<UserOut>, AppError> {
+    let mut changed = Vec::new();
+    let mut model: users::ActiveModel = user.clone().into();
+    if let Some(name) = &body.name {
+        model.name = Set(domain::name(name)?);
+        changed.push("name");
+    }
+    if let Some(phone) = &body.phone {
+        model.phone = Set(phone.as_deref().map(domain::phone).transpose()?);
+        changed.push("phone");
+    }
+    if let Some(step) = &body.signup_step {
+        model.signup_step = Set(domain::signup_step(step)?);
+        changed.push("signup_step");
+    }
+    if changed.is_empty() {
+        return Ok(axum::Json(user.into()));
+    }
+    model.updated_at = Set(dbkit::time::now());
+    let writer = Writer::begin(&state.db, &actor).await?;
+    let updated = model.update(writer.tx()).await?;
+    writer
+        .commit(Event::new("user.update", "user", user.id).details(json!({ "fields": changed })))
+        .await?;
+    Ok(axum::Json(updated.into()))
+}
+
+async fn delete_me(
+    State(state): State<AppState>,
+    CurrentUser { user, actor }: CurrentUser,
+) -> Result<StatusCode, AppError> {
+    let writer = Writer::begin(&state.db, &actor).await?;
+    let affected = soft_delete::soft_delete(writer.tx(), &USERS, user.id, Some(user.id))
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let revoked = revoke_all_for_user(writer.tx(), user.id).await?;
+    let details = json!({ "affected": affected, "refresh_tokens_revoked": revoked });
+    writer
+        .commit(Event::new("user.delete", "user", user.id).details(details))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+const USER_LIST: ListSpec<users::Entity> = ListSpec {
+    sort_fields: &[
+        ("created_at", users::Column::CreatedAt),
+        ("email", users::Column::Email),
+        ("name", users::Column::Name),
+        ("last_login_at", users::Column::LastLoginAt),
+    ],
+    default_order: SortOrder::Desc,
+    search: &[users::Column::Email, users::Column::Name],
+    status: None,
+    created_at: users::Column::CreatedAt,
+    id: users::Column::Id,
+};
+
+/// Filters only the admin user list has.
+#[derive(Debug, Deserialize)]
+struct UserFilters {
+    is_admin: Option<bool>,
+    is_active: Option<bool>,
+    /// `true` lists the trash instead of live accounts.
+    #[serde(default)]
+    deleted: bool,
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    _: AdminUser,
+    Query(params): Query<ListParams>,
+    Query(filters): Query<UserFilters>,
+) -> Result<axum::Json<Page<UserOut>>, AppError> {
+    let page = list::page_request(&params)?;
+    let mut query = if filters.deleted {
+        users::Entity::find_deleted()
+    } else {
+        users::Entity::find_live()
+    };
+    if let Some(is_admin) = filters.is_admin {
+        query = query.filter(users::Column::IsAdmin.eq(is_admin));
+    }
+    if let Some(is_active) = filters.is_active {
+        query = query.filter(users::Column::IsActive.eq(is_active));
+    }
+    let query = USER_LIST.apply(query, &params)?;
+    let page = list::fetch_page(&state.db, query, page).await?;
+    Ok(axum::Json(page.map(UserOut::from)))
+}
+
+async fn restore_user(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<UserOut>, AppError> {
+    let writer = Writer::begin(&state.db, &admin.actor).await?;
+    let affected = soft_delete::restore(writer.tx(), &USERS, id)
+        .await?
+        .ok_or(AppError::NotFound("deleted user"))?;
+    let user = users::Entity::find_by_id(id)
+        .one(writer.tx())
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    writer
+        .commit(Event::new("user.restore", "user", id).details(json!({ "affected": affected })))
+        .await?;
+    Ok(axum::Json(user.into()))
+}

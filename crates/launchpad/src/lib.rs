@@ -1,0 +1,18 @@
+//! Launchpad: the backend of the student-project mentoring platform.
+//!
+//! `main` parses the command line and calls [`commands::run`]; `serve` and the tests
+//! both start the service through [`startup::Application::build`].
+
+pub mod auth;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod constraints;
+pub mod domain;
+pub mod entity;
+pub mod http;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod tables;
+pub mod telemetry;

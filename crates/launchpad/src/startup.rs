@@ -1,0 +1,141 @@
+//! Building and running the application; used by `serve` and by the tests alike.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use migration::MigratorTrait;
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::net::TcpListener;
+
+use crate::auth::jwt::Jwt;
+use crate::config::{AppEnv, ConfigError, Settings};
+use crate::http::error::AppError;
+use crate::state::AppState;
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("seeding: {0}")]
+    Seed(AppError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built application, bound to its port, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Validates settings, opens the pool, migrates (and seeds a database it created)
+    /// when asked, and binds the port (`API_PORT=0` picks a free one).
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        settings.validate()?;
+        if settings.jwt_secret.is_none() {
+            tracing::warn!(
+                "JWT_SECRET is not set: using a development secret; tokens are forgeable"
+            );
+        }
+        let db = dbkit::connect(&settings.db()).await?;
+        if settings.auto_migrate() {
+            prepare_database(&db, settings.app_env).await?;
+        }
+        let addr = SocketAddr::new(settings.api_host, settings.api_port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let state = AppState {
+            db,
+            jwt: Arc::new(Jwt::new(
+                settings.jwt_secret(),
+                settings.access_token_expire_minutes,
+            )),
+            settings: Arc::new(settings),
+            started: Instant::now(),
+        };
+        Ok(Self {
+            listener,
+            router: crate::http::router(state.clone()),
+            state,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// The shared state (tests reach the database through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(port = self.port(), "listening");
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        let _ = self.state.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Applies pending migrations; a database this created gets its reference data too.
+async fn prepare_database(db: &DatabaseConnection, env: AppEnv) -> Result<(), StartupError> {
+    let first = migration::Migrator::migrations()
+        .first()
+        .map(|m| m.name().to_owned());
+    let applied = dbkit::migrate::up::<migration::Migrator>(db, None).await?;
+    if first.is_some_and(|first| applied.contains(&first)) {
+        let report = crate::seed::run(db, env != AppEnv::Production)
+            .await
+            .map_err(StartupError::Seed)?;
+        tracing::info!(?report, "new database migrated and seeded");
+    } else if !applied.is_empty() {
+        tracing::info!(?applied, "migrations applied");
+    }
+    Ok(())
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown requested; draining in-flight requests");
+}

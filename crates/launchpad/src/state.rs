@@ -1,0 +1,18 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::jwt::Jwt;
+use crate::config::Settings;
+
+/// Shared application state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub jwt: Arc<Jwt>,
+    pub started: Instant,
+}

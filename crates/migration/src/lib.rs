@@ -1,0 +1,57 @@
+//! Launchpad's schema, one migration per file, each reversible and transactional on
+//! both backends. Constraint and index names are explicit: errors and `migrate check`
+//! name them. Conventions: `docs/MIGRATIONS.md`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod common;
+mod m20261122_000001_create_users;
+mod m20261122_000002_create_plans_and_services;
+mod m20261122_000003_create_refresh_tokens;
+mod m20261122_000004_create_activity_logs;
+mod m20261122_000005_create_jobs;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_users::Migration),
+            Box::new(m20261122_000002_create_plans_and_services::Migration),
+            Box::new(m20261122_000003_create_refresh_tokens::Migration),
+            Box::new(m20261122_000004_create_activity_logs::Migration),
+            Box::new(m20261122_000005_create_jobs::Migration),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_runs_in_a_transaction_on_every_backend() {
+        for m in Migrator::migrations() {
+            assert_eq!(
+                m.use_transaction(),
+                Some(true),
+                "{} must force a transaction",
+                m.name()
+            );
+        }
+    }
+
+    #[test]
+    fn migration_names_are_unique_and_in_order() {
+        let names: Vec<String> = Migrator::migrations()
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+    }
+}
