@@ -1,0 +1,268 @@
+//! The test harness: a real server on a free port, on a fresh database of either backend.
+
+use std::sync::OnceLock;
+
+use clap::Parser;
+use launchpad::cli::Cli;
+use launchpad::config::Settings;
+use launchpad::entity::activity_logs;
+use launchpad::startup::Application;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// Runs each test body on SQLite and on PostgreSQL: `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn body($app: $crate::helpers::TestApp) $body
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
+                }
+            }
+        )*
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their schemas in.
+pub fn postgres_base_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-42";
+
+/// A fresh, empty database, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Schema(String),
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        let tag = Uuid::now_v7().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("launchpad-test-{tag}.db"));
+                Self { url: format!("sqlite://{}", path.display()), backend, cleanup: Cleanup::File(path) }
+            }
+            Backend::Postgres => {
+                let schema = format!("t_{tag}");
+                let admin = Database::connect(postgres_base_url()).await.expect("PostgreSQL must be reachable");
+                admin.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\"")).await.expect("create schema");
+                admin.close().await.expect("close");
+                let url = format!("{}?options[search_path]={schema}", postgres_base_url());
+                Self { url, backend, cleanup: Cleanup::Schema(schema) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm", ".migrate-lock"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Cleanup::Schema(schema) => {
+                let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+                // Drop runs inside the test's runtime; a runtime of its own on another thread
+                // can block on the drop.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    rt.block_on(async {
+                        let db = Database::connect(postgres_base_url()).await.ok()?;
+                        db.execute_unprepared(&sql).await.ok()?;
+                        db.close().await.ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// Settings for a test server: a free port, a small pool, auto-migration on.
+pub fn settings(db_url: &str, extra: &[&str]) -> Settings {
+    let mut args = vec![
+        "launchpad", "--database-url", db_url, "--api-port", "0", "--db-pool-size", "1", "--db-max-overflow", "4",
+        "--jwt-secret", JWT_SECRET, "--app-env", "test", "--auto-migrate", "true", "--log-level", "warn",
+    ];
+    args.extend_from_slice(extra);
+    args.push("serve");
+    Cli::try_parse_from(args).expect("test settings parse").settings
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = launchpad::telemetry::init("warn", launchpad::config::LogFormat::Pretty);
+    });
+}
+
+/// A running server on its own database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub backend: Backend,
+    stop: Option<oneshot::Sender<()>>,
+    // Declared last: the server and pool stop before the database is removed.
+    _database: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        init_logs();
+        let database = TestDb::new(backend).await;
+        let app = Application::build(settings(&database.url, &[])).await.expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.state().db.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Self { address, client: reqwest::Client::new(), db, backend, stop: Some(stop), _database: database }
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let response = req.send().await.expect("request sent");
+        Response::read(response).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::DELETE, path, token, None).await
+    }
+
+    /// Registers a student; returns (user id, access token, refresh token).
+    pub async fn register(&self, email: &str) -> Session {
+        let r = self
+            .post("/api/auth/register", None, json!({"email": email, "password": "Passw0rd!", "name": "Student One"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "register: {}", r.body);
+        Session::from(&r.body)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let r = self.post("/api/auth/login", None, json!({"email": email, "password": password})).await;
+        assert_eq!(r.status, StatusCode::OK, "login: {}", r.body);
+        Session::from(&r.body)
+    }
+
+    /// The seeded admin's session.
+    pub async fn admin(&self) -> Session {
+        self.login("admin@test.com", "Admin@1234").await
+    }
+
+    /// Activity-log rows with this action, oldest first.
+    pub async fn activity(&self, action: &str) -> Vec<activity_logs::Model> {
+        activity_logs::Entity::find()
+            .filter(activity_logs::Column::Action.eq(action))
+            .order_by_asc(activity_logs::Column::CreatedAt)
+            .all(&self.db)
+            .await
+            .expect("read activity log")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A response read whole.
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Response {
+    async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body read");
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Self { status, headers, body }
+    }
+
+    /// Asserts the status and the error shape every error must have.
+    pub fn assert_error(&self, status: StatusCode) -> &Self {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert!(self.body["error"].is_string(), "error message missing: {}", self.body);
+        assert!(self.body["details"].is_object(), "details missing: {}", self.body);
+        assert!(self.body["path"].is_string(), "path missing: {}", self.body);
+        assert!(self.body["request_id"].is_string(), "request_id missing: {}", self.body);
+        self
+    }
+}
+
+/// A signed-in user.
+pub struct Session {
+    pub user_id: Option<Uuid>,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Session {
+    fn from(body: &Value) -> Self {
+        Self {
+            user_id: body["user"]["id"].as_str().and_then(|s| s.parse().ok()),
+            access: body["access_token"].as_str().expect("access_token").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+        }
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        Some(&self.access)
+    }
+}
