@@ -118,7 +118,7 @@ async fn delete_me(
         .await?
         .ok_or(AppError::NotFound("user"))?;
     let revoked = revoke_all_for_user(writer.tx(), user.id).await?;
-    let details = json!({ "affected": affected, "refresh_tokens_revoked": revoked });
+    let details = json!({ "affected": affected, "sessions_revoked": revoked });
     writer
         .commit(Event::new("user.delete", "user", user.id).details(details))
         .await?;
