@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sqlx::{self, sqlite::SqliteConnectOptions};
+use sea_orm::sqlx::{self, Connection, sqlite::SqliteConnectOptions};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use sea_orm_migration::MigratorTrait;
 
@@ -198,26 +198,21 @@ pub async fn with_lock<T>(
     match db.get_database_backend() {
         DbBackend::Postgres => {
             const KEY: &str = "hashtext('launchpad.migrate:' || current_schema())";
-            let mut conn = db
-                .get_postgres_connection_pool()
-                .acquire()
+            // A connection of its own, outside the pool: the migrations need the pool's
+            // connections (a pool of one would deadlock), and closing this one always
+            // releases the lock, whatever happens below.
+            let options = db.get_postgres_connection_pool().connect_options();
+            let mut conn = sqlx::postgres::PgConnection::connect_with(&options)
                 .await
                 .map_err(err)?;
-            // If anything below fails, the session (and the lock with it) is closed.
-            conn.close_on_drop();
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                 "SELECT pg_advisory_lock({KEY})"
             )))
-            .execute(&mut *conn)
+            .execute(&mut conn)
             .await
             .map_err(err)?;
             let result = work.await;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "SELECT pg_advisory_unlock({KEY})"
-            )))
-            .execute(&mut *conn)
-            .await
-            .map_err(err)?;
+            let _ = conn.close().await;
             result
         }
         _ => {

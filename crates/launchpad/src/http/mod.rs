@@ -33,38 +33,43 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole application router with its layers.
 pub fn router(state: AppState) -> Router {
-    let request_id = HeaderName::from_static("x-request-id");
     let cors = cors(&state);
     let api = Router::new()
         .merge(auth::router())
         .merge(users::router())
         .merge(catalog::router());
-    Router::new()
+    let routes = Router::new()
         .nest("/api", api)
         .route("/health", get(health::health))
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
-        .with_state(state)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetSensitiveRequestHeadersLayer::new([
-                    header::AUTHORIZATION,
-                    header::COOKIE,
-                ]))
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
-                .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(middleware::from_fn(error::render_errors))
-                .layer(CatchPanicLayer::custom(|_| {
-                    AppError::Internal("handler panicked".into()).into_response()
-                }))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    REQUEST_TIMEOUT,
-                ))
-                .layer(cors)
-                .layer(DefaultBodyLimit::max(MAX_JSON_BYTES)),
-        )
+        .with_state(state);
+    with_layers(routes, cors)
+}
+
+/// The layers every request passes through, outermost first.
+fn with_layers(routes: Router, cors: CorsLayer) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveRequestHeadersLayer::new([
+                header::AUTHORIZATION,
+                header::COOKIE,
+            ]))
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
+            .layer(PropagateRequestIdLayer::new(request_id))
+            .layer(middleware::from_fn(error::render_errors))
+            .layer(CatchPanicLayer::custom(|_| {
+                AppError::Internal("handler panicked".into()).into_response()
+            }))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT,
+            ))
+            .layer(cors)
+            .layer(DefaultBodyLimit::max(MAX_JSON_BYTES)),
+    )
 }
 
 fn cors(state: &AppState) -> CorsLayer {
@@ -76,4 +81,35 @@ fn cors(state: &AppState) -> CorsLayer {
         .allow_origin(origins)
         .allow_methods(tower_http::cors::Any)
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{Body, to_bytes};
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_without_internals() {
+        async fn boom() -> &'static str {
+            panic!("secret detail: SELECT * FROM users")
+        }
+        let routes = Router::new().route("/boom", get(boom));
+        let app = with_layers(routes, CorsLayer::new());
+        let response = app
+            .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().contains_key("x-request-id"));
+        let body = to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .expect("body");
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(json["error"], "internal error");
+        assert_eq!(json["path"], "/boom");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
 }

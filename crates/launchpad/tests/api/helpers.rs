@@ -8,7 +8,10 @@ use launchpad::config::Settings;
 use launchpad::entity::activity_logs;
 use launchpad::startup::Application;
 use reqwest::{Method, StatusCode};
-use sea_orm::{ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -35,6 +38,29 @@ macro_rules! both_backends {
     };
 }
 
+/// Runs each test body on a fresh, empty database of each backend, with no server:
+/// `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! both_databases {
+    ($(async fn $name:ident($db:ident: TestDb) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn body($db: $crate::helpers::TestDb) $body
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    body($crate::helpers::TestDb::new($crate::helpers::Backend::Sqlite).await).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    body($crate::helpers::TestDb::new($crate::helpers::Backend::Postgres).await).await
+                }
+            }
+        )*
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -43,7 +69,8 @@ pub enum Backend {
 
 /// The PostgreSQL server tests create their schemas in.
 pub fn postgres_base_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-42";
@@ -66,17 +93,37 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("launchpad-test-{tag}.db"));
-                Self { url: format!("sqlite://{}", path.display()), backend, cleanup: Cleanup::File(path) }
+                Self {
+                    url: format!("sqlite://{}", path.display()),
+                    backend,
+                    cleanup: Cleanup::File(path),
+                }
             }
             Backend::Postgres => {
                 let schema = format!("t_{tag}");
-                let admin = Database::connect(postgres_base_url()).await.expect("PostgreSQL must be reachable");
-                admin.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\"")).await.expect("create schema");
+                let admin = Database::connect(postgres_base_url())
+                    .await
+                    .expect("PostgreSQL must be reachable");
+                admin
+                    .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                    .await
+                    .expect("create schema");
                 admin.close().await.expect("close");
                 let url = format!("{}?options[search_path]={schema}", postgres_base_url());
-                Self { url, backend, cleanup: Cleanup::Schema(schema) }
+                Self {
+                    url,
+                    backend,
+                    cleanup: Cleanup::Schema(schema),
+                }
             }
         }
+    }
+
+    /// A pool on this database, opened as the server would open it.
+    pub async fn connect(&self) -> DatabaseConnection {
+        dbkit::connect(&settings(&self.url, &[]).db())
+            .await
+            .expect("connect to the test database")
     }
 }
 
@@ -95,7 +142,10 @@ impl Drop for TestDb {
                 // Drop runs inside the test's runtime; a runtime of its own on another thread
                 // can block on the drop.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
                     rt.block_on(async {
                         let db = Database::connect(postgres_base_url()).await.ok()?;
                         db.execute_unprepared(&sql).await.ok()?;
@@ -108,15 +158,31 @@ impl Drop for TestDb {
     }
 }
 
-/// Settings for a test server: a free port, a small pool, auto-migration on.
+/// Settings for a test server: a free port, a small pool, auto-migration on. `extra`
+/// flags (`["--db-pool-size", "1"]`) replace the defaults they name.
 pub fn settings(db_url: &str, extra: &[&str]) -> Settings {
-    let mut args = vec![
-        "launchpad", "--database-url", db_url, "--api-port", "0", "--db-pool-size", "1", "--db-max-overflow", "4",
-        "--jwt-secret", JWT_SECRET, "--app-env", "test", "--auto-migrate", "true", "--log-level", "warn",
+    let defaults = [
+        ("--database-url", db_url),
+        ("--api-port", "0"),
+        ("--db-pool-size", "1"),
+        ("--db-max-overflow", "4"),
+        ("--jwt-secret", JWT_SECRET),
+        ("--app-env", "test"),
+        ("--auto-migrate", "true"),
+        ("--log-level", "warn"),
     ];
+    let mut args = vec!["launchpad"];
+    for (flag, value) in defaults
+        .into_iter()
+        .filter(|(flag, _)| !extra.contains(flag))
+    {
+        args.extend([flag, value]);
+    }
     args.extend_from_slice(extra);
     args.push("serve");
-    Cli::try_parse_from(args).expect("test settings parse").settings
+    Cli::try_parse_from(args)
+        .expect("test settings parse")
+        .settings
 }
 
 fn init_logs() {
@@ -139,21 +205,43 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// A server with extra settings flags (`--db-pool-size 1`, …).
+    pub async fn spawn_with(backend: Backend, extra: &[&str]) -> Self {
         init_logs();
         let database = TestDb::new(backend).await;
-        let app = Application::build(settings(&database.url, &[])).await.expect("app builds");
+        let app = Application::build(settings(&database.url, extra))
+            .await
+            .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.state().db.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
         }));
-        Self { address, client: reqwest::Client::new(), db, backend, stop: Some(stop), _database: database }
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            db,
+            backend,
+            stop: Some(stop),
+            _database: database,
+        }
     }
 
     /// Sends a request; `body` is sent as JSON when given.
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
-        let mut req = self.client.request(method, format!("{}{path}", self.address));
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
@@ -183,14 +271,24 @@ impl TestApp {
     /// Registers a student; returns (user id, access token, refresh token).
     pub async fn register(&self, email: &str) -> Session {
         let r = self
-            .post("/api/auth/register", None, json!({"email": email, "password": "Passw0rd!", "name": "Student One"}))
+            .post(
+                "/api/auth/register",
+                None,
+                json!({"email": email, "password": "Passw0rd!", "name": "Student One"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "register: {}", r.body);
         Session::from(&r.body)
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Session {
-        let r = self.post("/api/auth/login", None, json!({"email": email, "password": password})).await;
+        let r = self
+            .post(
+                "/api/auth/login",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "login: {}", r.body);
         Session::from(&r.body)
     }
@@ -231,17 +329,37 @@ impl Response {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body read");
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        Self { status, headers, body }
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        Self {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Asserts the status and the error shape every error must have.
     pub fn assert_error(&self, status: StatusCode) -> &Self {
         assert_eq!(self.status, status, "body: {}", self.body);
-        assert!(self.body["error"].is_string(), "error message missing: {}", self.body);
-        assert!(self.body["details"].is_object(), "details missing: {}", self.body);
+        assert!(
+            self.body["error"].is_string(),
+            "error message missing: {}",
+            self.body
+        );
+        assert!(
+            self.body["details"].is_object(),
+            "details missing: {}",
+            self.body
+        );
         assert!(self.body["path"].is_string(), "path missing: {}", self.body);
-        assert!(self.body["request_id"].is_string(), "request_id missing: {}", self.body);
+        assert!(
+            self.body["request_id"].is_string(),
+            "request_id missing: {}",
+            self.body
+        );
         self
     }
 }
@@ -257,8 +375,14 @@ impl Session {
     fn from(body: &Value) -> Self {
         Self {
             user_id: body["user"]["id"].as_str().and_then(|s| s.parse().ok()),
-            access: body["access_token"].as_str().expect("access_token").to_owned(),
-            refresh: body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            access: body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
         }
     }
 
