@@ -206,7 +206,6 @@ pub async fn run(db: &DatabaseConnection, with_test_users: bool) -> Result<SeedR
 
 /// Test accounts not yet in the database (live or deleted), with hashed passwords.
 async fn missing_test_users(db: &DatabaseConnection) -> Result<Vec<users::ActiveModel>, AppError> {
-    let now = dbkit::time::now();
     let mut missing = Vec::new();
     for (email, pass, name, phone, is_admin) in TEST_USERS {
         if users::Entity::find()
@@ -217,22 +216,15 @@ async fn missing_test_users(db: &DatabaseConnection) -> Result<Vec<users::Active
         {
             continue;
         }
-        missing.push(users::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            email: Set((*email).into()),
-            name: Set((*name).into()),
-            password_hash: Set(password::hash((*pass).into()).await?),
-            phone: Set(Some((*phone).into())),
-            is_admin: Set(*is_admin),
-            is_active: Set(true),
-            signup_step: Set("completed".into()),
-            last_login_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            deleted_by: Set(None),
-            delete_batch_id: Set(None),
-        });
+        missing.push(users::ActiveModel::from(users::NewAccount {
+            id: Uuid::now_v7(),
+            email: (*email).into(),
+            name: (*name).into(),
+            password_hash: password::hash((*pass).into()).await?,
+            phone: Some((*phone).into()),
+            is_admin: *is_admin,
+            signup_step: "completed",
+        }));
     }
     Ok(missing)
 }

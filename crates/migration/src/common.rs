@@ -1,6 +1,7 @@
 //! Column sets every table shares, so each migration states only what is its own.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 
 /// `id`: a UUIDv7 primary key (native `uuid` on PostgreSQL, a blob on SQLite).
 pub fn id() -> ColumnDef {
@@ -82,15 +83,20 @@ pub fn trash_indexes(table: &str) -> [String; 2] {
 }
 
 /// Runs raw statements that read the same on both backends (indexes, mostly).
+///
+/// Through `execute_raw`, not `execute_unprepared`: only the former reaches the
+/// connection's statement callback, which is how `migrate --dry-run` records the SQL.
 pub async fn run(
     manager: &SchemaManager<'_>,
     statements: impl IntoIterator<Item = impl AsRef<str>>,
 ) -> Result<(), DbErr> {
+    let conn = manager.get_connection();
     for sql in statements {
-        manager
-            .get_connection()
-            .execute_unprepared(sql.as_ref())
-            .await?;
+        conn.execute_raw(Statement::from_string(
+            conn.get_database_backend(),
+            sql.as_ref(),
+        ))
+        .await?;
     }
     Ok(())
 }

@@ -50,22 +50,15 @@ async fn create_admin(settings: &Settings, email: &str, pass: &str, name: &str) 
         }
         None => {
             let hash = password::hash(pass).await.map_err(|e| e.to_string())?;
-            let model = users::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                email: Set(email.clone()),
-                name: Set(name),
-                password_hash: Set(hash),
-                phone: Set(None),
-                is_admin: Set(true),
-                is_active: Set(true),
-                signup_step: Set("completed".into()),
-                last_login_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                deleted_at: Set(None),
-                deleted_by: Set(None),
-                delete_batch_id: Set(None),
-            };
+            let model = users::ActiveModel::from(users::NewAccount {
+                id: Uuid::now_v7(),
+                email: email.clone(),
+                name,
+                password_hash: hash,
+                phone: None,
+                is_admin: true,
+                signup_step: "completed",
+            });
             (
                 model.insert(writer.tx()).await.map_err(e)?.id,
                 "admin.create",

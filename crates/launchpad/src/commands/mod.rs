@@ -25,7 +25,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
-            ExitCode::FAILURE
+            // 1 is kept for "ran, and found a problem" (`migrate check`).
+            ExitCode::from(2)
         }
     }
 }

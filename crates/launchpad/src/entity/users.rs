@@ -26,3 +26,37 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What a new account needs; everything else starts at its default.
+pub struct NewAccount {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub phone: Option<String>,
+    pub is_admin: bool,
+    pub signup_step: &'static str,
+}
+
+impl From<NewAccount> for ActiveModel {
+    fn from(a: NewAccount) -> Self {
+        use sea_orm::Set;
+        let now = dbkit::time::now();
+        ActiveModel {
+            id: Set(a.id),
+            email: Set(a.email),
+            name: Set(a.name),
+            password_hash: Set(a.password_hash),
+            phone: Set(a.phone),
+            is_admin: Set(a.is_admin),
+            is_active: Set(true),
+            signup_step: Set(a.signup_step.to_owned()),
+            last_login_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+            deleted_by: Set(None),
+            delete_batch_id: Set(None),
+        }
+    }
+}

@@ -78,27 +78,18 @@ async fn register(
     let name = domain::name(&body.name)?;
     let phone = body.phone.as_deref().map(domain::phone).transpose()?;
     let password_hash = password::hash(domain::password(&body.password)?).await?;
-    let now = dbkit::time::now();
     let id = Uuid::now_v7();
+    let account = users::ActiveModel::from(users::NewAccount {
+        id,
+        email,
+        name,
+        password_hash,
+        phone,
+        is_admin: false,
+        signup_step: domain::SIGNUP_STEPS[0],
+    });
     let writer = Writer::begin(&state.db, &actor.as_user(id)).await?;
-    let user = users::ActiveModel {
-        id: Set(id),
-        email: Set(email),
-        name: Set(name),
-        password_hash: Set(password_hash),
-        phone: Set(phone),
-        is_admin: Set(false),
-        is_active: Set(true),
-        signup_step: Set(domain::SIGNUP_STEPS[0].to_owned()),
-        last_login_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
-    }
-    .insert(writer.tx())
-    .await?;
+    let user = account.insert(writer.tx()).await?;
     let mut tokens = start_session(writer.tx(), &state, user.id, Uuid::now_v7()).await?;
     writer
         .commit(Event::new("user.register", "user", user.id))

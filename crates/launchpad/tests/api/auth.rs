@@ -2,7 +2,6 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::TestApp;
 
 both_backends! {
     async fn register_returns_tokens_and_the_user_and_logs_it(app: TestApp) {

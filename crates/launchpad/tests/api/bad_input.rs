@@ -2,7 +2,6 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::TestApp;
 
 both_backends! {
     async fn malformed_bodies_are_4xx_and_write_nothing(app: TestApp) {

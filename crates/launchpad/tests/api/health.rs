@@ -1,7 +1,6 @@
 use reqwest::StatusCode;
 
 use crate::both_backends;
-use crate::helpers::TestApp;
 
 both_backends! {
     async fn health_reports_database_pool_and_migrations(app: TestApp) {

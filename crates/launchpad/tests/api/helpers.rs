@@ -78,7 +78,6 @@ pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-42";
 /// A fresh, empty database, removed when dropped.
 pub struct TestDb {
     pub url: String,
-    pub backend: Backend,
     cleanup: Cleanup,
 }
 
@@ -95,7 +94,6 @@ impl TestDb {
                 let path = std::env::temp_dir().join(format!("launchpad-test-{tag}.db"));
                 Self {
                     url: format!("sqlite://{}", path.display()),
-                    backend,
                     cleanup: Cleanup::File(path),
                 }
             }
@@ -112,7 +110,6 @@ impl TestDb {
                 let url = format!("{}?options[search_path]={schema}", postgres_base_url());
                 Self {
                     url,
-                    backend,
                     cleanup: Cleanup::Schema(schema),
                 }
             }

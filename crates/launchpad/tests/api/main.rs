@@ -3,4 +3,11 @@
 mod helpers;
 
 mod auth;
+mod bad_input;
+mod catalog;
+mod cli;
+mod errors;
 mod health;
+mod migrations;
+mod soft_delete;
+mod users;

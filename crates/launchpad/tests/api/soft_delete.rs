@@ -5,35 +5,77 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use uuid::Uuid;
 
 use crate::both_backends;
-use crate::helpers::TestApp;
 
-static LEAF: SoftDeleteTable = SoftDeleteTable { entity_type: "leaf", table: "sd_leaf", owns: &[] };
-static BRANCH: SoftDeleteTable =
-    SoftDeleteTable { entity_type: "branch", table: "sd_branch", owns: &[Owned { table: &LEAF, fk: "branch_id" }] };
-static TREE: SoftDeleteTable =
-    SoftDeleteTable { entity_type: "tree", table: "sd_tree", owns: &[Owned { table: &BRANCH, fk: "tree_id" }] };
+static LEAF: SoftDeleteTable = SoftDeleteTable {
+    entity_type: "leaf",
+    table: "sd_leaf",
+    owns: &[],
+};
+static BRANCH: SoftDeleteTable = SoftDeleteTable {
+    entity_type: "branch",
+    table: "sd_branch",
+    owns: &[Owned {
+        table: &LEAF,
+        fk: "branch_id",
+    }],
+};
+static TREE: SoftDeleteTable = SoftDeleteTable {
+    entity_type: "tree",
+    table: "sd_tree",
+    owns: &[Owned {
+        table: &BRANCH,
+        fk: "tree_id",
+    }],
+};
 static REGISTRY: Registry = Registry(&[&TREE, &BRANCH, &LEAF]);
 
 async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<sea_orm::Value>) {
     let backend = db.get_database_backend();
-    let sql = if backend == DbBackend::Postgres { numbered(sql) } else { sql.to_owned() };
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.expect("exec");
+    let sql = if backend == DbBackend::Postgres {
+        numbered(sql)
+    } else {
+        sql.to_owned()
+    };
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .expect("exec");
 }
 
 /// `?` placeholders to PostgreSQL's `$n`.
 fn numbered(sql: &str) -> String {
     let mut n = 0;
-    sql.chars().map(|c| if c == '?' { n += 1; format!("${n}") } else { c.to_string() }).collect()
+    sql.chars()
+        .map(|c| {
+            if c == '?' {
+                n += 1;
+                format!("${n}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 async fn create_tables(db: &DatabaseConnection) {
-    let uuid = if db.get_database_backend() == DbBackend::Postgres { "uuid" } else { "blob" };
-    let ts = if db.get_database_backend() == DbBackend::Postgres { "timestamptz" } else { "text" };
+    let uuid = if db.get_database_backend() == DbBackend::Postgres {
+        "uuid"
+    } else {
+        "blob"
+    };
+    let ts = if db.get_database_backend() == DbBackend::Postgres {
+        "timestamptz"
+    } else {
+        "text"
+    };
     let cols = format!("deleted_at {ts}, deleted_by {uuid}, delete_batch_id {uuid}");
     for sql in [
         format!("CREATE TABLE sd_tree (id {uuid} PRIMARY KEY, {cols})"),
-        format!("CREATE TABLE sd_branch (id {uuid} PRIMARY KEY, tree_id {uuid} NOT NULL REFERENCES sd_tree (id), {cols})"),
-        format!("CREATE TABLE sd_leaf (id {uuid} PRIMARY KEY, branch_id {uuid} NOT NULL REFERENCES sd_branch (id), {cols})"),
+        format!(
+            "CREATE TABLE sd_branch (id {uuid} PRIMARY KEY, tree_id {uuid} NOT NULL REFERENCES sd_tree (id), {cols})"
+        ),
+        format!(
+            "CREATE TABLE sd_leaf (id {uuid} PRIMARY KEY, branch_id {uuid} NOT NULL REFERENCES sd_branch (id), {cols})"
+        ),
     ] {
         db.execute_unprepared(&sql).await.expect("create");
     }
@@ -41,7 +83,11 @@ async fn create_tables(db: &DatabaseConnection) {
 
 async fn live(db: &DatabaseConnection, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE deleted_at IS NULL");
-    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("q").expect("row");
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("q")
+        .expect("row");
     row.try_get::<i64>("", "n").expect("n")
 }
 

@@ -2,7 +2,6 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::TestApp;
 
 both_backends! {
     async fn me_shows_and_updates_the_callers_own_account(app: TestApp) {
