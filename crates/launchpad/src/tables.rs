@@ -1,19 +1,106 @@
 //! The soft-deletable tables and who owns what: the graph `dbkit` cascades through.
+//! Deleting a user takes everything they own; deleting a project takes its synopsis,
+//! meetings, files and ideas. Restoring brings back exactly what that delete took.
 
-use dbkit::soft_delete::SoftDeleteTable;
+use dbkit::soft_delete::{Owned, Registry, SoftDeleteTable};
+
+const fn table(entity_type: &'static str, table: &'static str) -> SoftDeleteTable {
+    SoftDeleteTable {
+        entity_type,
+        table,
+        owns: &[],
+    }
+}
+
+pub static PLANS: SoftDeleteTable = table("plan", "plans");
+pub static SERVICES: SoftDeleteTable = table("service", "services");
+pub static USER_SERVICES: SoftDeleteTable = table("user_service", "user_services");
+pub static ORDERS: SoftDeleteTable = table("order", "orders");
+pub static SYNOPSIS: SoftDeleteTable = table("synopsis", "synopsis");
+pub static MEETINGS: SoftDeleteTable = table("meeting", "meetings");
+pub static ADMIN_REQUESTS: SoftDeleteTable = table("admin_request", "admin_requests");
+pub static FILES: SoftDeleteTable = table("file", "files");
+pub static CHAT_MESSAGES: SoftDeleteTable = table("chat_message", "chatbot_history");
+pub static IDEAS: SoftDeleteTable = table("idea", "idea_generation_history");
+
+pub static PROJECTS: SoftDeleteTable = SoftDeleteTable {
+    entity_type: "project",
+    table: "projects",
+    owns: &[
+        Owned {
+            table: &SYNOPSIS,
+            fk: "project_id",
+        },
+        Owned {
+            table: &MEETINGS,
+            fk: "project_id",
+        },
+        Owned {
+            table: &FILES,
+            fk: "project_id",
+        },
+        Owned {
+            table: &IDEAS,
+            fk: "project_id",
+        },
+    ],
+};
 
 pub static USERS: SoftDeleteTable = SoftDeleteTable {
     entity_type: "user",
     table: "users",
-    owns: &[],
+    owns: &[
+        Owned {
+            table: &PROJECTS,
+            fk: "user_id",
+        },
+        Owned {
+            table: &ORDERS,
+            fk: "user_id",
+        },
+        Owned {
+            table: &SYNOPSIS,
+            fk: "user_id",
+        },
+        Owned {
+            table: &MEETINGS,
+            fk: "user_id",
+        },
+        Owned {
+            table: &ADMIN_REQUESTS,
+            fk: "user_id",
+        },
+        Owned {
+            table: &USER_SERVICES,
+            fk: "user_id",
+        },
+        Owned {
+            table: &FILES,
+            fk: "owner_id",
+        },
+        Owned {
+            table: &CHAT_MESSAGES,
+            fk: "user_id",
+        },
+        Owned {
+            table: &IDEAS,
+            fk: "user_id",
+        },
+    ],
 };
-pub static PLANS: SoftDeleteTable = SoftDeleteTable {
-    entity_type: "plan",
-    table: "plans",
-    owns: &[],
-};
-pub static SERVICES: SoftDeleteTable = SoftDeleteTable {
-    entity_type: "service",
-    table: "services",
-    owns: &[],
-};
+
+/// Every soft-deletable table: the trash covers each of them.
+pub static REGISTRY: Registry = Registry(&[
+    &USERS,
+    &PLANS,
+    &SERVICES,
+    &USER_SERVICES,
+    &PROJECTS,
+    &ORDERS,
+    &SYNOPSIS,
+    &MEETINGS,
+    &ADMIN_REQUESTS,
+    &FILES,
+    &CHAT_MESSAGES,
+    &IDEAS,
+]);

@@ -10,6 +10,9 @@ mod m20261122_000002_create_plans_and_services;
 mod m20261122_000003_create_refresh_tokens;
 mod m20261122_000004_create_activity_logs;
 mod m20261122_000005_create_jobs;
+mod m20261122_000006_create_projects_files_subscriptions;
+mod m20261122_000007_create_workflow_tables;
+mod m20261122_000008_create_assistant_history;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +26,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_refresh_tokens::Migration),
             Box::new(m20261122_000004_create_activity_logs::Migration),
             Box::new(m20261122_000005_create_jobs::Migration),
+            Box::new(m20261122_000006_create_projects_files_subscriptions::Migration),
+            Box::new(m20261122_000007_create_workflow_tables::Migration),
+            Box::new(m20261122_000008_create_assistant_history::Migration),
         ]
     }
 }

@@ -2,9 +2,18 @@
 //! the migrations; entities describe columns only.
 
 pub mod activity_logs;
+pub mod admin_requests;
+pub mod chatbot_history;
+pub mod files;
+pub mod ideas;
+pub mod meetings;
+pub mod orders;
 pub mod plans;
+pub mod projects;
 pub mod refresh_tokens;
 pub mod services;
+pub mod synopsis;
+pub mod user_services;
 pub mod users;
 
 /// Implements [`dbkit::soft_delete::SoftDeletable`] for an entity with a `DeletedAt` column.
@@ -18,6 +27,15 @@ macro_rules! soft_deletable {
     };
 }
 
-soft_deletable!(users);
+soft_deletable!(admin_requests);
+soft_deletable!(chatbot_history);
+soft_deletable!(files);
+soft_deletable!(ideas);
+soft_deletable!(meetings);
+soft_deletable!(orders);
 soft_deletable!(plans);
+soft_deletable!(projects);
 soft_deletable!(services);
+soft_deletable!(synopsis);
+soft_deletable!(user_services);
+soft_deletable!(users);

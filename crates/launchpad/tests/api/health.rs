@@ -1,3 +1,4 @@
+use migration::MigratorTrait;
 use reqwest::StatusCode;
 
 use crate::both_backends;
@@ -10,7 +11,8 @@ both_backends! {
         assert_eq!(r.body["database"], "ok");
         assert!(r.body["pool"]["max"].as_u64().unwrap_or(0) >= 1);
         assert_eq!(r.body["migrations"]["pending"], serde_json::json!([]));
-        assert!(r.body["migrations"]["current"].as_str().is_some_and(|c| c.contains("create_jobs")));
+        let last = migration::Migrator::migrations().last().map(|m| m.name().to_owned());
+        assert_eq!(r.body["migrations"]["current"].as_str(), last.as_deref());
         assert!(r.headers.contains_key("x-request-id"));
     }
 

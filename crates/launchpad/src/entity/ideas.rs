@@ -1,0 +1,33 @@
+//! `idea_generation_history`.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "idea_generation_history")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub project_id: Option<Uuid>,
+    pub title: String,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    /// A JSON array of strings.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub tech_stack: Json,
+    pub complexity: String,
+    pub user_selected: bool,
+    pub rating: Option<i32>,
+    /// The idea this one refines.
+    pub refinement_of: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+    pub deleted_by: Option<Uuid>,
+    pub delete_batch_id: Option<Uuid>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
