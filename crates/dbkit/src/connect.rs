@@ -91,6 +91,7 @@ pub async fn connect_with(
 
 /// Pool occupancy, for health checks.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PoolStats {
     /// Connections open now.
     pub size: u32,

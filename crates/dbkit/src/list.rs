@@ -18,6 +18,7 @@ pub const MAX_SEARCH_LEN: usize = 200;
 
 /// The query-string parameters every list endpoint takes.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ListParams {
     /// 1-based page number.
     pub page: Option<u64>,
@@ -28,8 +29,10 @@ pub struct ListParams {
     /// `asc` or `desc`.
     pub sort_order: Option<SortOrder>,
     /// Only rows created at or after this instant (RFC 3339).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>, format = DateTime))]
     pub created_after: Option<DateTime<Utc>>,
     /// Only rows created at or before this instant (RFC 3339).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>, format = DateTime))]
     pub created_before: Option<DateTime<Utc>>,
     /// Only rows with this status.
     pub status: Option<String>,
@@ -39,6 +42,7 @@ pub struct ListParams {
 
 /// Sort direction.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SortOrder {
     /// Smallest first.
@@ -77,6 +81,7 @@ pub struct InvalidParam {
 
 /// One page of results with its metadata: the shape every list answers.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The rows.
     pub data: Vec<T>,
@@ -86,6 +91,7 @@ pub struct Page<T> {
 
 /// Paging metadata.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageMeta {
     /// Rows matching the filters, on all pages.
     pub total: u64,

@@ -1,6 +1,8 @@
 //! Validated input: requests are parsed into these at the edge, so handlers only see
 //! valid data. Limits match the columns in the migrations.
 
+use serde_json::json;
+
 use crate::http::error::AppError;
 
 /// The steps of signing up, in order.
@@ -105,6 +107,53 @@ pub fn signup_step(raw: &str) -> Result<String, AppError> {
     }
 }
 
+/// The legal moves of a status: from each state, the states it may go to.
+#[derive(Debug)]
+pub struct Transitions {
+    /// What moves (`order`), for messages.
+    pub noun: &'static str,
+    /// `(from, [to, …])`; a state with no entry is final.
+    pub moves: &'static [(&'static str, &'static [&'static str])],
+}
+
+impl Transitions {
+    /// Where a row in state `from` may go.
+    pub fn allowed(&self, from: &str) -> &'static [&'static str] {
+        self.moves
+            .iter()
+            .find(|(f, _)| *f == from)
+            .map(|(_, to)| *to)
+            .unwrap_or(&[])
+    }
+
+    /// Ok if `from → to` is legal; otherwise the 409 that says what is allowed.
+    pub fn check(&self, from: &str, to: &str) -> Result<(), AppError> {
+        if self.allowed(from).contains(&to) {
+            Ok(())
+        } else {
+            Err(self.conflict(from, to))
+        }
+    }
+
+    /// The 409 for an illegal (or lost) move.
+    pub fn conflict(&self, from: &str, to: &str) -> AppError {
+        let allowed = self.allowed(from);
+        let message = if allowed.is_empty() {
+            format!("a {} that is {from} cannot change any more", self.noun)
+        } else {
+            format!(
+                "a {} that is {from} can only become {}",
+                self.noun,
+                allowed.join(" or ")
+            )
+        };
+        AppError::Conflict {
+            message,
+            details: json!({ "from": from, "to": to, "allowed": allowed }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +195,26 @@ mod tests {
         assert!(password(&"x".repeat(129)).is_err());
         assert!(phone("+91 98765-43210").is_ok());
         assert!(phone("call me").is_err());
+    }
+
+    const ORDER: Transitions = Transitions {
+        noun: "order",
+        moves: &[
+            ("pending", &["paid", "cancelled"]),
+            ("paid", &["completed", "cancelled"]),
+        ],
+    };
+
+    #[test]
+    fn transitions_allow_only_listed_moves_and_say_what_is_allowed() {
+        assert!(ORDER.check("pending", "paid").is_ok());
+        let err = ORDER
+            .check("pending", "completed")
+            .expect_err("skips a step");
+        assert!(
+            matches!(&err, AppError::Conflict { details, .. } if details["allowed"] == json!(["paid", "cancelled"]))
+        );
+        let err = ORDER.check("completed", "paid").expect_err("final state");
+        assert!(err.to_string().contains("cannot change"), "{err}");
     }
 }

@@ -1,9 +1,7 @@
 //! `/api/auth`: register, login, refresh (rotating, with reuse detection), logout.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
 use chrono::Duration;
 use dbkit::audit::{Event, Outcome};
 use dbkit::{Actor, Writer};
@@ -15,27 +13,31 @@ use uuid::Uuid;
 
 use dbkit::soft_delete::SoftDeletable;
 
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::auth::{password, refresh};
 use crate::domain::{self, Email};
 use crate::entity::{refresh_tokens, users};
-use crate::http::error::AppError;
+use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{Client, Json};
 use crate::http::users::UserOut;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh_session))
-        .route("/auth/logout", post(logout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh_session))
+        .routes(routes!(logout))
 }
 
 /// The one answer to every failed login, whatever the reason.
 const LOGIN_FAILED: &str = "invalid email or password";
 const REFRESH_FAILED: &str = "invalid or expired refresh token";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RegisterIn {
     email: String,
@@ -44,21 +46,21 @@ struct RegisterIn {
     phone: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginIn {
     email: String,
     password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RefreshIn {
     refresh_token: String,
 }
 
 /// Tokens for a session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokensOut {
     access_token: String,
     refresh_token: String,
@@ -69,6 +71,12 @@ pub struct TokensOut {
     user: Option<UserOut>,
 }
 
+/// Create a student account and sign it in.
+#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = RegisterIn, responses(
+    (status = 201, description = "Registered and signed in", body = TokensOut),
+    (status = 409, description = "Email already registered", body = ErrorResponse),
+    (status = 422, description = "Invalid field", body = ErrorResponse),
+))]
 async fn register(
     State(state): State<AppState>,
     Client(actor): Client,
@@ -98,6 +106,11 @@ async fn register(
     Ok((StatusCode::CREATED, axum::Json(tokens)))
 }
 
+/// Sign in with email and password.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginIn, responses(
+    (status = 200, description = "Signed in", body = TokensOut),
+    (status = 401, description = "Wrong email or password (one message for every cause)", body = ErrorResponse),
+))]
 async fn login(
     State(state): State<AppState>,
     Client(actor): Client,
@@ -192,6 +205,12 @@ fn tokens_for(
     })
 }
 
+/// Exchange a refresh token for new tokens. Each refresh token works once; presenting
+/// a used one revokes every token of its session.
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshIn, responses(
+    (status = 200, description = "New tokens", body = TokensOut),
+    (status = 401, description = "Invalid, expired, used or revoked token", body = ErrorResponse),
+))]
 async fn refresh_session(
     State(state): State<AppState>,
     Client(actor): Client,
@@ -293,6 +312,10 @@ async fn revoke_where(
         .rows_affected)
 }
 
+/// End the session of a refresh token.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body = RefreshIn, responses(
+    (status = 204, description = "Signed out (also for an unknown or already revoked token)"),
+))]
 async fn logout(
     State(state): State<AppState>,
     Client(actor): Client,

@@ -1,9 +1,7 @@
 //! `/api/plans` and `/api/services`: the public catalogue, and admin delete/restore of plans.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
@@ -14,29 +12,34 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::entity::{plans, services};
-use crate::http::error::AppError;
+use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, Path, Query};
 use crate::state::AppState;
 use crate::tables::PLANS;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/plans", get(list_plans))
-        .route("/plans/{id}", get(get_plan))
-        .route("/services", get(list_services))
-        .route("/services/{id}", get(get_service))
-        .route("/admin/plans/{id}", delete(delete_plan))
-        .route("/admin/plans/{id}/restore", post(restore_plan))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_plans))
+        .routes(routes!(get_plan))
+        .routes(routes!(list_services))
+        .routes(routes!(get_service))
+        .routes(routes!(delete_plan))
+        .routes(routes!(restore_plan))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PlanOut {
     id: Uuid,
     name: String,
     description: Option<String>,
     /// Minor units.
     price: i64,
+    #[schema(value_type = Vec<String>)]
     features: serde_json::Value,
     blog_included: bool,
     max_projects: i32,
@@ -64,7 +67,7 @@ impl From<plans::Model> for PlanOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceOut {
     id: Uuid,
     name: String,
@@ -115,7 +118,11 @@ const SERVICE_LIST: ListSpec<services::Entity> = ListSpec {
     id: services::Column::Id,
 };
 
-/// Active, live plans: what a student can buy.
+/// Active plans: what a student can buy.
+#[utoipa::path(get, path = "/plans", tag = "catalog", params(ListParams), responses(
+    (status = 200, body = Page<PlanOut>),
+    (status = 422, body = ErrorResponse),
+))]
 async fn list_plans(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
@@ -132,6 +139,11 @@ async fn list_plans(
     ))
 }
 
+/// One active plan.
+#[utoipa::path(get, path = "/plans/{id}", tag = "catalog", params(("id" = Uuid, Path)), responses(
+    (status = 200, body = PlanOut),
+    (status = 404, body = ErrorResponse),
+))]
 async fn get_plan(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
@@ -145,6 +157,11 @@ async fn get_plan(
     Ok(axum::Json(plan.into()))
 }
 
+/// Active services.
+#[utoipa::path(get, path = "/services", tag = "catalog", params(ListParams), responses(
+    (status = 200, body = Page<ServiceOut>),
+    (status = 422, body = ErrorResponse),
+))]
 async fn list_services(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
@@ -159,6 +176,11 @@ async fn list_services(
     ))
 }
 
+/// One active service.
+#[utoipa::path(get, path = "/services/{id}", tag = "catalog", params(("id" = Uuid, Path)), responses(
+    (status = 200, body = ServiceOut),
+    (status = 404, body = ErrorResponse),
+))]
 async fn get_service(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
@@ -172,6 +194,12 @@ async fn get_service(
     Ok(axum::Json(service.into()))
 }
 
+/// Move a plan to the trash (admin).
+#[utoipa::path(delete, path = "/admin/plans/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 204, description = "Deleted"),
+    (status = 403, body = ErrorResponse),
+    (status = 404, body = ErrorResponse),
+))]
 async fn delete_plan(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -187,6 +215,12 @@ async fn delete_plan(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Bring a plan back from the trash (admin).
+#[utoipa::path(post, path = "/admin/plans/{id}/restore", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = PlanOut),
+    (status = 404, body = ErrorResponse),
+    (status = 409, description = "Its name is taken by a live plan", body = ErrorResponse),
+))]
 async fn restore_plan(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

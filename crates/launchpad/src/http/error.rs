@@ -89,6 +89,20 @@ impl AppError {
     }
 }
 
+/// The body of every error response.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorResponse {
+    /// What went wrong, for a person.
+    pub error: String,
+    /// Machine-readable context: `field`, `allowed`, `constraint`, …
+    #[schema(value_type = Object)]
+    pub details: Value,
+    /// The request path.
+    pub path: String,
+    /// The request id (also in the `x-request-id` header).
+    pub request_id: Option<String>,
+}
+
 /// The message and details of an error response, before path and request id are added.
 #[derive(Debug, Clone)]
 pub struct ErrorBody {

@@ -7,19 +7,25 @@ use serde_json::{Value, json};
 
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
     /// `ok`, or `unavailable` when the database cannot be reached.
     status: &'static str,
     /// `ok` or `unreachable`.
     database: &'static str,
     pool: Option<dbkit::connect::PoolStats>,
+    #[schema(value_type = Object)]
     migrations: Value,
     version: &'static str,
     uptime_seconds: u64,
 }
 
-/// Answers 200 when the database answers, 503 otherwise.
+/// Service health: database, pool, migrations, version, uptime. 200 when the database
+/// answers, 503 otherwise.
+#[utoipa::path(get, path = "/health", tag = "operations", responses(
+    (status = 200, body = Health),
+    (status = 503, description = "The database is unreachable", body = Health),
+))]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, axum::Json<Health>) {
     let reachable = dbkit::connect::ping(&state.db).await.is_ok();
     let migrations = if reachable {

@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, each owning its routes; the layers every
 //! request passes through; and the JSON error shape.
 
+pub mod access;
 pub mod auth;
 pub mod catalog;
 pub mod error;
@@ -13,7 +14,6 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use axum::{Router, middleware};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -23,7 +23,13 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::http::error::AppError;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::http::error::{AppError, ErrorResponse};
 use crate::state::AppState;
 
 /// Largest JSON body accepted.
@@ -31,20 +37,55 @@ const MAX_JSON_BYTES: usize = 1024 * 1024;
 /// A request still running after this is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The whole application router with its layers.
+/// The whole application: the API routes, `/openapi.json`, `/docs`, and the layers.
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state);
-    let api = Router::new()
-        .merge(auth::router())
-        .merge(users::router())
-        .merge(catalog::router());
-    let routes = Router::new()
-        .nest("/api", api)
-        .route("/health", get(health::health))
+    let (routes, openapi) = api().split_for_parts();
+    let routes = routes
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
         .with_state(state);
     with_layers(routes, cors)
+}
+
+/// Every documented route. Routes are only ever added through `routes!`, so the
+/// OpenAPI document and the router cannot drift apart.
+pub fn api() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(catalog::router());
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api", api)
+        .routes(routes!(health::health))
+}
+
+/// The OpenAPI document's frame; the paths come from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Launchpad API", description = "The student-project mentoring platform."),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorResponse))
+)]
+struct ApiDoc;
+
+/// Declares the bearer-token scheme that `security(("bearer" = []))` refers to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        );
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", scheme);
+    }
 }
 
 /// The layers every request passes through, outermost first.
@@ -88,6 +129,8 @@ mod tests {
     use axum::body::{Body, to_bytes};
     use axum::http::Request;
     use tower::ServiceExt;
+
+    use axum::routing::get;
 
     use super::*;
 

@@ -1,9 +1,7 @@
 //! `/api/users/me` (the caller's own account) and `/api/admin/users`.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
@@ -14,23 +12,27 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::domain;
 use crate::entity::users;
 use crate::http::auth::revoke_all_for_user;
-use crate::http::error::AppError;
+use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
 use crate::state::AppState;
 use crate::tables::USERS;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users/me", get(get_me).patch(update_me).delete(delete_me))
-        .route("/admin/users", get(list_users))
-        .route("/admin/users/{id}/restore", post(restore_user))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me, update_me, delete_me))
+        .routes(routes!(list_users))
+        .routes(routes!(restore_user))
 }
 
 /// A user as the API shows it: never the password hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserOut {
     id: Uuid,
     email: String,
@@ -64,20 +66,32 @@ impl From<users::Model> for UserOut {
     }
 }
 
+/// The caller's own account.
+#[utoipa::path(get, path = "/users/me", tag = "users", security(("bearer" = [])), responses(
+    (status = 200, body = UserOut),
+    (status = 401, body = ErrorResponse),
+))]
 async fn get_me(CurrentUser { user, .. }: CurrentUser) -> axum::Json<UserOut> {
     axum::Json(user.into())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateMeIn {
     name: Option<String>,
     /// `null` clears the phone number.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     phone: Option<Option<String>>,
     signup_step: Option<String>,
 }
 
+/// Change the caller's name, phone or signup step.
+#[utoipa::path(patch, path = "/users/me", tag = "users", security(("bearer" = [])), request_body = UpdateMeIn, responses(
+    (status = 200, body = UserOut),
+    (status = 401, body = ErrorResponse),
+    (status = 422, body = ErrorResponse),
+))]
 async fn update_me(
     State(state): State<AppState>,
     CurrentUser { user, actor }: CurrentUser,
@@ -109,6 +123,12 @@ async fn update_me(
     Ok(axum::Json(updated.into()))
 }
 
+/// Delete the caller's account: a soft delete of the account and everything it owns,
+/// and every session ends. An admin can restore it.
+#[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])), responses(
+    (status = 204, description = "Deleted"),
+    (status = 401, body = ErrorResponse),
+))]
 async fn delete_me(
     State(state): State<AppState>,
     CurrentUser { user, actor }: CurrentUser,
@@ -140,7 +160,8 @@ const USER_LIST: ListSpec<users::Entity> = ListSpec {
 };
 
 /// Filters only the admin user list has.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UserFilters {
     is_admin: Option<bool>,
     is_active: Option<bool>,
@@ -149,6 +170,13 @@ struct UserFilters {
     deleted: bool,
 }
 
+/// Users, live or in the trash (admin).
+#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])), params(ListParams, UserFilters), responses(
+    (status = 200, body = Page<UserOut>),
+    (status = 401, body = ErrorResponse),
+    (status = 403, body = ErrorResponse),
+    (status = 422, body = ErrorResponse),
+))]
 async fn list_users(
     State(state): State<AppState>,
     _: AdminUser,
@@ -172,6 +200,13 @@ async fn list_users(
     Ok(axum::Json(page.map(UserOut::from)))
 }
 
+/// Restore a deleted account and what its deletion took (admin).
+#[utoipa::path(post, path = "/admin/users/{id}/restore", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The deleted user")), responses(
+    (status = 200, body = UserOut),
+    (status = 404, description = "No such deleted user", body = ErrorResponse),
+    (status = 409, description = "Its email belongs to another account now", body = ErrorResponse),
+))]
 async fn restore_user(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

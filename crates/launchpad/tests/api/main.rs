@@ -9,5 +9,6 @@ mod cli;
 mod errors;
 mod health;
 mod migrations;
+mod openapi;
 mod soft_delete;
 mod users;

@@ -1,0 +1,111 @@
+//! The one data-access path for owned resources: live rows only, scoped to their
+//! owner (admins see every row), 404 for anything else, and soft delete through the
+//! audit-committing writer.
+
+use axum::http::StatusCode;
+use dbkit::Writer;
+use dbkit::audit::Event;
+use dbkit::soft_delete::{self, SoftDeletable, SoftDeleteTable};
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, Select};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::domain::Transitions;
+use crate::entity::users;
+use crate::http::error::AppError;
+use crate::http::extract::CurrentUser;
+use crate::state::AppState;
+
+/// A table whose rows belong to a user.
+pub trait Resource: SoftDeletable {
+    /// What a missing row is called in a 404 (`project not found`).
+    const NOUN: &'static str;
+    /// The soft-delete table (and what deleting a row cascades to).
+    fn table() -> &'static SoftDeleteTable;
+    /// The primary key.
+    fn id() -> Self::Column;
+    /// The owning user.
+    fn owner() -> Self::Column;
+    /// `updated_at`.
+    fn updated_at() -> Self::Column;
+}
+
+/// A resource that moves through states.
+pub trait Stateful: Resource {
+    /// The `status` column.
+    fn status() -> Self::Column;
+    /// Which moves are legal.
+    const TRANSITIONS: &'static Transitions;
+}
+
+/// Live rows `user` may see: their own, or all of them for an admin.
+pub fn visible<E: Resource>(user: &users::Model) -> Select<E> {
+    let live = E::find_live();
+    if user.is_admin {
+        live
+    } else {
+        live.filter(E::owner().eq(user.id))
+    }
+}
+
+/// One live row `user` may see; anything else — missing, deleted or someone else's —
+/// is the same 404.
+pub async fn find_visible<E: Resource>(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    id: Uuid,
+) -> Result<E::Model, AppError> {
+    visible::<E>(user)
+        .filter(E::id().eq(id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound(E::NOUN))
+}
+
+/// Soft-deletes a row the caller may see, with everything it owns; logs `action`.
+pub async fn delete_visible<E: Resource>(
+    state: &AppState,
+    current: &CurrentUser,
+    id: Uuid,
+    action: &'static str,
+) -> Result<StatusCode, AppError> {
+    let writer = Writer::begin(&state.db, &current.actor).await?;
+    find_visible::<E>(writer.tx(), &current.user, id).await?;
+    let affected = soft_delete::soft_delete(writer.tx(), E::table(), id, Some(current.user.id))
+        .await?
+        .ok_or(AppError::NotFound(E::NOUN))?;
+    let event =
+        Event::new(action, E::table().entity_type, id).details(json!({ "affected": affected }));
+    writer.commit(event).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Moves a row from `from` to `to` if the rules allow it, setting `changes` too. The
+/// update is guarded by the old status, so of two concurrent moves only one wins; the
+/// other gets the same 409 as an illegal move.
+pub async fn move_status<E: Stateful>(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    from: &str,
+    to: &'static str,
+    changes: Vec<(E::Column, SimpleExpr)>,
+) -> Result<(), AppError> {
+    E::TRANSITIONS.check(from, to)?;
+    let mut update = E::update_many()
+        .col_expr(E::status(), Expr::value(to))
+        .col_expr(E::updated_at(), Expr::value(dbkit::time::now()));
+    for (column, value) in changes {
+        update = update.col_expr(column, value);
+    }
+    let moved = update
+        .filter(E::id().eq(id))
+        .filter(E::status().eq(from))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if moved == 0 {
+        return Err(E::TRANSITIONS.conflict(from, to));
+    }
+    Ok(())
+}

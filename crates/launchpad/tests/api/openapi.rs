@@ -1,0 +1,99 @@
+//! The OpenAPI document and the router describe the same API.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::both_backends;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// Every documented operation, as (method, path with sample ids).
+fn operations(doc: &Value) -> Vec<(String, String, String)> {
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut ops = Vec::new();
+    for (template, item) in paths {
+        let concrete = fill(template);
+        for method in METHODS {
+            if item.get(method).is_some() {
+                ops.push((method.to_owned(), template.clone(), concrete.clone()));
+            }
+        }
+    }
+    ops
+}
+
+/// `/api/things/{id}` → `/api/things/<a uuid>`.
+fn fill(template: &str) -> String {
+    template
+        .split('/')
+        .map(|part| {
+            if part.starts_with('{') {
+                uuid::Uuid::now_v7().to_string()
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+both_backends! {
+    async fn every_documented_operation_is_routed_and_nothing_else_is(app: TestApp) {
+        let r = app.get("/openapi.json", None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let doc = r.body;
+        let ops = operations(&doc);
+        assert!(ops.len() >= 16, "{} operations", ops.len());
+        for (method, template, path) in &ops {
+            let r = app.request(Method::from_bytes(method.to_uppercase().as_bytes()).expect("method"), path, None, None).await;
+            let unrouted = r.body["error"] == "route not found" || r.status == StatusCode::METHOD_NOT_ALLOWED;
+            assert!(!unrouted, "{method} {template} is documented but not routed: {}", r.body);
+        }
+        // On a documented path, every undocumented method is refused by the router.
+        for (template, item) in doc["paths"].as_object().expect("paths") {
+            for method in METHODS.iter().filter(|m| item.get(**m).is_none()) {
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+                let r = app.request(method.clone(), &fill(template), None, None).await;
+                assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {template} is routed but not documented");
+            }
+        }
+    }
+
+    async fn the_document_names_its_schemas_and_security(app: TestApp) {
+        let doc = app.get("/openapi.json", None).await.body;
+        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        for schema in ["ErrorResponse", "UserOut", "TokensOut", "PlanOut"] {
+            assert!(doc["components"]["schemas"].get(schema).is_some(), "{schema} missing");
+        }
+        let me = &doc["paths"]["/api/users/me"]["get"];
+        assert_eq!(me["security"][0]["bearer"], serde_json::json!([]));
+    }
+
+    async fn the_docs_page_is_served_with_its_assets(app: TestApp) {
+        let page = app.client.get(format!("{}/docs/", app.address)).send().await.expect("docs");
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.expect("html");
+        assert!(html.contains("swagger-ui"), "{html}");
+        // Everything the page needs comes from this server, not a CDN.
+        assert!(!html.contains("https://"), "the docs page loads something from the internet");
+        let css = app.client.get(format!("{}/docs/swagger-ui.css", app.address)).send().await.expect("css");
+        assert_eq!(css.status(), StatusCode::OK);
+    }
+}
+
+/// Routes may only be added through `routes!` (which documents them), never `.route(`.
+#[test]
+fn handlers_are_only_routed_through_the_documenting_macro() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+    for entry in std::fs::read_dir(dir).expect("src/http") {
+        let path = entry.expect("entry").path();
+        let source = std::fs::read_to_string(&path).expect("source");
+        // Unit tests may build throw-away routers.
+        let product = source.split("#[cfg(test)]").next().unwrap_or_default();
+        assert!(
+            !product.contains(".route("),
+            "{} adds an undocumented route",
+            path.display()
+        );
+    }
+}
