@@ -226,3 +226,66 @@ impl Registry {
         Ok(false)
     }
 }
+
+/// One row in the trash.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrashEntry {
+    /// The row's id.
+    pub id: Uuid,
+    /// When it was deleted.
+    pub deleted_at: chrono::DateTime<chrono::Utc>,
+    /// Who deleted it, if known.
+    pub deleted_by: Option<Uuid>,
+    /// The delete it was part of; restoring any row restores what it owns from that batch.
+    pub delete_batch_id: Option<Uuid>,
+}
+
+/// A page of the trash of one table, most recently deleted first.
+pub async fn trash(
+    conn: &impl ConnectionTrait,
+    table: &SoftDeleteTable,
+    (page, per_page): (u64, u64),
+) -> Result<crate::list::Page<TrashEntry>, DbErr> {
+    let deleted = || {
+        Query::select()
+            .from(Alias::new(table.table))
+            .and_where(col("deleted_at").is_not_null())
+            .to_owned()
+    };
+    let count = deleted()
+        .expr_as(Expr::col(Alias::new("id")).count(), Alias::new("n"))
+        .to_owned();
+    let total: i64 = match conn.query_one(&count).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    let rows = deleted()
+        .columns(["id", "deleted_at", "deleted_by", "delete_batch_id"].map(Alias::new))
+        .order_by(Alias::new("deleted_at"), sea_orm::sea_query::Order::Desc)
+        .order_by(Alias::new("id"), sea_orm::sea_query::Order::Desc)
+        .limit(per_page)
+        .offset((page - 1).saturating_mul(per_page))
+        .to_owned();
+    let data = conn
+        .query_all(&rows)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(TrashEntry {
+                id: row.try_get("", "id")?,
+                deleted_at: row.try_get("", "deleted_at")?,
+                deleted_by: row.try_get("", "deleted_by")?,
+                delete_batch_id: row.try_get("", "delete_batch_id")?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    let total = u64::try_from(total).unwrap_or_default();
+    let meta = crate::list::PageMeta {
+        total,
+        page,
+        per_page,
+        total_pages: total.div_ceil(per_page),
+    };
+    Ok(crate::list::Page { data, meta })
+}

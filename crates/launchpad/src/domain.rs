@@ -97,14 +97,30 @@ pub fn phone(raw: &str) -> Result<String, AppError> {
 
 /// One of [`SIGNUP_STEPS`].
 pub fn signup_step(raw: &str) -> Result<String, AppError> {
-    if SIGNUP_STEPS.contains(&raw) {
-        Ok(raw.to_owned())
-    } else {
-        Err(AppError::Validation {
-            message: format!("unknown signup_step '{raw}'"),
-            details: serde_json::json!({ "field": "signup_step", "allowed": SIGNUP_STEPS }),
+    one_of("signup_step", raw, SIGNUP_STEPS).map(str::to_owned)
+}
+
+/// `raw` if it is one of `allowed`; a 422 listing them otherwise.
+pub fn one_of(field: &str, raw: &str, allowed: &[&'static str]) -> Result<&'static str, AppError> {
+    allowed
+        .iter()
+        .copied()
+        .find(|a| *a == raw)
+        .ok_or_else(|| AppError::Validation {
+            message: format!("unknown {field} '{raw}'"),
+            details: json!({ "field": field, "allowed": allowed }),
         })
+}
+
+/// A short list of short labels (a tech stack): at most 20, each 1–50 characters.
+pub fn tags(field: &str, raw: &[String]) -> Result<Vec<String>, AppError> {
+    if raw.len() > 20 {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} has more than 20 entries"),
+        ));
     }
+    raw.iter().map(|t| text(field, t, 1, 50)).collect()
 }
 
 /// The legal moves of a status: from each state, the states it may go to.

@@ -63,15 +63,37 @@ pub async fn find_visible<E: Resource>(
         .ok_or(AppError::NotFound(E::NOUN))
 }
 
-/// Soft-deletes a row the caller may see, with everything it owns; logs `action`.
-pub async fn delete_visible<E: Resource>(
+/// One live row the caller owns, to change through a student route. An admin reaching
+/// someone else's row this way gets 403 (admins act through the admin routes); anyone
+/// else gets the 404 of a missing row.
+pub async fn find_owned<E: Resource>(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    id: Uuid,
+) -> Result<E::Model, AppError> {
+    let own = E::find_live()
+        .filter(E::id().eq(id))
+        .filter(E::owner().eq(user.id))
+        .one(conn)
+        .await?;
+    match own {
+        Some(row) => Ok(row),
+        None if user.is_admin && find_visible::<E>(conn, user, id).await.is_ok() => {
+            Err(AppError::Forbidden)
+        }
+        None => Err(AppError::NotFound(E::NOUN)),
+    }
+}
+
+/// Soft-deletes a row the caller owns, with everything it owns; logs `action`.
+pub async fn delete_owned<E: Resource>(
     state: &AppState,
     current: &CurrentUser,
     id: Uuid,
     action: &'static str,
 ) -> Result<StatusCode, AppError> {
     let writer = Writer::begin(&state.db, &current.actor).await?;
-    find_visible::<E>(writer.tx(), &current.user, id).await?;
+    find_owned::<E>(writer.tx(), &current.user, id).await?;
     let affected = soft_delete::soft_delete(writer.tx(), E::table(), id, Some(current.user.id))
         .await?
         .ok_or(AppError::NotFound(E::NOUN))?;

@@ -226,16 +226,10 @@ async fn restore_plan(
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<PlanOut>, AppError> {
-    let writer = Writer::begin(&state.db, &admin.actor).await?;
-    let affected = soft_delete::restore(writer.tx(), &PLANS, id)
-        .await?
-        .ok_or(AppError::NotFound("deleted plan"))?;
+    crate::http::trash::restore(&state, &admin, &PLANS, id).await?;
     let plan = plans::Entity::find_by_id(id)
-        .one(writer.tx())
+        .one(&state.db)
         .await?
         .ok_or(AppError::NotFound("plan"))?;
-    writer
-        .commit(Event::new("plan.restore", "plan", id).details(json!({ "affected": affected })))
-        .await?;
     Ok(axum::Json(plan.into()))
 }

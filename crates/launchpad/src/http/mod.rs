@@ -2,11 +2,23 @@
 //! request passes through; and the JSON error shape.
 
 pub mod access;
+pub mod activity_logs;
+pub mod admin_requests;
 pub mod auth;
 pub mod catalog;
+pub mod chatbot;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod health;
+pub mod ideas;
+pub mod meetings;
+pub mod orders;
+pub mod projects;
+pub mod stats;
+pub mod subscriptions;
+pub mod synopsis;
+pub mod trash;
 pub mod users;
 
 use std::time::Duration;

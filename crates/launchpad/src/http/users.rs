@@ -212,16 +212,10 @@ async fn restore_user(
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<UserOut>, AppError> {
-    let writer = Writer::begin(&state.db, &admin.actor).await?;
-    let affected = soft_delete::restore(writer.tx(), &USERS, id)
-        .await?
-        .ok_or(AppError::NotFound("deleted user"))?;
+    crate::http::trash::restore(&state, &admin, &USERS, id).await?;
     let user = users::Entity::find_by_id(id)
-        .one(writer.tx())
+        .one(&state.db)
         .await?
         .ok_or(AppError::NotFound("user"))?;
-    writer
-        .commit(Event::new("user.restore", "user", id).details(json!({ "affected": affected })))
-        .await?;
     Ok(axum::Json(user.into()))
 }

@@ -77,7 +77,7 @@ both_backends! {
         let admin_id = app.get("/api/users/me", admin.token()).await.body["id"].as_str().map(str::to_owned);
         assert_eq!(deleted[0].user_id.map(|id| id.to_string()), admin_id, "the log names who deleted it");
         assert_eq!(deleted[0].details["affected"]["plans"], 1);
-        assert_eq!(app.activity("plan.restore").await.len(), 1);
+        assert_eq!(app.activity("trash.restore").await.len(), 1);
     }
 
     async fn bad_ids_are_4xx_never_5xx(app: TestApp) {

@@ -59,7 +59,7 @@ both_backends! {
         // Restoring twice: nothing is in the trash any more.
         app.post(&format!("/api/admin/users/{id}/restore"), admin.token(), json!({})).await
             .assert_error(StatusCode::NOT_FOUND);
-        assert_eq!(app.activity("user.restore").await.len(), 1);
+        assert_eq!(app.activity("trash.restore").await.len(), 1);
     }
 
     async fn restoring_an_account_whose_email_was_taken_again_is_409(app: TestApp) {
@@ -71,7 +71,7 @@ both_backends! {
         let r = app.post(&format!("/api/admin/users/{id}/restore"), admin.token(), json!({})).await;
         r.assert_error(StatusCode::CONFLICT);
         assert_eq!(r.body["details"]["field"], "email");
-        assert!(app.activity("user.restore").await.is_empty());
+        assert!(app.activity("trash.restore").await.is_empty());
     }
 
     async fn admin_routes_are_401_anonymous_and_403_for_students(app: TestApp) {

@@ -1,0 +1,1 @@
+//! Tests of `activity_logs`: not written yet.

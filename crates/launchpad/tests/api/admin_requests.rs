@@ -1,0 +1,1 @@
+//! Tests of `admin_requests`: not written yet.

@@ -1,0 +1,1 @@
+//! Tests of `chatbot`: not written yet.

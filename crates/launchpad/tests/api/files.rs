@@ -1,0 +1,1 @@
+//! Tests of `files`: not written yet.

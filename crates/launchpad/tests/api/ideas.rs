@@ -1,0 +1,1 @@
+//! Tests of `ideas`: not written yet.

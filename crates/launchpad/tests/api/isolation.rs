@@ -1,0 +1,1 @@
+//! Tests of `isolation`: not written yet.

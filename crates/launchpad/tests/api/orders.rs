@@ -1,0 +1,1 @@
+//! Tests of `orders`: not written yet.

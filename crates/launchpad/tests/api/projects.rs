@@ -1,0 +1,1 @@
+//! Tests of `projects`: not written yet.

@@ -1,0 +1,1 @@
+//! Tests of `synopsis`: not written yet.
