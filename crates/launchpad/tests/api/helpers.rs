@@ -195,6 +195,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub backend: Backend,
+    /// This server's `UPLOAD_DIR`, removed with it.
+    pub upload_dir: std::path::PathBuf,
     stop: Option<oneshot::Sender<()>>,
     // Declared last: the server and pool stop before the database is removed.
     _database: TestDb,
@@ -209,7 +211,12 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, extra: &[&str]) -> Self {
         init_logs();
         let database = TestDb::new(backend).await;
-        let app = Application::build(settings(&database.url, extra))
+        let upload_dir =
+            std::env::temp_dir().join(format!("launchpad-uploads-{}", Uuid::now_v7().simple()));
+        let upload_arg = upload_dir.display().to_string();
+        let mut flags = vec!["--upload-dir", upload_arg.as_str()];
+        flags.extend_from_slice(extra);
+        let app = Application::build(settings(&database.url, &flags))
             .await
             .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -223,6 +230,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             db,
             backend,
+            upload_dir,
             stop: Some(stop),
             _database: database,
         }
@@ -311,6 +319,7 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        let _ = std::fs::remove_dir_all(&self.upload_dir);
     }
 }
 
