@@ -31,7 +31,8 @@ pub struct Owned {
     pub fk: &'static str,
 }
 
-/// Rows changed per table by one delete or restore, for the activity log.
+/// Rows changed per table by one delete or restore (tables with none left out), for
+/// the activity log.
 pub type Affected = BTreeMap<&'static str, u64>;
 
 /// Entities whose rows are soft-deleted; gives every query a way to see live rows only.
@@ -93,7 +94,9 @@ pub async fn soft_delete(
                 ))
                 .await?
                 .rows_affected();
-            *affected.entry(edge.table.table).or_default() += n;
+            if n > 0 {
+                *affected.entry(edge.table.table).or_default() += n;
+            }
             frontier.push(edge.table);
         }
     }
@@ -153,7 +156,9 @@ pub async fn restore(
                 .execute(&unstamp(edge.table, col(edge.fk).in_subquery(live_owners)))
                 .await?
                 .rows_affected();
-            *affected.entry(edge.table.table).or_default() += n;
+            if n > 0 {
+                *affected.entry(edge.table.table).or_default() += n;
+            }
             frontier.push(edge.table);
         }
     }

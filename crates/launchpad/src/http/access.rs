@@ -85,6 +85,18 @@ pub async fn find_owned<E: Resource>(
     }
 }
 
+/// A row read again after a change, whoever owns it.
+pub async fn reload<E: Resource>(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<E::Model, AppError> {
+    E::find()
+        .filter(E::id().eq(id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound(E::NOUN))
+}
+
 /// Soft-deletes a row the caller owns, with everything it owns; logs `action`.
 pub async fn delete_owned<E: Resource>(
     state: &AppState,

@@ -1,9 +1,345 @@
-//! `meetings`: not written yet.
+//! `/api/meetings`: a student asks for a meeting; an admin schedules, completes or
+//! cancels it. The student may cancel their own.
 
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use dbkit::Writer;
+use dbkit::audit::Event;
+use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
 
+use crate::domain::{self, Transitions};
+use crate::entity::{meetings, projects};
+use crate::http::access::{self, Stateful};
+use crate::http::error::{AppError, ErrorResponse};
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(request_meeting, list_meetings))
+        .routes(routes!(get_meeting, delete_meeting))
+        .routes(routes!(cancel_meeting))
+        .routes(routes!(schedule_meeting))
+        .routes(routes!(complete_meeting))
+        .routes(routes!(admin_cancel_meeting))
+}
+
+pub const STATUSES: &[&str] = &["requested", "scheduled", "completed", "cancelled"];
+
+/// A requested meeting gets scheduled (and may be rescheduled), then completed; an open
+/// one can be cancelled.
+pub static TRANSITIONS: Transitions = Transitions {
+    noun: "meeting",
+    moves: &[
+        ("requested", &["scheduled", "cancelled"]),
+        ("scheduled", &["scheduled", "completed", "cancelled"]),
+    ],
+};
+
+impl Stateful for meetings::Entity {
+    fn status() -> meetings::Column {
+        meetings::Column::Status
+    }
+    const TRANSITIONS: &'static Transitions = &TRANSITIONS;
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingOut {
+    id: Uuid,
+    user_id: Uuid,
+    project_id: Option<Uuid>,
+    admin_id: Option<Uuid>,
+    topic: String,
+    preferred_time: Option<DateTime<Utc>>,
+    scheduled_at: Option<DateTime<Utc>>,
+    meeting_link: Option<String>,
+    notes: Option<String>,
+    status: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<meetings::Model> for MeetingOut {
+    fn from(m: meetings::Model) -> Self {
+        Self {
+            id: m.id,
+            user_id: m.user_id,
+            project_id: m.project_id,
+            admin_id: m.admin_id,
+            topic: m.topic,
+            preferred_time: m.preferred_time,
+            scheduled_at: m.scheduled_at,
+            meeting_link: m.meeting_link,
+            notes: m.notes,
+            status: m.status,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RequestMeetingIn {
+    topic: String,
+    /// When the student would like to meet.
+    preferred_time: Option<DateTime<Utc>>,
+    /// One of the student's projects.
+    project_id: Option<Uuid>,
+    notes: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ScheduleIn {
+    /// When the meeting takes place; must be in the future.
+    scheduled_at: DateTime<Utc>,
+    /// An http(s) link to the call.
+    meeting_link: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CompleteIn {
+    /// What was discussed.
+    notes: Option<String>,
+}
+
+const MEETING_LIST: ListSpec<meetings::Entity> = ListSpec {
+    sort_fields: &[
+        ("created_at", meetings::Column::CreatedAt),
+        ("scheduled_at", meetings::Column::ScheduledAt),
+        ("status", meetings::Column::Status),
+        ("updated_at", meetings::Column::UpdatedAt),
+    ],
+    default_order: SortOrder::Desc,
+    search: &[meetings::Column::Topic, meetings::Column::Notes],
+    status: Some((meetings::Column::Status, STATUSES)),
+    created_at: meetings::Column::CreatedAt,
+    id: meetings::Column::Id,
+};
+
+fn notes(raw: &str) -> Result<String, AppError> {
+    domain::text("notes", raw, 0, 5_000)
+}
+
+fn link(raw: &str) -> Result<String, AppError> {
+    let link = domain::text("meeting_link", raw, 10, 500)?;
+    if !(link.starts_with("https://") || link.starts_with("http://"))
+        || link.contains(char::is_whitespace)
+    {
+        return Err(AppError::invalid(
+            "meeting_link",
+            "meeting_link must be an http(s) URL",
+        ));
+    }
+    Ok(link)
+}
+
+/// Ask for a meeting with a mentor.
+#[utoipa::path(post, path = "/meetings", tag = "meetings", security(("bearer" = [])), request_body = RequestMeetingIn,
+    responses(
+        (status = 201, body = MeetingOut),
+        (status = 404, description = "No such project of yours", body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ))]
+async fn request_meeting(
+    State(state): State<AppState>,
+    CurrentUser { user, actor }: CurrentUser,
+    Json(body): Json<RequestMeetingIn>,
+) -> Result<(StatusCode, axum::Json<MeetingOut>), AppError> {
+    let topic = domain::text("topic", &body.topic, 3, 200)?;
+    let notes = body.notes.as_deref().map(notes).transpose()?;
+    let writer = Writer::begin(&state.db, &actor).await?;
+    if let Some(project_id) = body.project_id {
+        access::find_owned::<projects::Entity>(writer.tx(), &user, project_id).await?;
+    }
+    let now = dbkit::time::now();
+    let meeting = meetings::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        project_id: Set(body.project_id),
+        admin_id: Set(None),
+        topic: Set(topic),
+        preferred_time: Set(body.preferred_time),
+        scheduled_at: Set(None),
+        meeting_link: Set(None),
+        notes: Set(notes),
+        status: Set(STATUSES[0].to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        deleted_by: Set(None),
+        delete_batch_id: Set(None),
+    }
+    .insert(writer.tx())
+    .await?;
+    writer
+        .commit(Event::new("meeting.request", "meeting", meeting.id))
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(meeting.into())))
+}
+
+/// The caller's meetings (an admin sees every meeting).
+#[utoipa::path(get, path = "/meetings", tag = "meetings", security(("bearer" = [])), params(ListParams), responses(
+    (status = 200, body = Page<MeetingOut>),
+    (status = 422, body = ErrorResponse),
+))]
+async fn list_meetings(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(params): Query<ListParams>,
+) -> Result<axum::Json<Page<MeetingOut>>, AppError> {
+    let page = list::page_request(&params)?;
+    let query = MEETING_LIST.apply(access::visible::<meetings::Entity>(&current.user), &params)?;
+    Ok(axum::Json(
+        list::fetch_page(&state.db, query, page)
+            .await?
+            .map(MeetingOut::from),
+    ))
+}
+
+/// One meeting.
+#[utoipa::path(get, path = "/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = MeetingOut), (status = 404, body = ErrorResponse)))]
+async fn get_meeting(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<MeetingOut>, AppError> {
+    Ok(axum::Json(
+        access::find_visible::<meetings::Entity>(&state.db, &current.user, id)
+            .await?
+            .into(),
+    ))
+}
+
+/// Move one of the caller's meetings to the trash.
+#[utoipa::path(delete, path = "/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorResponse)))]
+async fn delete_meeting(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, AppError> {
+    access::delete_owned::<meetings::Entity>(&state, &current, id, "meeting.delete").await
+}
+
+/// Cancel one of the caller's open meetings.
+#[utoipa::path(post, path = "/meetings/{id}/cancel", tag = "meetings", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+        (status = 200, body = MeetingOut),
+        (status = 404, body = ErrorResponse),
+        (status = 409, description = "Already completed or cancelled", body = ErrorResponse),
+    ))]
+async fn cancel_meeting(
+    State(state): State<AppState>,
+    CurrentUser { user, actor }: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<MeetingOut>, AppError> {
+    let writer = Writer::begin(&state.db, &actor).await?;
+    let meeting = access::find_owned::<meetings::Entity>(writer.tx(), &user, id).await?;
+    change(writer, meeting, "cancelled", Vec::new(), "meeting.cancel").await
+}
+
+/// Schedule (or reschedule) a meeting (admin).
+#[utoipa::path(post, path = "/admin/meetings/{id}/schedule", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ScheduleIn, responses(
+        (status = 200, body = MeetingOut),
+        (status = 404, body = ErrorResponse),
+        (status = 409, description = "Completed or cancelled", body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ))]
+async fn schedule_meeting(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<ScheduleIn>,
+) -> Result<axum::Json<MeetingOut>, AppError> {
+    if body.scheduled_at <= Utc::now() {
+        return Err(AppError::invalid(
+            "scheduled_at",
+            "scheduled_at must be in the future",
+        ));
+    }
+    let link = link(&body.meeting_link)?;
+    let writer = Writer::begin(&state.db, &admin.actor).await?;
+    let meeting = access::find_visible::<meetings::Entity>(writer.tx(), &admin.user, id).await?;
+    let changes = vec![
+        (
+            meetings::Column::ScheduledAt,
+            Expr::value(body.scheduled_at),
+        ),
+        (meetings::Column::MeetingLink, Expr::value(link)),
+        (meetings::Column::AdminId, Expr::value(admin.user.id)),
+    ];
+    change(writer, meeting, "scheduled", changes, "meeting.schedule").await
+}
+
+/// Mark a scheduled meeting as held (admin).
+#[utoipa::path(post, path = "/admin/meetings/{id}/complete", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = CompleteIn, responses(
+        (status = 200, body = MeetingOut),
+        (status = 404, body = ErrorResponse),
+        (status = 409, description = "Not scheduled", body = ErrorResponse),
+    ))]
+async fn complete_meeting(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<CompleteIn>,
+) -> Result<axum::Json<MeetingOut>, AppError> {
+    let notes = body.notes.as_deref().map(notes).transpose()?;
+    let writer = Writer::begin(&state.db, &admin.actor).await?;
+    let meeting = access::find_visible::<meetings::Entity>(writer.tx(), &admin.user, id).await?;
+    let changes = match notes {
+        Some(n) => vec![(meetings::Column::Notes, Expr::value(n))],
+        None => Vec::new(),
+    };
+    change(writer, meeting, "completed", changes, "meeting.complete").await
+}
+
+/// Cancel any open meeting (admin).
+#[utoipa::path(post, path = "/admin/meetings/{id}/cancel", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+        (status = 200, body = MeetingOut),
+        (status = 404, body = ErrorResponse),
+        (status = 409, description = "Already completed or cancelled", body = ErrorResponse),
+    ))]
+async fn admin_cancel_meeting(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<MeetingOut>, AppError> {
+    let writer = Writer::begin(&state.db, &admin.actor).await?;
+    let meeting = access::find_visible::<meetings::Entity>(writer.tx(), &admin.user, id).await?;
+    change(writer, meeting, "cancelled", Vec::new(), "meeting.cancel").await
+}
+
+/// Moves `meeting` to `to` with `changes`, logs `action` and commits.
+async fn change(
+    writer: Writer,
+    meeting: meetings::Model,
+    to: &'static str,
+    changes: Vec<(meetings::Column, sea_orm::sea_query::SimpleExpr)>,
+    action: &'static str,
+) -> Result<axum::Json<MeetingOut>, AppError> {
+    let id = meeting.id;
+    access::move_status::<meetings::Entity>(writer.tx(), id, &meeting.status, to, changes).await?;
+    let updated = access::reload::<meetings::Entity>(writer.tx(), id).await?;
+    writer
+        .commit(
+            Event::new(action, "meeting", id).details(json!({ "from": meeting.status, "to": to })),
+        )
+        .await?;
+    Ok(axum::Json(updated.into()))
 }
