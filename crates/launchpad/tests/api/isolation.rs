@@ -1,1 +1,203 @@
-//! Tests of `isolation`: not written yet.
+//! The isolation matrix: every documented route that takes an id × {owner, another
+//! student, admin, anonymous}. Routes come from the OpenAPI document, so a new route
+//! is covered (or fails for want of a fixture) without anyone remembering this file.
+
+use std::collections::BTreeMap;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Session, TestApp};
+
+/// Ids of one of each resource, owned by one student.
+struct Fixture {
+    ids: BTreeMap<&'static str, String>,
+}
+
+impl Fixture {
+    async fn create(app: &TestApp, owner: &Session) -> Self {
+        let mut ids = BTreeMap::new();
+        let mut make = async |kind: &'static str, path: &str, body: Value| {
+            let r = app.post(path, owner.token(), body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "fixture {kind}: {}", r.body);
+            ids.insert(kind, r.body["id"].as_str().expect("id").to_owned());
+        };
+        make(
+            "project",
+            "/api/projects",
+            json!({"title": "Owner's project"}),
+        )
+        .await;
+        make(
+            "meeting",
+            "/api/meetings",
+            json!({"topic": "Owner's meeting"}),
+        )
+        .await;
+        make(
+            "request",
+            "/api/requests",
+            json!({"request_type": "help", "message": "Owner's request"}),
+        )
+        .await;
+        ids.insert("user", owner.user_id.expect("owner id").to_string());
+        let plan = app.get("/api/plans", None).await.body["data"][0]["id"]
+            .as_str()
+            .map(str::to_owned);
+        ids.insert("plan", plan.expect("a plan"));
+        let service = app.get("/api/services", None).await.body["data"][0]["id"]
+            .as_str()
+            .map(str::to_owned);
+        ids.insert("service", service.expect("a service"));
+        Self { ids }
+    }
+
+    /// The concrete path for a route template, or `None` if no fixture covers it.
+    fn path(&self, template: &str) -> Option<String> {
+        let kind = resource_of(template)?;
+        let id = self.ids.get(kind)?;
+        Some(template.replace("{id}", id))
+    }
+}
+
+/// Which resource a route's `{id}` names.
+fn resource_of(template: &str) -> Option<&'static str> {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("/api/projects/", "project"),
+        ("/api/admin/projects/", "project"),
+        ("/api/meetings/", "meeting"),
+        ("/api/admin/meetings/", "meeting"),
+        ("/api/requests/", "request"),
+        ("/api/admin/requests/", "request"),
+        ("/api/admin/users/", "user"),
+        ("/api/plans/", "plan"),
+        ("/api/admin/plans/", "plan"),
+        ("/api/services/", "service"),
+        ("/api/admin/services/", "service"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| template.starts_with(prefix))
+        .map(|(_, kind)| *kind)
+}
+
+/// A valid body for routes that need one, so a 4xx comes from access control, not validation.
+fn body_for(method: &str, template: &str) -> Option<Value> {
+    let future = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let body = match (method, template) {
+        ("patch", "/api/projects/{id}") => json!({"title": "Renamed project"}),
+        ("post", "/api/admin/projects/{id}/status") => json!({"status": "cancelled"}),
+        ("post", "/api/admin/meetings/{id}/schedule") => {
+            json!({"scheduled_at": future, "meeting_link": "https://meet.example.com/x"})
+        }
+        ("post", "/api/admin/requests/{id}/resolve") => json!({"status": "approved"}),
+        ("post", _) | ("patch", _) => json!({}),
+        _ => return None,
+    };
+    Some(body)
+}
+
+/// Routes anyone may call.
+fn is_public(method: &str, template: &str) -> bool {
+    method == "get"
+        && (template.starts_with("/api/plans/") || template.starts_with("/api/services/"))
+}
+
+/// What the owner, another student and an admin may get back.
+#[derive(Debug)]
+struct Expect {
+    owner: Vec<StatusCode>,
+    other: Vec<StatusCode>,
+    admin: Vec<StatusCode>,
+}
+
+fn expectations(method: &str, template: &str) -> Expect {
+    use StatusCode as S;
+    let done = vec![S::OK, S::CREATED, S::NO_CONTENT, S::CONFLICT];
+    if is_public(method, template) {
+        return Expect {
+            owner: vec![S::OK],
+            other: vec![S::OK],
+            admin: vec![S::OK],
+        };
+    }
+    if template.starts_with("/api/admin/") {
+        // Admin routes: students are refused whoever owns the row. A restore may find the
+        // row live (404: not in the trash) when no route deleted it.
+        let mut admin = done;
+        if template.ends_with("/restore") {
+            admin.push(S::NOT_FOUND);
+        }
+        return Expect {
+            owner: vec![S::FORBIDDEN],
+            other: vec![S::FORBIDDEN],
+            admin,
+        };
+    }
+    if method == "get" {
+        return Expect {
+            owner: vec![S::OK],
+            other: vec![S::NOT_FOUND],
+            admin: vec![S::OK],
+        };
+    }
+    // Student routes that change a row: only its owner; an admin is told to use admin routes.
+    Expect {
+        owner: done,
+        other: vec![S::NOT_FOUND],
+        admin: vec![S::FORBIDDEN],
+    }
+}
+
+both_backends! {
+    async fn every_route_with_an_id_isolates_owners_students_admins_and_anonymous_callers(app: TestApp) {
+        let owner = app.register("owner@example.com").await;
+        let other = app.register("other@example.com").await;
+        let admin = app.admin().await;
+        let fixture = Fixture::create(&app, &owner).await;
+        let doc = app.get("/openapi.json", None).await.body;
+        let mut routes: Vec<(String, String)> = Vec::new();
+        for (template, item) in doc["paths"].as_object().expect("paths") {
+            for method in ["get", "post", "patch", "put", "delete"] {
+                if item.get(method).is_some() && template.contains('{') {
+                    routes.push((method.to_owned(), template.clone()));
+                }
+            }
+        }
+        // Deletes after the rest (they hide the row), restores after the deletes.
+        routes.sort_by_key(|(method, template)| (template.ends_with("/restore"), method == "delete"));
+        let missing: Vec<String> = routes
+            .iter()
+            .filter(|(_, t)| fixture.path(t).is_none() && !t.starts_with("/api/admin/trash/"))
+            .map(|(m, t)| format!("{m} {t}"))
+            .collect();
+        assert!(missing.is_empty(), "routes with no fixture: {missing:#?}");
+
+        let mut cells = 0;
+        for (method, template) in routes.iter().filter(|(_, t)| !t.starts_with("/api/admin/trash/")) {
+            let path = fixture.path(template).expect("fixture");
+            let verb = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let body = body_for(method, template);
+            let expect = expectations(method, template);
+            let call = async |who: Option<&Session>| {
+                app.request(verb.clone(), &path, who.and_then(Session::token), body.clone()).await.status
+            };
+            let anonymous = call(None).await;
+            if is_public(method, template) {
+                assert_eq!(anonymous, StatusCode::OK, "anonymous {method} {template}");
+            } else {
+                assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "anonymous {method} {template}");
+            }
+            let got = call(Some(&other)).await;
+            assert!(expect.other.contains(&got), "other student {method} {template}: {got}, expected {:?}", expect.other);
+            let got = call(Some(&admin)).await;
+            assert!(expect.admin.contains(&got), "admin {method} {template}: {got}, expected {:?}", expect.admin);
+            let got = call(Some(&owner)).await;
+            assert!(expect.owner.contains(&got), "owner {method} {template}: {got}, expected {:?}", expect.owner);
+            cells += 4;
+        }
+        assert!(cells >= 4 * 15, "only {cells} cells");
+        println!("isolation matrix: {cells} cells over {} routes", cells / 4);
+    }
+}
