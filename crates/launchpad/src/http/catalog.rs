@@ -361,7 +361,11 @@ fn features(raw: &[String]) -> Result<serde_json::Value, AppError> {
     Ok(json!(domain::tags("features", raw)?))
 }
 
-fn with_active<E: EntityTrait>(query: Select<E>, column: E::Column, filter: &ActiveFilter) -> Select<E>
+fn with_active<E: EntityTrait>(
+    query: Select<E>,
+    column: E::Column,
+    filter: &ActiveFilter,
+) -> Select<E>
 where
     E::Column: ColumnTrait,
 {

@@ -250,8 +250,7 @@ async fn cancel_order(
             details: json!({ "from": order.status, "to": "cancelled", "allowed": [] }),
         });
     }
-    access::move_status::<orders::Entity>(writer.tx(), id, "pending", "cancelled", vec![])
-        .await?;
+    access::move_status::<orders::Entity>(writer.tx(), id, "pending", "cancelled", vec![]).await?;
     let order = access::find_visible::<orders::Entity>(writer.tx(), &user, id).await?;
     let event = Event::new("order.cancel", "order", id)
         .details(json!({ "from": "pending", "to": "cancelled" }));

@@ -29,8 +29,12 @@ async fn order(app: &TestApp, who: &Session, plan: &str) -> String {
 
 /// An admin's status move.
 async fn set_status(app: &TestApp, admin: &Session, id: &str, body: Value) -> Response {
-    app.post(&format!("/api/admin/orders/{id}/status"), admin.token(), body)
-        .await
+    app.post(
+        &format!("/api/admin/orders/{id}/status"),
+        admin.token(),
+        body,
+    )
+    .await
 }
 
 fn column<'a>(body: &'a Value, field: &str) -> Vec<&'a Value> {

@@ -149,7 +149,7 @@ both_backends! {
         let c = subscribe(&app, s.token(), &ids[2]).await;
         let d = subscribe(&app, s.token(), &ids[3]).await;
         for (id, to) in [(&a, "active"), (&a, "completed"), (&b, "active"), (&b, "cancelled"), (&c, "cancelled")] {
-            let r = set_status(&app, &admin, &id, to).await;
+            let r = set_status(&app, &admin, id, to).await;
             assert_eq!(r.status, StatusCode::OK, "{to}: {}", r.body);
             assert_eq!(r.body["status"], to);
             assert_eq!(r.body["service"]["id"], r.body["service_id"]);
@@ -191,7 +191,7 @@ both_backends! {
             (&cancelled, "requested", json!([])),
             (&cancelled, "active", json!([])),
         ] {
-            let r = set_status(&app, &admin, &id, to).await;
+            let r = set_status(&app, &admin, id, to).await;
             r.assert_error(StatusCode::CONFLICT);
             assert_eq!(r.body["details"]["allowed"], allowed, "→ {to}: {}", r.body);
             assert_eq!(r.body["details"]["to"], to);
