@@ -1,4 +1,6 @@
-//! `/api/plans` and `/api/services`: the public catalogue, and admin delete/restore of plans.
+//! `/api/plans` and `/api/services`: the public catalogue (active rows only), and the
+//! admin catalogue under `/api/admin/plans` and `/api/admin/services`: every live row,
+//! inactive ones too, with create, update, delete and restore.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,20 +9,21 @@ use dbkit::Writer;
 use dbkit::audit::Event;
 use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
 use dbkit::soft_delete::{self, SoftDeletable};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde::Serialize;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Select, Set};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::domain;
 use crate::entity::{plans, services};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, Path, Query};
+use crate::http::extract::{AdminUser, Json, Path, Query, nullable};
 use crate::state::AppState;
-use crate::tables::PLANS;
+use crate::tables::{PLANS, SERVICES};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,9 +31,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_plan))
         .routes(routes!(list_services))
         .routes(routes!(get_service))
-        .routes(routes!(delete_plan))
+        .routes(routes!(create_plan, list_admin_plans))
+        .routes(routes!(update_plan, delete_plan))
         .routes(routes!(restore_plan))
+        .routes(routes!(create_service, list_admin_services))
+        .routes(routes!(update_service, delete_service))
+        .routes(routes!(restore_service))
 }
+
+/// Support levels a plan can offer.
+pub const SUPPORT_LEVELS: &[&str] = &["Basic", "Standard", "Premium"];
+/// The most projects a plan may allow.
+const MAX_PROJECTS_LIMIT: i64 = 1000;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanOut {
@@ -232,4 +244,419 @@ async fn restore_plan(
         .await?
         .ok_or(AppError::NotFound("plan"))?;
     Ok(axum::Json(plan.into()))
+}
+
+// ---------------------------------------------------------------------------------
+// The admin catalogue.
+
+fn yes() -> bool {
+    true
+}
+
+/// A new plan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CreatePlanIn {
+    /// 2–100 characters, unique among live plans.
+    name: String,
+    description: Option<String>,
+    /// Minor units, at least 0.
+    price: i64,
+    /// Up to 20 labels of 1–50 characters.
+    #[serde(default)]
+    features: Vec<String>,
+    #[serde(default)]
+    blog_included: bool,
+    /// 1–1000.
+    max_projects: i64,
+    /// `Basic`, `Standard` or `Premium`.
+    support_level: String,
+    #[serde(default = "yes")]
+    #[schema(default = true)]
+    is_active: bool,
+}
+
+/// Changes to a plan; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct UpdatePlanIn {
+    name: Option<String>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    description: Option<Option<String>>,
+    price: Option<i64>,
+    features: Option<Vec<String>>,
+    blog_included: Option<bool>,
+    max_projects: Option<i64>,
+    support_level: Option<String>,
+    is_active: Option<bool>,
+}
+
+/// A new service.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CreateServiceIn {
+    /// 2–100 characters, unique among live services.
+    name: String,
+    description: Option<String>,
+    /// Minor units, at least 0.
+    price: i64,
+    #[serde(default = "yes")]
+    #[schema(default = true)]
+    is_active: bool,
+}
+
+/// Changes to a service; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct UpdateServiceIn {
+    name: Option<String>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    description: Option<Option<String>>,
+    price: Option<i64>,
+    is_active: Option<bool>,
+}
+
+/// Filters of the admin catalogue lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ActiveFilter {
+    /// Only active (`true`) or inactive (`false`) rows; both when absent.
+    is_active: Option<bool>,
+}
+
+fn catalog_name(raw: &str) -> Result<String, AppError> {
+    domain::text("name", raw, 2, 100)
+}
+
+fn catalog_description(raw: &str) -> Result<String, AppError> {
+    domain::text("description", raw, 0, 10_000)
+}
+
+fn price(value: i64) -> Result<i64, AppError> {
+    if value < 0 {
+        return Err(AppError::invalid("price", "price must not be negative"));
+    }
+    Ok(value)
+}
+
+fn max_projects(value: i64) -> Result<i32, AppError> {
+    if !(1..=MAX_PROJECTS_LIMIT).contains(&value) {
+        return Err(AppError::invalid(
+            "max_projects",
+            format!("max_projects must be 1 to {MAX_PROJECTS_LIMIT}"),
+        ));
+    }
+    i32::try_from(value).map_err(|_| AppError::invalid("max_projects", "max_projects is too large"))
+}
+
+fn support_level(raw: &str) -> Result<String, AppError> {
+    domain::one_of("support_level", raw, SUPPORT_LEVELS).map(str::to_owned)
+}
+
+fn features(raw: &[String]) -> Result<serde_json::Value, AppError> {
+    Ok(json!(domain::tags("features", raw)?))
+}
+
+fn with_active<E: EntityTrait>(
+    query: Select<E>,
+    column: E::Column,
+    filter: &ActiveFilter,
+) -> Select<E>
+where
+    E::Column: ColumnTrait,
+{
+    match filter.is_active {
+        Some(active) => query.filter(column.eq(active)),
+        None => query,
+    }
+}
+
+/// Every live plan, inactive ones too (admin).
+#[utoipa::path(get, path = "/admin/plans", tag = "admin", security(("bearer" = [])), params(ListParams, ActiveFilter),
+    responses(
+        (status = 200, body = Page<PlanOut>),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ))]
+async fn list_admin_plans(
+    State(state): State<AppState>,
+    _: AdminUser,
+    Query(params): Query<ListParams>,
+    Query(filter): Query<ActiveFilter>,
+) -> Result<axum::Json<Page<PlanOut>>, AppError> {
+    let page = list::page_request(&params)?;
+    let live = with_active(plans::Entity::find_live(), plans::Column::IsActive, &filter);
+    let query = PLAN_LIST.apply(live, &params)?;
+    Ok(axum::Json(
+        list::fetch_page(&state.db, query, page)
+            .await?
+            .map(PlanOut::from),
+    ))
+}
+
+/// Add a plan (admin).
+#[utoipa::path(post, path = "/admin/plans", tag = "admin", security(("bearer" = [])), request_body = CreatePlanIn,
+    responses(
+        (status = 201, body = PlanOut),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 409, description = "A live plan has this name", body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ))]
+async fn create_plan(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(body): Json<CreatePlanIn>,
+) -> Result<(StatusCode, axum::Json<PlanOut>), AppError> {
+    let now = dbkit::time::now();
+    let plan = plans::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(catalog_name(&body.name)?),
+        description: Set(body
+            .description
+            .as_deref()
+            .map(catalog_description)
+            .transpose()?),
+        price: Set(price(body.price)?),
+        features: Set(features(&body.features)?),
+        blog_included: Set(body.blog_included),
+        max_projects: Set(max_projects(body.max_projects)?),
+        support_level: Set(support_level(&body.support_level)?),
+        is_active: Set(body.is_active),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        deleted_by: Set(None),
+        delete_batch_id: Set(None),
+    };
+    let writer = Writer::begin(&state.db, &admin.actor).await?;
+    let plan = plan.insert(writer.tx()).await?;
+    let event = Event::new("plan.create", "plan", plan.id)
+        .details(json!({ "name": plan.name, "price": plan.price }));
+    writer.commit(event).await?;
+    Ok((StatusCode::CREATED, axum::Json(plan.into())))
+}
+
+/// Change a plan (admin). Orders already placed keep the amount they were placed at.
+#[utoipa::path(patch, path = "/admin/plans/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = UpdatePlanIn, responses(
+        (status = 200, body = PlanOut),
+        (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, description = "A live plan has this name", body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ))]
+async fn update_plan(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<UpdatePlanIn>,
+) -> Result<axum::Json<PlanOut>, AppError> {
+    let writer = Writer::begin(&state.db, &admin.actor).await?;
+    let plan = plans::Entity::find_live()
+        .filter(plans::Column::Id.eq(id))
+        .one(writer.tx())
+        .await?
+        .ok_or(AppError::NotFound("plan"))?;
+    let mut model: plans::ActiveModel = plan.into();
+    let mut changed = Vec::new();
+    if let Some(n) = &body.name {
+        model.name = Set(catalog_name(n)?);
+        changed.push("name");
+    }
+    if let Some(d) = &body.description {
+        model.description = Set(d.as_deref().map(catalog_description).transpose()?);
+        changed.push("description");
+    }
+    if let Some(p) = body.price {
+        model.price = Set(price(p)?);
+        changed.push("price");
+    }
+    if let Some(f) = &body.features {
+        model.features = Set(features(f)?);
+        changed.push("features");
+    }
+    if let Some(b) = body.blog_included {
+        model.blog_included = Set(b);
+        changed.push("blog_included");
+    }
+    if let Some(m) = body.max_projects {
+        model.max_projects = Set(max_projects(m)?);
+        changed.push("max_projects");
+    }
+    if let Some(s) = &body.support_level {
+        model.support_level = Set(support_level(s)?);
+        changed.push("support_level");
+    }
+    if let Some(a) = body.is_active {
+        model.is_active = Set(a);
+        changed.push("is_active");
+    }
+    model.updated_at = Set(dbkit::time::now());
+    let plan = model.update(writer.tx()).await?;
+    writer
+        .commit(Event::new("plan.update", "plan", id).details(json!({ "fields": changed })))
+        .await?;
+    Ok(axum::Json(plan.into()))
+}
+
+/// Every live service, inactive ones too (admin).
+#[utoipa::path(get, path = "/admin/services", tag = "admin", security(("bearer" = [])), params(ListParams, ActiveFilter),
+    responses(
+        (status = 200, body = Page<ServiceOut>),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ))]
+async fn list_admin_services(
+    State(state): State<AppState>,
+    _: AdminUser,
+    Query(params): Query<ListParams>,
+    Query(filter): Query<ActiveFilter>,
+) -> Result<axum::Json<Page<ServiceOut>>, AppError> {
+    let page = list::page_request(&params)?;
+    let live = with_active(
+        services::Entity::find_live(),
+        services::Column::IsActive,
+        &filter,
+    );
+    let query = SERVICE_LIST.apply(live, &params)?;
+    Ok(axum::Json(
+        list::fetch_page(&state.db, query, page)
+            .await?
+            .map(ServiceOut::from),
+    ))
+}
+
+/// Add a service (admin).
+#[utoipa::path(post, path = "/admin/services", tag = "admin", security(("bearer" = [])), request_body = CreateServiceIn,
+    responses(
+        (status = 201, body = ServiceOut),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse),
+        (status = 409, description = "A live service has this name", body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ))]
+async fn create_service(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(body): Json<CreateServiceIn>,
+) -> Result<(StatusCode, axum::Json<ServiceOut>), AppError> {
+    let now = dbkit::time::now();
+    let service = services::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(catalog_name(&body.name)?),
+        description: Set(body
+            .description
+            .as_deref()
+            .map(catalog_description)
+            .transpose()?),
+        price: Set(price(body.price)?),
+        is_active: Set(body.is_active),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        deleted_by: Set(None),
+        delete_batch_id: Set(None),
+    };
+    let writer = Writer::begin(&state.db, &admin.actor).await?;
+    let service = service.insert(writer.tx()).await?;
+    let event = Event::new("service.create", "service", service.id)
+        .details(json!({ "name": service.name, "price": service.price }));
+    writer.commit(event).await?;
+    Ok((StatusCode::CREATED, axum::Json(service.into())))
+}
+
+/// Change a service (admin).
+#[utoipa::path(patch, path = "/admin/services/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = UpdateServiceIn, responses(
+        (status = 200, body = ServiceOut),
+        (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse),
+        (status = 409, description = "A live service has this name", body = ErrorResponse),
+        (status = 422, body = ErrorResponse),
+    ))]
+async fn update_service(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<UpdateServiceIn>,
+) -> Result<axum::Json<ServiceOut>, AppError> {
+    let writer = Writer::begin(&state.db, &admin.actor).await?;
+    let service = services::Entity::find_live()
+        .filter(services::Column::Id.eq(id))
+        .one(writer.tx())
+        .await?
+        .ok_or(AppError::NotFound("service"))?;
+    let mut model: services::ActiveModel = service.into();
+    let mut changed = Vec::new();
+    if let Some(n) = &body.name {
+        model.name = Set(catalog_name(n)?);
+        changed.push("name");
+    }
+    if let Some(d) = &body.description {
+        model.description = Set(d.as_deref().map(catalog_description).transpose()?);
+        changed.push("description");
+    }
+    if let Some(p) = body.price {
+        model.price = Set(price(p)?);
+        changed.push("price");
+    }
+    if let Some(a) = body.is_active {
+        model.is_active = Set(a);
+        changed.push("is_active");
+    }
+    model.updated_at = Set(dbkit::time::now());
+    let service = model.update(writer.tx()).await?;
+    writer
+        .commit(Event::new("service.update", "service", id).details(json!({ "fields": changed })))
+        .await?;
+    Ok(axum::Json(service.into()))
+}
+
+/// Move a service to the trash (admin). Subscriptions to it are kept.
+#[utoipa::path(delete, path = "/admin/services/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 204, description = "Deleted"),
+    (status = 403, body = ErrorResponse),
+    (status = 404, body = ErrorResponse),
+))]
+async fn delete_service(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, AppError> {
+    let writer = Writer::begin(&state.db, &admin.actor).await?;
+    let affected = soft_delete::soft_delete(writer.tx(), &SERVICES, id, Some(admin.user.id))
+        .await?
+        .ok_or(AppError::NotFound("service"))?;
+    writer
+        .commit(
+            Event::new("service.delete", "service", id).details(json!({ "affected": affected })),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Bring a service back from the trash (admin).
+#[utoipa::path(post, path = "/admin/services/{id}/restore", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = ServiceOut),
+    (status = 404, body = ErrorResponse),
+    (status = 409, description = "Its name is taken by a live service", body = ErrorResponse),
+))]
+async fn restore_service(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<ServiceOut>, AppError> {
+    crate::http::trash::restore(&state, &admin, &SERVICES, id).await?;
+    let service = services::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("service"))?;
+    Ok(axum::Json(service.into()))
 }
