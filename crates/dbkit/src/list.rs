@@ -149,13 +149,13 @@ impl<E: EntityTrait> ListSpec<E> {
             }
             query = query.filter(column.eq(status.as_str()));
         }
-        if let (Some(after), Some(before)) = (params.created_after, params.created_before) {
-            if after > before {
-                return Err(invalid(
-                    "created_after",
-                    "created_after is later than created_before",
-                ));
-            }
+        if let (Some(after), Some(before)) = (params.created_after, params.created_before)
+            && after > before
+        {
+            return Err(invalid(
+                "created_after",
+                "created_after is later than created_before",
+            ));
         }
         if let Some(after) = params.created_after {
             query = query.filter(self.created_at.gte(after));

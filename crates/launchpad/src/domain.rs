@@ -151,15 +151,25 @@ impl Transitions {
         }
     }
 
+    /// "a meeting", "an order".
+    fn a_noun(&self) -> String {
+        let article = if self.noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {}", self.noun)
+    }
+
     /// The 409 for an illegal (or lost) move.
     pub fn conflict(&self, from: &str, to: &str) -> AppError {
         let allowed = self.allowed(from);
         let message = if allowed.is_empty() {
-            format!("a {} that is {from} cannot change any more", self.noun)
+            format!("{} that is {from} cannot change any more", self.a_noun())
         } else {
             format!(
-                "a {} that is {from} can only become {}",
-                self.noun,
+                "{} that is {from} can only become {}",
+                self.a_noun(),
                 allowed.join(" or ")
             )
         };

@@ -5,11 +5,11 @@ use launchpad::cli::Cli;
 
 fn main() -> ExitCode {
     // `.env` is optional; a broken one is an error, not something to ignore.
-    if let Err(e) = dotenvy::dotenv() {
-        if !e.not_found() {
-            eprintln!("error: .env: {e}");
-            return ExitCode::from(2);
-        }
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("error: .env: {e}");
+        return ExitCode::from(2);
     }
     let cli = Cli::parse();
     match tokio::runtime::Runtime::new() {

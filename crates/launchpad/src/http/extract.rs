@@ -26,10 +26,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(JsonRejection::JsonDataError(e)) => Err(AppError::Validation {
-                message: e.body_text(),
-                details: serde_json::json!({}),
-            }),
+            Err(JsonRejection::JsonDataError(e)) => {
+                let message = e.body_text();
+                let details = match json_error_field(&message) {
+                    Some(field) => serde_json::json!({ "field": field }),
+                    None => serde_json::json!({}),
+                };
+                Err(AppError::Validation { message, details })
+            }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType(
                 "expected Content-Type: application/json",
             )),
@@ -166,4 +170,55 @@ where
     T: serde::Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The field a JSON deserialisation error is about: serde names it as a path prefix
+/// (`tech_stack[0]: invalid type …`) or inside the message (``unknown field `amount` ``).
+fn json_error_field(message: &str) -> Option<String> {
+    let detail = message
+        .split_once("target type: ")
+        .map_or(message, |(_, d)| d);
+    for marker in ["unknown field `", "missing field `"] {
+        if let Some((_, rest)) = detail.split_once(marker) {
+            return rest.split('`').next().map(str::to_owned);
+        }
+    }
+    let (path, _) = detail.split_once(": ")?;
+    (!path.is_empty() && !path.contains(' ') && path != ".").then(|| path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_error_field;
+
+    #[test]
+    fn json_errors_name_their_field() {
+        let prefix = "Failed to deserialize the JSON body into the target type: ";
+        let cases = [
+            (
+                "unknown field `amount`, expected `plan_id` at line 1 column 9",
+                Some("amount"),
+            ),
+            ("missing field `title` at line 1 column 2", Some("title")),
+            (
+                "email: invalid type: integer `5`, expected a string at line 1 column 10",
+                Some("email"),
+            ),
+            (
+                "tech_stack[0]: invalid type: integer `1`, expected a string",
+                Some("tech_stack[0]"),
+            ),
+            (
+                "invalid type: sequence, expected struct X at line 1 column 0",
+                None,
+            ),
+        ];
+        for (detail, field) in cases {
+            assert_eq!(
+                json_error_field(&format!("{prefix}{detail}")).as_deref(),
+                field,
+                "{detail}"
+            );
+        }
+    }
 }

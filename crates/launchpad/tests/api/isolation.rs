@@ -23,6 +23,15 @@ impl Fixture {
             assert_eq!(r.status, StatusCode::CREATED, "fixture {kind}: {}", r.body);
             ids.insert(kind, r.body["id"].as_str().expect("id").to_owned());
         };
+        let first_id = async |path: &str| {
+            let body = app.get(path, None).await.body;
+            body["data"][0]["id"]
+                .as_str()
+                .map(str::to_owned)
+                .expect("a catalogue row")
+        };
+        let plan = first_id("/api/plans").await;
+        let service = first_id("/api/services").await;
         make(
             "project",
             "/api/projects",
@@ -35,21 +44,18 @@ impl Fixture {
             json!({"topic": "Owner's meeting"}),
         )
         .await;
+        let request = json!({"request_type": "help", "message": "Owner's request"});
+        make("request", "/api/requests", request).await;
+        make("order", "/api/orders", json!({"plan_id": plan})).await;
         make(
-            "request",
-            "/api/requests",
-            json!({"request_type": "help", "message": "Owner's request"}),
+            "subscription",
+            "/api/subscriptions",
+            json!({"service_id": service}),
         )
         .await;
         ids.insert("user", owner.user_id.expect("owner id").to_string());
-        let plan = app.get("/api/plans", None).await.body["data"][0]["id"]
-            .as_str()
-            .map(str::to_owned);
-        ids.insert("plan", plan.expect("a plan"));
-        let service = app.get("/api/services", None).await.body["data"][0]["id"]
-            .as_str()
-            .map(str::to_owned);
-        ids.insert("service", service.expect("a service"));
+        ids.insert("plan", plan);
+        ids.insert("service", service);
         Self { ids }
     }
 
@@ -75,6 +81,10 @@ fn resource_of(template: &str) -> Option<&'static str> {
         ("/api/admin/plans/", "plan"),
         ("/api/services/", "service"),
         ("/api/admin/services/", "service"),
+        ("/api/orders/", "order"),
+        ("/api/admin/orders/", "order"),
+        ("/api/subscriptions/", "subscription"),
+        ("/api/admin/subscriptions/", "subscription"),
     ];
     PREFIXES
         .iter()
@@ -92,6 +102,8 @@ fn body_for(method: &str, template: &str) -> Option<Value> {
             json!({"scheduled_at": future, "meeting_link": "https://meet.example.com/x"})
         }
         ("post", "/api/admin/requests/{id}/resolve") => json!({"status": "approved"}),
+        ("post", "/api/admin/orders/{id}/status") => json!({"status": "paid"}),
+        ("post", "/api/admin/subscriptions/{id}/status") => json!({"status": "active"}),
         ("post", _) | ("patch", _) => json!({}),
         _ => return None,
     };
