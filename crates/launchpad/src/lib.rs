@@ -14,5 +14,6 @@ pub mod http;
 pub mod seed;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod tables;
 pub mod telemetry;

@@ -1,0 +1,398 @@
+//! Uploaded files, on local disk under `UPLOAD_DIR`.
+//!
+//! An upload is streamed to a temporary file while its SHA-256 and size are computed,
+//! and its type is read from its first bytes — never from the client's file name or
+//! Content-Type. It is stored under a generated key: moved there just before its
+//! database row commits ([`Upload::place`]) and final only once it has
+//! ([`Upload::keep`]). An upload dropped before that — a validation error, a failed
+//! transaction, a client that went away — is deleted, wherever it was.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::path::PathBuf;
+
+use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request};
+use axum::http::{StatusCode, header};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use tower::{Layer, ServiceExt, service_fn};
+use uuid::Uuid;
+
+use crate::config::Settings;
+use crate::http::error::AppError;
+
+/// The types accepted, as `infer` names them. A DOCX is a ZIP that `infer` recognises
+/// by the `word/` entries inside it.
+pub const ALLOWED_TYPES: &[&str] = &[
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/zip",
+    "image/png",
+    "image/jpeg",
+];
+
+/// The form field that carries the file.
+pub const FILE_FIELD: &str = "file";
+/// Bytes kept to detect the type: enough for `infer` to look inside a DOCX.
+const SNIFF_BYTES: usize = 8 * 1024;
+/// Room in a form, beyond the file, for its other fields and part headers.
+const FORM_OVERHEAD: u64 = 64 * 1024;
+/// The longest text field read.
+const MAX_TEXT_BYTES: usize = 4 * 1024;
+/// The longest file name stored, in characters.
+const MAX_NAME_CHARS: usize = 200;
+
+/// Where uploads live and how large one may be.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    dir: PathBuf,
+    max_bytes: u64,
+}
+
+impl Storage {
+    pub fn new(dir: impl Into<PathBuf>, max_upload_mb: u64) -> Self {
+        Self {
+            dir: dir.into(),
+            max_bytes: max_upload_mb.saturating_mul(1024 * 1024),
+        }
+    }
+
+    /// `UPLOAD_DIR` and `MAX_UPLOAD_MB`.
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self::new(&settings.upload_dir, settings.max_upload_mb)
+    }
+
+    /// Where the file stored under `key` is.
+    pub fn path(&self, key: &str) -> Result<PathBuf, AppError> {
+        // Keys are generated hex; anything else did not come from here.
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(AppError::Internal(format!("bad storage key {key:?}")));
+        }
+        Ok(self.dir.join(key))
+    }
+
+    /// Reads a `multipart/form-data` body: the file (streamed to disk) and the text
+    /// fields named in `text_fields`. Any other field, or one sent twice, is a 422.
+    pub async fn read_form(
+        &self,
+        request: Request,
+        text_fields: &[&'static str],
+    ) -> Result<Form, AppError> {
+        let mut multipart = self.multipart(request).await?;
+        let mut form = Form::default();
+        while let Some(field) = multipart.next_field().await.map_err(form_error)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let twice = || AppError::invalid(&name, format!("{name} is sent more than once"));
+            if name == FILE_FIELD {
+                if form.file.is_some() {
+                    return Err(twice());
+                }
+                form.file = Some(self.receive(field).await?);
+            } else if let Some(known) = text_fields.iter().copied().find(|f| *f == name) {
+                if form.text.contains_key(known) {
+                    return Err(twice());
+                }
+                form.text.insert(known, read_text(field, known).await?);
+            } else {
+                let mut allowed = vec![FILE_FIELD];
+                allowed.extend_from_slice(text_fields);
+                return Err(AppError::Validation {
+                    message: format!("unknown field '{name}'"),
+                    details: json!({ "field": name, "allowed": allowed }),
+                });
+            }
+        }
+        Ok(form)
+    }
+
+    /// The request's body as a form, limited to this server's upload size plus room for
+    /// the other fields. (The global 1 MiB `DefaultBodyLimit` is a layer; running this
+    /// one request through another sets the limit the body is read with.)
+    async fn multipart(&self, request: Request) -> Result<Multipart, AppError> {
+        let is_form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("multipart/form-data")
+            });
+        if !is_form {
+            return Err(AppError::UnsupportedMediaType(
+                "expected Content-Type: multipart/form-data",
+            ));
+        }
+        let limit =
+            usize::try_from(self.max_bytes.saturating_add(FORM_OVERHEAD)).unwrap_or(usize::MAX);
+        let Ok(request) = DefaultBodyLimit::max(limit)
+            .layer(service_fn(|r: Request| async { Ok::<_, Infallible>(r) }))
+            .oneshot(request)
+            .await;
+        Multipart::from_request(request, &())
+            .await
+            .map_err(|e| AppError::BadRequest(e.body_text()))
+    }
+
+    /// Streams the file to a temporary file, hashing and counting as it goes, then
+    /// checks its size and type.
+    async fn receive(&self, mut field: Field<'_>) -> Result<Upload, AppError> {
+        let original_name = safe_file_name(field.file_name().unwrap_or_default());
+        tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
+        let key = Uuid::now_v7().simple().to_string();
+        let mut upload = Upload {
+            temp: self.dir.join(format!("{key}.part")),
+            dest: self.dir.join(&key),
+            key,
+            original_name,
+            content_type: "",
+            size_bytes: 0,
+            sha256: String::new(),
+            placed: false,
+            kept: false,
+        };
+        // From here on, an early return drops `upload`, which removes the temporary file.
+        let mut out = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&upload.temp)
+            .await
+            .map_err(io)?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        while let Some(chunk) = field.chunk().await.map_err(form_error)? {
+            size += chunk.len() as u64;
+            if size > self.max_bytes {
+                return Err(AppError::PayloadTooLarge);
+            }
+            hasher.update(&chunk);
+            let room = SNIFF_BYTES.saturating_sub(head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..room]);
+            out.write_all(&chunk).await.map_err(io)?;
+        }
+        out.sync_all().await.map_err(io)?;
+        if size == 0 {
+            return Err(AppError::invalid(FILE_FIELD, "the file is empty"));
+        }
+        let content_type = infer::get(&head)
+            .map(|t| t.mime_type())
+            .filter(|t| ALLOWED_TYPES.contains(t))
+            .ok_or(AppError::UnsupportedMediaType(
+                "only PDF, DOCX, ZIP, PNG and JPEG files are accepted",
+            ))?;
+        upload.content_type = content_type;
+        upload.size_bytes = i64::try_from(size).map_err(|_| AppError::PayloadTooLarge)?;
+        upload.sha256 = format!("{:x}", hasher.finalize());
+        Ok(upload)
+    }
+}
+
+/// A form as read: its file, if one was sent, and its text fields.
+#[derive(Debug, Default)]
+pub struct Form {
+    file: Option<Upload>,
+    text: HashMap<&'static str, String>,
+}
+
+impl Form {
+    /// The file; a 422 if none was sent.
+    pub fn take_file(&mut self) -> Result<Upload, AppError> {
+        self.file
+            .take()
+            .ok_or_else(|| AppError::invalid(FILE_FIELD, "file is required"))
+    }
+
+    /// A text field; a 422 if it was not sent.
+    pub fn text(&self, name: &'static str) -> Result<&str, AppError> {
+        self.text
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| AppError::invalid(name, format!("{name} is required")))
+    }
+}
+
+/// A received file, not yet final: [`Upload::place`] it, commit its row, then
+/// [`Upload::keep`] it. Dropped before `keep`, it is deleted.
+#[derive(Debug)]
+pub struct Upload {
+    /// The generated name it is stored under.
+    pub key: String,
+    /// The client's file name, made harmless ([`safe_file_name`]).
+    pub original_name: String,
+    /// Detected from the bytes; one of [`ALLOWED_TYPES`].
+    pub content_type: &'static str,
+    pub size_bytes: i64,
+    /// Lower-case hex.
+    pub sha256: String,
+    temp: PathBuf,
+    dest: PathBuf,
+    placed: bool,
+    kept: bool,
+}
+
+impl Upload {
+    /// Moves the file to its key; call last before the row's transaction commits.
+    /// (Moving it after the commit could fail or be cancelled, leaving a row without
+    /// its file; this way a failure leaves at worst a file without a row.)
+    pub async fn place(&mut self) -> Result<(), AppError> {
+        tokio::fs::rename(&self.temp, &self.dest)
+            .await
+            .map_err(io)?;
+        self.placed = true;
+        Ok(())
+    }
+
+    /// The row has committed: the file stays.
+    pub fn keep(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if !self.kept {
+            let path = if self.placed { &self.dest } else { &self.temp };
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A client's file name reduced to a harmless base name: the last path segment, without
+/// quotes, control characters or leading dots, at most [`MAX_NAME_CHARS`] characters
+/// (keeping a short extension). `../../etc/passwd` becomes `passwd`.
+pub fn safe_file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\''))
+        .collect();
+    let name = cleaned.trim().trim_start_matches('.').trim();
+    if name.is_empty() {
+        return "upload".to_owned();
+    }
+    if name.chars().count() <= MAX_NAME_CHARS {
+        return name.to_owned();
+    }
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !ext.is_empty() && ext.chars().count() <= 10 => {
+            let keep = MAX_NAME_CHARS - ext.chars().count() - 1;
+            format!("{}.{ext}", stem.chars().take(keep).collect::<String>())
+        }
+        _ => name.chars().take(MAX_NAME_CHARS).collect(),
+    }
+}
+
+async fn read_text(mut field: Field<'_>, name: &str) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(form_error)? {
+        if bytes.len() + chunk.len() > MAX_TEXT_BYTES {
+            return Err(AppError::invalid(name, format!("{name} is too long")));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| AppError::invalid(name, format!("{name} is not UTF-8")))
+}
+
+/// A body over the limit is a 413; any other unreadable form a 400.
+fn form_error(e: MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge
+    } else {
+        AppError::BadRequest(e.body_text())
+    }
+}
+
+fn io(e: std::io::Error) -> AppError {
+    AppError::Internal(format!("upload storage: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_their_path_quotes_and_control_characters() {
+        assert_eq!(safe_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_file_name(r"C:\Users\ada\report.pdf"), "report.pdf");
+        assert_eq!(safe_file_name("re\"port\r\n.pdf"), "report.pdf");
+        assert_eq!(safe_file_name("..."), "upload");
+        assert_eq!(safe_file_name(""), "upload");
+        assert_eq!(safe_file_name(".hidden"), "hidden");
+        assert_eq!(safe_file_name("Résumé.pdf"), "Résumé.pdf");
+    }
+
+    #[test]
+    fn long_file_names_are_cut_but_keep_their_extension() {
+        let name = safe_file_name(&format!("{}.pdf", "é".repeat(500)));
+        assert_eq!(name.chars().count(), MAX_NAME_CHARS);
+        assert!(name.ends_with("é.pdf"), "{name}");
+        assert_eq!(
+            safe_file_name(&"x".repeat(300)).chars().count(),
+            MAX_NAME_CHARS
+        );
+    }
+
+    fn upload_in(dir: &std::path::Path) -> Upload {
+        let key = Uuid::now_v7().simple().to_string();
+        std::fs::write(dir.join(format!("{key}.part")), b"%PDF-1.4").expect("temp file");
+        Upload {
+            temp: dir.join(format!("{key}.part")),
+            dest: dir.join(&key),
+            key,
+            original_name: "a.pdf".into(),
+            content_type: "application/pdf",
+            size_bytes: 8,
+            sha256: String::new(),
+            placed: false,
+            kept: false,
+        }
+    }
+
+    fn entries(dir: &std::path::Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .expect("dir")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_upload_is_deleted_unless_kept_whether_placed_or_not() {
+        let dir = std::env::temp_dir().join(format!("storage-test-{}", Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        drop(upload_in(&dir));
+        assert!(
+            entries(&dir).is_empty(),
+            "a dropped temporary file is removed"
+        );
+        let mut placed = upload_in(&dir);
+        placed.place().await.expect("place");
+        drop(placed);
+        assert!(
+            entries(&dir).is_empty(),
+            "a placed file whose row did not commit is removed"
+        );
+        let mut kept = upload_in(&dir);
+        let key = kept.key.clone();
+        kept.place().await.expect("place");
+        kept.keep();
+        assert_eq!(
+            entries(&dir),
+            [key],
+            "a kept file stays under its key, and only it"
+        );
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn only_keys_this_module_makes_map_to_paths() {
+        let storage = Storage::new("/uploads", 1);
+        assert!(storage.path("0193a1b2c3d4e5f6a7b8c9d0e1f2a3b4").is_ok());
+        for bad in ["", "../x", "a/b", "a.part"] {
+            assert!(storage.path(bad).is_err(), "{bad:?}");
+        }
+    }
+}
