@@ -120,14 +120,7 @@ pub async fn send_form(app: &TestApp, path: &str, token: Option<&str>, form: For
     if let Some(token) = token {
         req = req.bearer_auth(token);
     }
-    let r = req.send().await.expect("request sent");
-    let (status, headers) = (r.status(), r.headers().clone());
-    let bytes = r.bytes().await.expect("body read");
-    Response {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    Response::read(req.send().await.expect("request sent")).await
 }
 
 /// Uploads `bytes` as a project file of `kind`; the response.

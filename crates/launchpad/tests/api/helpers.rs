@@ -331,7 +331,7 @@ pub struct Response {
 }
 
 impl Response {
-    async fn read(response: reqwest::Response) -> Self {
+    pub async fn read(response: reqwest::Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body read");

@@ -53,6 +53,64 @@ impl Fixture {
             json!({"service_id": service}),
         )
         .await;
+        let idea = json!({"title": "Owner's idea", "tech_stack": [], "complexity": "beginner"});
+        make("idea", "/api/ideas", idea).await;
+        let project = ids["project"].clone();
+        let file = crate::files::upload(
+            app,
+            owner.token(),
+            &project,
+            "project",
+            crate::files::pdf(),
+            "a.pdf",
+        )
+        .await;
+        assert_eq!(
+            file.status,
+            StatusCode::CREATED,
+            "fixture file: {}",
+            file.body
+        );
+        ids.insert(
+            "file",
+            file.body["id"].as_str().expect("file id").to_owned(),
+        );
+        let form = reqwest::multipart::Form::new()
+            .text("project_id", project)
+            .text("title", "Owner's synopsis")
+            .part(
+                "file",
+                crate::files::file_part(crate::files::pdf(), "s.pdf", crate::files::PDF_TYPE),
+            );
+        let synopsis = crate::files::send_form(app, "/api/synopsis", owner.token(), form).await;
+        assert_eq!(
+            synopsis.status,
+            StatusCode::CREATED,
+            "fixture synopsis: {}",
+            synopsis.body
+        );
+        ids.insert(
+            "synopsis",
+            synopsis.body["id"]
+                .as_str()
+                .expect("synopsis id")
+                .to_owned(),
+        );
+        let chat = json!({"message_type": "user", "message": "Hello"});
+        let chat = app.post("/api/chatbot/messages", owner.token(), chat).await;
+        assert_eq!(
+            chat.status,
+            StatusCode::CREATED,
+            "fixture chat: {}",
+            chat.body
+        );
+        ids.insert(
+            "session",
+            chat.body["session_id"]
+                .as_str()
+                .expect("session id")
+                .to_owned(),
+        );
         ids.insert("user", owner.user_id.expect("owner id").to_string());
         ids.insert("plan", plan);
         ids.insert("service", service);
@@ -63,7 +121,7 @@ impl Fixture {
     fn path(&self, template: &str) -> Option<String> {
         let kind = resource_of(template)?;
         let id = self.ids.get(kind)?;
-        Some(template.replace("{id}", id))
+        Some(template.replace("{id}", id).replace("{session_id}", id))
     }
 }
 
@@ -81,6 +139,11 @@ fn resource_of(template: &str) -> Option<&'static str> {
         ("/api/admin/plans/", "plan"),
         ("/api/services/", "service"),
         ("/api/admin/services/", "service"),
+        ("/api/ideas/", "idea"),
+        ("/api/files/", "file"),
+        ("/api/synopsis/", "synopsis"),
+        ("/api/admin/synopsis/", "synopsis"),
+        ("/api/chatbot/sessions/", "session"),
         ("/api/orders/", "order"),
         ("/api/admin/orders/", "order"),
         ("/api/subscriptions/", "subscription"),
@@ -102,6 +165,11 @@ fn body_for(method: &str, template: &str) -> Option<Value> {
             json!({"scheduled_at": future, "meeting_link": "https://meet.example.com/x"})
         }
         ("post", "/api/admin/requests/{id}/resolve") => json!({"status": "approved"}),
+        ("post", "/api/ideas/{id}/rate") => json!({"rating": 4}),
+        ("post", "/api/ideas/{id}/refine") => json!({"title": "Refined idea"}),
+        ("post", "/api/admin/synopsis/{id}/review") => {
+            json!({"decision": "Approved", "comment": "Good"})
+        }
         ("post", "/api/admin/orders/{id}/status") => json!({"status": "paid"}),
         ("post", "/api/admin/subscriptions/{id}/status") => json!({"status": "active"}),
         ("post", _) | ("patch", _) => json!({}),
@@ -177,8 +245,12 @@ both_backends! {
                 }
             }
         }
-        // Deletes after the rest (they hide the row), restores after the deletes.
-        routes.sort_by_key(|(method, template)| (template.ends_with("/restore"), method == "delete"));
+        // Deletes after the rest (they hide the row), the project's last (it takes its
+        // synopsis, files and ideas along), restores after the deletes.
+        routes.sort_by_key(|(method, template)| {
+            let delete = method == "delete";
+            (template.ends_with("/restore"), delete, delete && template == "/api/projects/{id}")
+        });
         let missing: Vec<String> = routes
             .iter()
             .filter(|(_, t)| fixture.path(t).is_none() && !t.starts_with("/api/admin/trash/"))
@@ -192,8 +264,14 @@ both_backends! {
             let verb = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let body = body_for(method, template);
             let expect = expectations(method, template);
+            let is_upload = method == "post" && template == "/api/projects/{id}/files";
             let call = async |who: Option<&Session>| {
-                app.request(verb.clone(), &path, who.and_then(Session::token), body.clone()).await.status
+                let token = who.and_then(Session::token);
+                if is_upload {
+                    let project = path.trim_start_matches("/api/projects/").trim_end_matches("/files");
+                    return crate::files::upload(&app, token, project, "project", crate::files::pdf(), "b.pdf").await.status;
+                }
+                app.request(verb.clone(), &path, token, body.clone()).await.status
             };
             let anonymous = call(None).await;
             if is_public(method, template) {
