@@ -51,8 +51,25 @@ pub fn name(raw: &str) -> Result<String, AppError> {
     text("name", raw, 2, 100)
 }
 
-/// Trimmed text of `min..=max` characters, without control characters.
+/// Trimmed one-line text of `min..=max` characters, without control characters.
 pub fn text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, AppError> {
+    checked_text(field, raw, (min, max), |c| c.is_control())
+}
+
+/// Trimmed text of `min..=max` characters that may span lines (descriptions, notes,
+/// messages): tabs and line breaks are kept, other control characters refused.
+pub fn multiline_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, AppError> {
+    checked_text(field, raw, (min, max), |c| {
+        c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+    })
+}
+
+fn checked_text(
+    field: &str,
+    raw: &str,
+    (min, max): (usize, usize),
+    forbidden: impl Fn(char) -> bool,
+) -> Result<String, AppError> {
     let value = raw.trim();
     let len = value.chars().count();
     if len < min || len > max {
@@ -61,13 +78,19 @@ pub fn text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, Ap
             format!("{field} must be {min} to {max} characters"),
         ));
     }
-    if value.chars().any(char::is_control) {
+    if value.chars().any(forbidden) {
         return Err(AppError::invalid(
             field,
             format!("{field} must not contain control characters"),
         ));
     }
     Ok(value.to_owned())
+}
+
+/// A UUID given as text (in a form or query string); a 422 naming `field` otherwise.
+pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(raw.trim())
+        .map_err(|_| AppError::invalid(field, format!("{field} must be a UUID")))
 }
 
 /// A password: 8–128 characters. Only its hash is ever stored.

@@ -12,8 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::domain;
 use crate::entity::activity_logs as logs;
-use crate::http::chatbot::parse_uuid;
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Query};
 use crate::state::AppState;
@@ -118,7 +118,7 @@ fn filtered(
         query = query.filter(logs::Column::EntityType.eq(entity_type));
     }
     if let Some(entity_id) = entity_id {
-        query = query.filter(logs::Column::EntityId.eq(parse_uuid("entity_id", entity_id)?));
+        query = query.filter(logs::Column::EntityId.eq(domain::uuid("entity_id", entity_id)?));
     }
     Ok(query)
 }
@@ -153,7 +153,7 @@ async fn list_logs(
 ) -> Result<axum::Json<Page<ActivityLogOut>>, AppError> {
     let mut query = logs::Entity::find();
     if let Some(user_id) = &f.user_id {
-        query = query.filter(logs::Column::UserId.eq(parse_uuid("user_id", user_id)?));
+        query = query.filter(logs::Column::UserId.eq(domain::uuid("user_id", user_id)?));
     }
     let query = filtered(
         query,

@@ -122,7 +122,7 @@ async fn file_request(
     Json(body): Json<FileRequestIn>,
 ) -> Result<(StatusCode, axum::Json<RequestOut>), AppError> {
     let request_type = domain::text("request_type", &body.request_type, 2, 50)?;
-    let message = domain::text("message", &body.message, 1, 5_000)?;
+    let message = domain::multiline_text("message", &body.message, 1, 5_000)?;
     let now = dbkit::time::now();
     let writer = Writer::begin(&state.db, &actor).await?;
     let request = admin_requests::ActiveModel {
@@ -214,7 +214,7 @@ async fn resolve_request(
     let note = body
         .note
         .as_deref()
-        .map(|n| domain::text("note", n, 0, 5_000))
+        .map(|n| domain::multiline_text("note", n, 0, 5_000))
         .transpose()?;
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let request =

@@ -333,7 +333,7 @@ fn catalog_name(raw: &str) -> Result<String, AppError> {
 }
 
 fn catalog_description(raw: &str) -> Result<String, AppError> {
-    domain::text("description", raw, 0, 10_000)
+    domain::multiline_text("description", raw, 0, 10_000)
 }
 
 fn price(value: i64) -> Result<i64, AppError> {

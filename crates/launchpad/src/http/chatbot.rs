@@ -42,41 +42,6 @@ pub const MESSAGE_TYPES: &[&str] = &["user", "assistant", "system"];
 /// The longest message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 10_000;
 
-/// A UUID given as text in a body or query string; a 422 naming `field` otherwise.
-pub(crate) fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw.trim())
-        .map_err(|_| AppError::invalid(field, format!("{field} must be a UUID")))
-}
-
-/// Trimmed text of `min..=max` characters that may span lines: tabs and line breaks are
-/// kept, other control characters refused. (`domain::text` refuses line breaks, which
-/// suits one-line fields, not messages or descriptions.)
-pub(crate) fn multiline_text(
-    field: &str,
-    raw: &str,
-    min: usize,
-    max: usize,
-) -> Result<String, AppError> {
-    let value = raw.trim();
-    let len = value.chars().count();
-    if len < min || len > max {
-        return Err(AppError::invalid(
-            field,
-            format!("{field} must be {min} to {max} characters"),
-        ));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(AppError::invalid(
-            field,
-            format!("{field} must not contain control characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
 /// One chat message.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageOut {
@@ -188,15 +153,15 @@ impl TryFrom<MessageIn> for NewMessage {
             session_id: body
                 .session_id
                 .as_deref()
-                .map(|s| parse_uuid("session_id", s))
+                .map(|s| domain::uuid("session_id", s))
                 .transpose()?,
             project_id: body
                 .project_id
                 .as_deref()
-                .map(|p| parse_uuid("project_id", p))
+                .map(|p| domain::uuid("project_id", p))
                 .transpose()?,
             message_type: domain::one_of("message_type", &body.message_type, MESSAGE_TYPES)?,
-            message: multiline_text("message", &body.message, 1, MAX_MESSAGE_CHARS)?,
+            message: domain::multiline_text("message", &body.message, 1, MAX_MESSAGE_CHARS)?,
             intent: body
                 .intent
                 .as_deref()

@@ -23,7 +23,6 @@ use uuid::Uuid;
 use crate::domain;
 use crate::entity::{ideas, projects, users};
 use crate::http::access;
-use crate::http::chatbot::{multiline_text, parse_uuid};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{CurrentUser, Json, Path, Query};
 use crate::state::AppState;
@@ -153,7 +152,7 @@ fn title(raw: &str) -> Result<String, AppError> {
 }
 
 fn description(raw: &str) -> Result<String, AppError> {
-    multiline_text("description", raw, 0, 10_000)
+    domain::multiline_text("description", raw, 0, 10_000)
 }
 
 fn category(raw: &str) -> Result<String, AppError> {
@@ -258,7 +257,7 @@ async fn create_idea(
         project_id: body
             .project_id
             .as_deref()
-            .map(|p| parse_uuid("project_id", p))
+            .map(|p| domain::uuid("project_id", p))
             .transpose()?,
         refinement_of: None,
     };
@@ -295,7 +294,7 @@ async fn list_ideas(
         query = query.filter(ideas::Column::UserSelected.eq(boolean("user_selected", selected)?));
     }
     if let Some(project_id) = &filters.project_id {
-        query = query.filter(ideas::Column::ProjectId.eq(parse_uuid("project_id", project_id)?));
+        query = query.filter(ideas::Column::ProjectId.eq(domain::uuid("project_id", project_id)?));
     }
     if params.sort_by.as_deref() == Some("rating") {
         // The backends disagree on where NULL sorts; unrated ideas go last on both.

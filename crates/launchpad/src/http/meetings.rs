@@ -129,7 +129,7 @@ const MEETING_LIST: ListSpec<meetings::Entity> = ListSpec {
 };
 
 fn notes(raw: &str) -> Result<String, AppError> {
-    domain::text("notes", raw, 0, 5_000)
+    domain::multiline_text("notes", raw, 0, 5_000)
 }
 
 fn link(raw: &str) -> Result<String, AppError> {

@@ -149,7 +149,7 @@ fn title(raw: &str) -> Result<String, AppError> {
 }
 
 fn description(raw: &str) -> Result<String, AppError> {
-    domain::text("description", raw, 0, 10_000)
+    domain::multiline_text("description", raw, 0, 10_000)
 }
 
 fn category(raw: &str) -> Result<String, AppError> {

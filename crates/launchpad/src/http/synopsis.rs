@@ -307,7 +307,7 @@ async fn review_synopsis(
     let comment = body
         .comment
         .as_deref()
-        .map(|c| domain::text("comment", c, 0, 5000))
+        .map(|c| domain::multiline_text("comment", c, 0, 5000))
         .transpose()?
         .filter(|c| !c.is_empty());
     if decision == "Rejected" && comment.is_none() {

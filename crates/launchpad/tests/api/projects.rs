@@ -112,3 +112,18 @@ both_backends! {
         assert!(app.activity("project.create").await.is_empty());
     }
 }
+
+both_backends! {
+    async fn descriptions_may_span_lines_but_titles_may_not(app: TestApp) {
+        let s = app.register("p5@example.com").await;
+        let body = json!({"title": "Multi", "description": "Line one\nLine two\n\tindented"});
+        let r = app.post("/api/projects", s.token(), body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["description"], "Line one\nLine two\n\tindented");
+        let r = app.post("/api/projects", s.token(), json!({"title": "Two\nlines"})).await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.body["details"]["field"], "title");
+        let r = app.post("/api/projects", s.token(), json!({"title": "Bell", "description": "ding\u{7}"})).await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
