@@ -2,6 +2,7 @@
 //! filters, escaped case-insensitive search, and offset paging with a total.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::NullOrdering;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order,
@@ -172,9 +173,15 @@ impl<E: EntityTrait> ListSpec<E> {
             query = query.filter(self.search_condition(search)?);
         }
         let (column, order) = self.order(params)?;
-        Ok(query
-            .order_by(column, order.clone())
-            .order_by(self.id, order))
+        // SQLite puts NULLs first ascending, PostgreSQL last: say it, so pages agree. Only
+        // for nullable columns — on NOT NULL ones it would stop PostgreSQL from walking
+        // an index backwards for a descending order.
+        let query = if column.def().is_null() {
+            query.order_by_with_nulls(column, order.clone(), NullOrdering::Last)
+        } else {
+            query.order_by(column, order.clone())
+        };
+        Ok(query.order_by(self.id, order))
     }
 
     fn search_condition(&self, search: &str) -> Result<Condition, InvalidParam> {

@@ -102,3 +102,19 @@ both_backends! {
         assert_eq!(r.body["meta"]["total"], 1);
     }
 }
+
+both_backends! {
+    async fn never_signed_in_users_sort_last_either_way_on_both_backends(app: TestApp) {
+        app.register("never@example.com").await;
+        let admin = app.admin().await;
+        for order in ["asc", "desc"] {
+            let r = app.get(&format!("/api/admin/users?sort_by=last_login_at&sort_order={order}"), admin.token()).await;
+            let logins: Vec<bool> =
+                r.body["data"].as_array().expect("data").iter().map(|u| u["last_login_at"].is_string()).collect();
+            // The admin has signed in; the seeded student and `never` have not (registering
+            // is not a login).
+            assert_eq!(logins.first(), Some(&true), "{order}: {}", r.body);
+            assert_eq!(logins.last(), Some(&false), "{order}: {}", r.body);
+        }
+    }
+}
