@@ -1,5 +1,6 @@
 //! Opening a tuned connection pool for SQLite or PostgreSQL.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -40,6 +41,22 @@ pub fn backend_of(url: &str) -> Option<DbBackend> {
     }
 }
 
+/// One executed statement, as reported to a [`QueryObserver`].
+#[derive(Debug, Clone, Copy)]
+pub struct QueryEvent<'a> {
+    /// The SQL text, with placeholders (never parameter values).
+    pub sql: &'a str,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// Whether it returned an error.
+    pub failed: bool,
+    /// Whether it crossed the slow-query threshold.
+    pub slow: bool,
+}
+
+/// Called after every statement (metrics, statement counting in tests).
+pub type QueryObserver = Arc<dyn Fn(&QueryEvent<'_>) + Send + Sync>;
+
 /// Opens the pool. SQLite files are created if missing and opened in WAL mode with
 /// foreign keys on, a busy timeout and `synchronous=FULL` (the activity log is a
 /// compliance record: an acknowledged write must survive a power cut).
@@ -47,10 +64,26 @@ pub async fn connect(settings: &DbSettings) -> Result<DatabaseConnection, DbErr>
     connect_with(settings, |_| {}).await
 }
 
+/// Like [`connect`], reporting every statement to `observe`.
+pub async fn connect_observed(
+    settings: &DbSettings,
+    observe: QueryObserver,
+) -> Result<DatabaseConnection, DbErr> {
+    open(settings, |_| {}, Some(observe)).await
+}
+
 /// Like [`connect`], with a last chance to adjust the options (used for scratch schemas).
 pub async fn connect_with(
     settings: &DbSettings,
     adjust: impl FnOnce(&mut ConnectOptions),
+) -> Result<DatabaseConnection, DbErr> {
+    open(settings, adjust, None).await
+}
+
+async fn open(
+    settings: &DbSettings,
+    adjust: impl FnOnce(&mut ConnectOptions),
+    observe: Option<QueryObserver>,
 ) -> Result<DatabaseConnection, DbErr> {
     let mut opt = ConnectOptions::new(settings.url.clone());
     opt.max_connections(settings.pool_size + settings.max_overflow)
@@ -76,7 +109,17 @@ pub async fn connect_with(
     let mut db = Database::connect(opt).await?;
     let threshold = settings.slow_query_threshold;
     db.set_metric_callback(move |info| {
-        if info.elapsed >= threshold {
+        let slow = info.elapsed >= threshold;
+        if let Some(observe) = &observe {
+            let sql = info.statement.sql.as_str();
+            observe(&QueryEvent {
+                sql,
+                elapsed: info.elapsed,
+                failed: info.failed,
+                slow,
+            });
+        }
+        if slow {
             tracing::warn!(
                 target: "dbkit::slow_query",
                 elapsed_ms = info.elapsed.as_millis() as u64,

@@ -11,6 +11,7 @@ pub mod constraints;
 pub mod domain;
 pub mod entity;
 pub mod http;
+pub mod metrics;
 pub mod seed;
 pub mod startup;
 pub mod state;

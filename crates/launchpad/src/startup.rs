@@ -48,7 +48,8 @@ impl Application {
                 "JWT_SECRET is not set: using a development secret; tokens are forgeable"
             );
         }
-        let db = dbkit::connect(&settings.db()).await?;
+        let metrics = crate::metrics::Metrics::new();
+        let db = dbkit::connect::connect_observed(&settings.db(), metrics.observer()).await?;
         if settings.auto_migrate() {
             prepare_database(&db, settings.app_env).await?;
         }
@@ -64,6 +65,7 @@ impl Application {
             )),
             settings: Arc::new(settings),
             started: Instant::now(),
+            metrics,
         };
         Ok(Self {
             listener,

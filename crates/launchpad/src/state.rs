@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::jwt::Jwt;
 use crate::config::Settings;
+use crate::metrics::Metrics;
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
@@ -15,4 +16,5 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub jwt: Arc<Jwt>,
     pub started: Instant,
+    pub metrics: Arc<Metrics>,
 }

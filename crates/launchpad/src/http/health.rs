@@ -63,3 +63,19 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, axum::Json<He
     };
     (status, axum::Json(health))
 }
+
+/// Prometheus metrics: requests and latency per route, pool connections, statement
+/// latency, slow statements.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text exposition format", content_type = "text/plain; version=0.0.4", body = String),
+))]
+pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let body = state.metrics.render(&state.db);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+}

@@ -52,8 +52,13 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The whole application: the API routes, `/openapi.json`, `/docs`, and the layers.
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state);
+    let metrics = state.metrics.clone();
     let (routes, openapi) = api().split_for_parts();
     let routes = routes
+        .route_layer(middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
@@ -83,6 +88,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api", api)
         .routes(routes!(health::health))
+        .routes(routes!(health::metrics))
 }
 
 /// The OpenAPI document's frame; the paths come from the handlers.

@@ -197,6 +197,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// This server's `UPLOAD_DIR`, removed with it.
     pub upload_dir: std::path::PathBuf,
+    /// This server's metrics (statements executed, …).
+    pub metrics: std::sync::Arc<launchpad::metrics::Metrics>,
     stop: Option<oneshot::Sender<()>>,
     // Declared last: the server and pool stop before the database is removed.
     _database: TestDb,
@@ -221,6 +223,7 @@ impl TestApp {
             .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.state().db.clone();
+        let metrics = app.state().metrics.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
@@ -231,6 +234,7 @@ impl TestApp {
             db,
             backend,
             upload_dir,
+            metrics,
             stop: Some(stop),
             _database: database,
         }

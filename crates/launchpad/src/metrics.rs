@@ -1,0 +1,182 @@
+//! Prometheus metrics: requests and latency per matched route, pool occupancy, statement
+//! latency and the slow-statement count. One registry per application, so the many apps
+//! of a test run never mix their figures.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use dbkit::connect::{QueryEvent, QueryObserver};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use sea_orm::DatabaseConnection;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+/// Every metric the service exports.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    statements: Counter,
+    failed_statements: Counter,
+    slow_statements: Counter,
+    statement_latency: Histogram,
+    pool: Family<PoolLabels, Gauge>,
+}
+
+/// Latency buckets from 0.25 ms to about 8 s.
+fn latency_buckets() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let mut registry = Registry::with_prefix("launchpad");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
+            latency_buckets as fn() -> Histogram,
+        );
+        let statements = Counter::default();
+        let failed_statements = Counter::default();
+        let slow_statements = Counter::default();
+        let statement_latency = latency_buckets();
+        let pool = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by matched route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by matched route",
+            latency.clone(),
+        );
+        registry.register(
+            "db_statements",
+            "SQL statements executed",
+            statements.clone(),
+        );
+        registry.register(
+            "db_statement_errors",
+            "SQL statements that failed",
+            failed_statements.clone(),
+        );
+        registry.register(
+            "db_slow_statements",
+            "SQL statements over SLOW_QUERY_THRESHOLD_MS",
+            slow_statements.clone(),
+        );
+        registry.register(
+            "db_statement_duration_seconds",
+            "SQL statement latency",
+            statement_latency.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Pool connections by state (open, idle, in_use, max)",
+            pool.clone(),
+        );
+        Arc::new(Self {
+            registry,
+            requests,
+            latency,
+            statements,
+            failed_statements,
+            slow_statements,
+            statement_latency,
+            pool,
+        })
+    }
+
+    /// What the database layer calls after every statement.
+    pub fn observer(self: &Arc<Self>) -> QueryObserver {
+        let metrics = Arc::clone(self);
+        Arc::new(move |event: &QueryEvent<'_>| {
+            metrics.statements.inc();
+            metrics
+                .statement_latency
+                .observe(event.elapsed.as_secs_f64());
+            if event.failed {
+                metrics.failed_statements.inc();
+            }
+            if event.slow {
+                metrics.slow_statements.inc();
+            }
+        })
+    }
+
+    /// Statements executed so far.
+    pub fn statements(&self) -> u64 {
+        self.statements.get()
+    }
+
+    /// The Prometheus text exposition, with the pool read now.
+    pub fn render(&self, db: &DatabaseConnection) -> String {
+        if let Some(stats) = dbkit::connect::pool_stats(db) {
+            for (state, value) in [
+                ("open", stats.size),
+                ("idle", stats.idle),
+                ("in_use", stats.in_use),
+                ("max", stats.max),
+            ] {
+                self.pool
+                    .get_or_create(&PoolLabels { state })
+                    .set(i64::from(value));
+            }
+        }
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// Counts and times every request that matched a route, labelled by its template
+/// (`/api/projects/{id}`), never by the concrete path.
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let labels = RouteLabels { method, route };
+    metrics
+        .latency
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    let status = response.status().as_u16();
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method: labels.method,
+            route: labels.route,
+            status,
+        })
+        .inc();
+    response
+}
