@@ -44,8 +44,9 @@ pub fn backend_of(url: &str) -> Option<DbBackend> {
 /// One executed statement, as reported to a [`QueryObserver`].
 #[derive(Debug, Clone, Copy)]
 pub struct QueryEvent<'a> {
-    /// The SQL text, with placeholders (never parameter values).
-    pub sql: &'a str,
+    /// The statement: SQL with placeholders, and its values (which may be personal data:
+    /// an observer must not log or export them).
+    pub statement: &'a sea_orm::Statement,
     /// How long it took.
     pub elapsed: Duration,
     /// Whether it returned an error.
@@ -111,9 +112,8 @@ async fn open(
     db.set_metric_callback(move |info| {
         let slow = info.elapsed >= threshold;
         if let Some(observe) = &observe {
-            let sql = info.statement.sql.as_str();
             observe(&QueryEvent {
-                sql,
+                statement: info.statement,
                 elapsed: info.elapsed,
                 failed: info.failed,
                 slow,

@@ -2,7 +2,7 @@
 //! latency and the slow-statement count. One registry per application, so the many apps
 //! of a test run never mix their figures.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -15,7 +15,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, Statement};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -45,6 +45,8 @@ pub struct Metrics {
     slow_statements: Counter,
     statement_latency: Histogram,
     pool: Family<PoolLabels, Gauge>,
+    /// Statements recorded while capturing is on (tests read query plans from them).
+    captured: Mutex<Option<Vec<Statement>>>,
 }
 
 /// Latency buckets from 0.25 ms to about 8 s.
@@ -108,6 +110,7 @@ impl Metrics {
             slow_statements,
             statement_latency,
             pool,
+            captured: Mutex::new(None),
         })
     }
 
@@ -125,7 +128,28 @@ impl Metrics {
             if event.slow {
                 metrics.slow_statements.inc();
             }
+            if let Ok(mut captured) = metrics.captured.lock()
+                && let Some(statements) = captured.as_mut()
+            {
+                statements.push(event.statement.clone());
+            }
         })
+    }
+
+    /// Starts keeping every statement (with its values) in memory, until [`Metrics::take_captured`].
+    pub fn capture(&self) {
+        if let Ok(mut captured) = self.captured.lock() {
+            *captured = Some(Vec::new());
+        }
+    }
+
+    /// The statements kept since [`Metrics::capture`]; stops keeping them.
+    pub fn take_captured(&self) -> Vec<Statement> {
+        self.captured
+            .lock()
+            .ok()
+            .and_then(|mut c| c.take())
+            .unwrap_or_default()
     }
 
     /// Statements executed so far.

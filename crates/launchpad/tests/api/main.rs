@@ -21,6 +21,7 @@ mod openapi;
 mod orders;
 mod projects;
 mod queries;
+mod query_plans;
 mod soft_delete;
 mod stats;
 mod subscriptions;

@@ -9,7 +9,7 @@ use crate::both_backends;
 use crate::helpers::{Session, TestApp};
 
 /// Three of everything for one student, some of it deleted (for the trash).
-async fn populate(app: &TestApp, s: &Session) -> (String, String) {
+pub async fn populate(app: &TestApp, s: &Session) -> (String, String) {
     let plans = app.get("/api/plans", None).await.body;
     let services = app.get("/api/services", None).await.body;
     let mut project = String::new();
