@@ -14,6 +14,8 @@ const LEEWAY_SECS: u64 = 5;
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: Uuid,
+    /// The user's `token_version` when the token was issued.
+    ver: i32,
     iat: i64,
     exp: i64,
     iss: String,
@@ -46,11 +48,16 @@ impl Jwt {
         }
     }
 
-    /// A signed access token for `user_id`.
-    pub fn issue(&self, user_id: Uuid) -> Result<String, jsonwebtoken::errors::Error> {
+    /// A signed access token for `user_id` at the user's current `token_version`.
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        version: i32,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
+            ver: version,
             iat: now,
             exp: now + self.ttl_secs,
             iss: ISSUER.into(),
@@ -59,11 +66,12 @@ impl Jwt {
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    /// The user a valid token was issued to; `None` for anything else.
-    pub fn verify(&self, token: &str) -> Option<Uuid> {
+    /// The user a valid token was issued to, and the token version it carries; `None`
+    /// for anything else.
+    pub fn verify(&self, token: &str) -> Option<(Uuid, i32)> {
         decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
-            .map(|d| d.claims.sub)
+            .map(|d| (d.claims.sub, d.claims.ver))
     }
 }
 
@@ -77,12 +85,12 @@ mod tests {
     fn a_token_round_trips() {
         let jwt = Jwt::new(SECRET, 15);
         let id = Uuid::now_v7();
-        assert_eq!(jwt.verify(&jwt.issue(id).expect("sign")), Some(id));
+        assert_eq!(jwt.verify(&jwt.issue(id, 3).expect("sign")), Some((id, 3)));
     }
 
     #[test]
     fn another_secret_is_rejected() {
-        let token = Jwt::new(SECRET, 15).issue(Uuid::now_v7()).expect("sign");
+        let token = Jwt::new(SECRET, 15).issue(Uuid::now_v7(), 0).expect("sign");
         assert_eq!(
             Jwt::new("another-secret-another-secret-another", 15).verify(&token),
             None
@@ -93,7 +101,7 @@ mod tests {
     fn an_expired_token_is_rejected() {
         let mut jwt = Jwt::new(SECRET, 15);
         jwt.ttl_secs = -(LEEWAY_SECS as i64) - 10;
-        let token = jwt.issue(Uuid::now_v7()).expect("sign");
+        let token = jwt.issue(Uuid::now_v7(), 0).expect("sign");
         assert_eq!(jwt.verify(&token), None);
     }
 
@@ -101,7 +109,7 @@ mod tests {
     fn unsigned_tokens_are_rejected() {
         // alg "none": header {"alg":"none","typ":"JWT"}
         let jwt = Jwt::new(SECRET, 15);
-        let signed = jwt.issue(Uuid::now_v7()).expect("sign");
+        let signed = jwt.issue(Uuid::now_v7(), 0).expect("sign");
         let payload = signed.split('.').nth(1).expect("payload");
         let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
         assert_eq!(jwt.verify(&unsigned), None);

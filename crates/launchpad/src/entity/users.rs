@@ -15,6 +15,8 @@ pub struct Model {
     pub is_active: bool,
     pub signup_step: String,
     pub last_login_at: Option<DateTimeUtc>,
+    /// Bumped by logout and password changes; access tokens of an older version are refused.
+    pub token_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
@@ -52,6 +54,7 @@ impl From<NewAccount> for ActiveModel {
             is_active: Set(true),
             signup_step: Set(a.signup_step.to_owned()),
             last_login_at: Set(None),
+            token_version: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
             deleted_at: Set(None),

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use chrono::Duration;
 use dbkit::audit::{Event, Outcome};
 use dbkit::{Actor, Writer};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -98,7 +98,7 @@ async fn register(
     });
     let writer = Writer::begin(&state.db, &actor.as_user(id)).await?;
     let user = account.insert(writer.tx()).await?;
-    let mut tokens = start_session(writer.tx(), &state, user.id, Uuid::now_v7()).await?;
+    let mut tokens = start_session(writer.tx(), &state, &user, Uuid::now_v7()).await?;
     writer
         .commit(Event::new("user.register", "user", user.id))
         .await?;
@@ -146,7 +146,7 @@ async fn login(
         .filter(users::Column::Id.eq(user.id))
         .exec(writer.tx())
         .await?;
-    let tokens = start_session(writer.tx(), &state, user.id, Uuid::now_v7()).await?;
+    let tokens = start_session(writer.tx(), &state, &user, Uuid::now_v7()).await?;
     writer
         .commit(Event::new("auth.login", "user", user.id))
         .await?;
@@ -157,12 +157,12 @@ async fn login(
 async fn start_session(
     conn: &impl ConnectionTrait,
     state: &AppState,
-    user_id: Uuid,
+    user: &users::Model,
     family_id: Uuid,
 ) -> Result<TokensOut, AppError> {
-    let (row, token) = new_refresh_token(state, user_id, family_id)?;
+    let (row, token) = new_refresh_token(state, user.id, family_id)?;
     row.insert(conn).await?;
-    tokens_for(state, user_id, token)
+    tokens_for(state, user, token)
 }
 
 fn new_refresh_token(
@@ -189,12 +189,12 @@ fn new_refresh_token(
 
 fn tokens_for(
     state: &AppState,
-    user_id: Uuid,
+    user: &users::Model,
     refresh_token: String,
 ) -> Result<TokensOut, AppError> {
     let access_token = state
         .jwt
-        .issue(user_id)
+        .issue(user.id, user.token_version)
         .map_err(|e| AppError::Internal(format!("signing: {e}")))?;
     Ok(TokensOut {
         access_token,
@@ -217,19 +217,18 @@ async fn refresh_session(
     Json(body): Json<RefreshIn>,
 ) -> Result<axum::Json<TokensOut>, AppError> {
     let presented = find_token(&state, &body.refresh_token).await?;
-    let user_ok = users::Entity::find_live()
+    let user = users::Entity::find_live()
         .filter(users::Column::Id.eq(presented.user_id))
         .filter(users::Column::IsActive.eq(true))
         .one(&state.db)
-        .await?
-        .is_some();
+        .await?;
     let actor = actor.as_user(presented.user_id);
     if presented.revoked_at.is_some() {
         return Err(reuse_detected(&state, &actor, &presented).await?);
     }
-    if presented.expires_at <= dbkit::time::now() || !user_ok {
+    let Some(user) = user.filter(|_| presented.expires_at > dbkit::time::now()) else {
         return Err(AppError::Unauthorized(REFRESH_FAILED));
-    }
+    };
     let writer = Writer::begin(&state.db, &actor).await?;
     let (next, token) = new_refresh_token(&state, presented.user_id, presented.family_id)?;
     let next = next.insert(writer.tx()).await?;
@@ -254,7 +253,7 @@ async fn refresh_session(
                 .details(json!({ "family_id": presented.family_id })),
         )
         .await?;
-    Ok(axum::Json(tokens_for(&state, presented.user_id, token)?))
+    Ok(axum::Json(tokens_for(&state, &user, token)?))
 }
 
 async fn find_token(state: &AppState, token: &str) -> Result<refresh_tokens::Model, AppError> {
@@ -287,6 +286,22 @@ async fn reuse_detected(
 /// Revokes every live token of a family; returns how many.
 async fn revoke_family(conn: &impl ConnectionTrait, family_id: Uuid) -> Result<u64, AppError> {
     revoke_where(conn, refresh_tokens::Column::FamilyId.eq(family_id)).await
+}
+
+/// Makes every access token issued to `user_id` so far invalid.
+pub async fn bump_token_version(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<(), AppError> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::TokenVersion,
+            Expr::col(users::Column::TokenVersion).add(1),
+        )
+        .filter(users::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Revokes every live refresh token of a user (account deleted); returns how many.
@@ -330,6 +345,9 @@ async fn logout(
     let writer = Writer::begin(&state.db, &actor.as_user(token.user_id)).await?;
     let revoked = revoke_family(writer.tx(), token.family_id).await?;
     if revoked > 0 {
+        // Access tokens are short-lived but not revocable one by one: bumping the
+        // account's version ends them all; other devices simply refresh.
+        bump_token_version(writer.tx(), token.user_id).await?;
         writer
             .commit(Event::new("auth.logout", "user", token.user_id))
             .await?;

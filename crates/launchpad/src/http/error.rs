@@ -130,6 +130,13 @@ impl IntoResponse for AppError {
             },
         )
             .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: say which scheme the client must use.
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="launchpad""#),
+            );
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 header::RETRY_AFTER,

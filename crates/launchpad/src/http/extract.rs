@@ -129,14 +129,16 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
-        let user_id = state
+        let (user_id, version) = state
             .jwt
             .verify(token.trim())
             .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
-        // Checked on every request, so a deleted or deactivated account loses access at once.
+        // Checked on every request, so a deleted or deactivated account, or a logout or
+        // password change (which bump the version), ends access at once.
         let user = users::Entity::find_live()
             .filter(users::Column::Id.eq(user_id))
             .filter(users::Column::IsActive.eq(true))
+            .filter(users::Column::TokenVersion.eq(version))
             .one(&state.db)
             .await?
             .ok_or(AppError::Unauthorized(BAD_TOKEN))?;

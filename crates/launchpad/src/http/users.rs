@@ -16,9 +16,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::password;
 use crate::domain;
 use crate::entity::users;
-use crate::http::auth::revoke_all_for_user;
+use crate::http::auth::{bump_token_version, revoke_all_for_user};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
 use crate::state::AppState;
@@ -27,6 +28,7 @@ use crate::tables::USERS;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_me, update_me, delete_me))
+        .routes(routes!(change_password))
         .routes(routes!(list_users))
         .routes(routes!(restore_user))
 }
@@ -142,6 +144,47 @@ async fn delete_me(
     writer
         .commit(Event::new("user.delete", "user", user.id).details(details))
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ChangePasswordIn {
+    current_password: String,
+    new_password: String,
+}
+
+/// Change the caller's password. Every session ends: refresh tokens are revoked and
+/// access tokens issued before stop working.
+#[utoipa::path(post, path = "/users/me/password", tag = "users", security(("bearer" = [])),
+    request_body = ChangePasswordIn, responses(
+        (status = 204, description = "Changed; sign in again"),
+        (status = 401, body = ErrorResponse),
+        (status = 422, description = "Wrong current password, or an invalid new one", body = ErrorResponse),
+    ))]
+async fn change_password(
+    State(state): State<AppState>,
+    CurrentUser { user, actor }: CurrentUser,
+    Json(body): Json<ChangePasswordIn>,
+) -> Result<StatusCode, AppError> {
+    let new_password = domain::password(&body.new_password)?;
+    if !password::verify(body.current_password, Some(user.password_hash.clone())).await? {
+        return Err(AppError::invalid(
+            "current_password",
+            "the current password is wrong",
+        ));
+    }
+    let hash = password::hash(new_password).await?;
+    let writer = Writer::begin(&state.db, &actor).await?;
+    let mut model: users::ActiveModel = user.clone().into();
+    model.password_hash = Set(hash);
+    model.updated_at = Set(dbkit::time::now());
+    model.update(writer.tx()).await?;
+    let revoked = revoke_all_for_user(writer.tx(), user.id).await?;
+    bump_token_version(writer.tx(), user.id).await?;
+    let event = Event::new("user.password_change", "user", user.id)
+        .details(json!({ "sessions_revoked": revoked }));
+    writer.commit(event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

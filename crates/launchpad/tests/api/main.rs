@@ -26,5 +26,6 @@ mod soft_delete;
 mod stats;
 mod subscriptions;
 mod synopsis;
+mod tokens;
 mod trash;
 mod users;

@@ -133,7 +133,7 @@ both_databases! {
         let two = migrate::sql::<Migrator>(&db, &settings, Direction::Down, Some(2)).await.expect("sql");
         // Rolling back drops what the migrations made; two steps print the last step's
         // statements and then the one before's.
-        assert!(!last.is_empty() && last.iter().all(|s| s.starts_with("DROP")), "{last:#?}");
+        assert!(!last.is_empty() && last.iter().all(|s| s.contains("DROP")), "{last:#?}");
         assert!(two.len() > last.len() && two.starts_with(&last), "{two:#?}");
 
         assert_same_schema(&before, &snapshot(&db).await, "printing SQL changed the schema");
