@@ -107,6 +107,23 @@ pub struct Settings {
     #[arg(long, env = "REFRESH_TOKEN_EXPIRE_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=365), global = true)]
     pub refresh_token_expire_days: u64,
 
+    /// Login and register attempts per minute from one IP address (then 429).
+    #[arg(
+        long,
+        env = "AUTH_RATE_LIMIT_PER_IP",
+        default_value = "30",
+        global = true
+    )]
+    pub auth_rate_limit_per_ip: std::num::NonZeroU32,
+    /// Login attempts per minute on one account, whoever makes them (then 429).
+    #[arg(
+        long,
+        env = "AUTH_RATE_LIMIT_PER_ACCOUNT",
+        default_value = "10",
+        global = true
+    )]
+    pub auth_rate_limit_per_account: std::num::NonZeroU32,
+
     /// Address to listen on.
     #[arg(long, env = "API_HOST", default_value = "127.0.0.1", global = true)]
     pub api_host: IpAddr,

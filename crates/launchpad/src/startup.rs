@@ -11,6 +11,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
 
 use crate::auth::jwt::Jwt;
+use crate::auth::limits::AuthLimits;
 use crate::config::{AppEnv, ConfigError, Settings};
 use crate::http::error::AppError;
 use crate::state::AppState;
@@ -57,6 +58,10 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
+        let auth_limits = Arc::new(AuthLimits::new(
+            settings.auth_rate_limit_per_ip,
+            settings.auth_rate_limit_per_account,
+        ));
         let state = AppState {
             db,
             jwt: Arc::new(Jwt::new(
@@ -66,6 +71,7 @@ impl Application {
             settings: Arc::new(settings),
             started: Instant::now(),
             metrics,
+            auth_limits,
         };
         Ok(Self {
             listener,

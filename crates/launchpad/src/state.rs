@@ -6,6 +6,7 @@ use std::time::Instant;
 use sea_orm::DatabaseConnection;
 
 use crate::auth::jwt::Jwt;
+use crate::auth::limits::AuthLimits;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 
@@ -17,4 +18,5 @@ pub struct AppState {
     pub jwt: Arc<Jwt>,
     pub started: Instant,
     pub metrics: Arc<Metrics>,
+    pub auth_limits: Arc<AuthLimits>,
 }

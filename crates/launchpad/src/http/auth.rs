@@ -75,6 +75,7 @@ pub struct TokensOut {
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = RegisterIn, responses(
     (status = 201, description = "Registered and signed in", body = TokensOut),
     (status = 409, description = "Email already registered", body = ErrorResponse),
+    (status = 429, description = "Too many attempts from this address; see Retry-After", body = ErrorResponse),
     (status = 422, description = "Invalid field", body = ErrorResponse),
 ))]
 async fn register(
@@ -82,6 +83,7 @@ async fn register(
     Client(actor): Client,
     Json(body): Json<RegisterIn>,
 ) -> Result<(StatusCode, axum::Json<TokensOut>), AppError> {
+    state.auth_limits.check_ip(actor.ip.as_deref())?;
     let email = Email::parse(&body.email)?.into_inner();
     let name = domain::name(&body.name)?;
     let phone = body.phone.as_deref().map(domain::phone).transpose()?;
@@ -110,12 +112,17 @@ async fn register(
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginIn, responses(
     (status = 200, description = "Signed in", body = TokensOut),
     (status = 401, description = "Wrong email or password (one message for every cause)", body = ErrorResponse),
+    (status = 429, description = "Too many attempts from this address or on this account; see Retry-After", body = ErrorResponse),
 ))]
 async fn login(
     State(state): State<AppState>,
     Client(actor): Client,
     Json(body): Json<LoginIn>,
 ) -> Result<axum::Json<TokensOut>, AppError> {
+    state.auth_limits.check_ip(actor.ip.as_deref())?;
+    state
+        .auth_limits
+        .check_account(&body.email.trim().to_lowercase())?;
     let user = match Email::parse(&body.email) {
         Ok(email) => {
             users::Entity::find_live()

@@ -43,6 +43,9 @@ pub enum AppError {
     /// 413: the body is too large.
     #[error("request body is too large")]
     PayloadTooLarge,
+    /// 429: too many attempts; retry after the given number of seconds.
+    #[error("too many attempts; try again later")]
+    TooManyRequests { retry_after_secs: u64 },
     /// 422: well-formed but invalid input.
     #[error("{message}")]
     Validation { message: String, details: Value },
@@ -83,6 +86,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -136,6 +140,11 @@ impl IntoResponse for AppError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Bearer realm="launchpad""#),
             );
+        }
+        if let AppError::TooManyRequests { retry_after_secs } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
@@ -270,6 +279,12 @@ mod tests {
             (AppError::PayloadTooLarge, 413),
             (AppError::UnsupportedMediaType("x"), 415),
             (AppError::invalid("f", "x"), 422),
+            (
+                AppError::TooManyRequests {
+                    retry_after_secs: 3,
+                },
+                429,
+            ),
             (AppError::Unavailable, 503),
             (AppError::Internal("boom".into()), 500),
         ];

@@ -167,6 +167,9 @@ pub fn settings(db_url: &str, extra: &[&str]) -> Settings {
         ("--app-env", "test"),
         ("--auto-migrate", "true"),
         ("--log-level", "warn"),
+        // Tests log in far more often than a person; the limits have tests of their own.
+        ("--auth-rate-limit-per-ip", "100000"),
+        ("--auth-rate-limit-per-account", "100000"),
     ];
     let mut args = vec!["launchpad"];
     for (flag, value) in defaults

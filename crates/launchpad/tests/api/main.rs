@@ -6,6 +6,7 @@ mod activity_logs;
 mod admin_requests;
 mod auth;
 mod bad_input;
+mod brute_force;
 mod catalog;
 mod chatbot;
 mod cli;

@@ -1,0 +1,119 @@
+//! Login and register are rate-limited per IP and per account; failed logins look alike.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp};
+
+fn login(email: &str, password: &str) -> Value {
+    json!({"email": email, "password": password})
+}
+
+crate::both_backends! {
+    async fn failed_logins_are_indistinguishable(app: TestApp) {
+        app.register("known@example.com").await;
+        let off = app.register("disabled@example.com").await;
+        let id = off.user_id.expect("id");
+        let sql = if app.backend == Backend::Postgres {
+            format!("UPDATE users SET is_active = false WHERE id = '{id}'")
+        } else {
+            format!("UPDATE users SET is_active = 0 WHERE id = x'{}'", id.simple())
+        };
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, &sql).await.expect("deactivate");
+        let mut bodies = Vec::new();
+        for (email, password) in [
+            ("nobody@example.com", "Passw0rd!"),
+            ("known@example.com", "wrong-password"),
+            ("disabled@example.com", "Passw0rd!"),
+        ] {
+            let r = app.post("/api/auth/login", None, login(email, password)).await;
+            r.assert_error(StatusCode::UNAUTHORIZED);
+            let mut body = r.body.clone();
+            body["request_id"] = Value::Null;
+            bodies.push(body.to_string());
+        }
+        assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:#?}");
+    }
+}
+
+async fn limited(backend: Backend) -> TestApp {
+    let flags = [
+        "--auth-rate-limit-per-ip",
+        "5",
+        "--auth-rate-limit-per-account",
+        "3",
+    ];
+    TestApp::spawn_with(backend, &flags).await
+}
+
+async fn attempts_beyond_the_account_limit_get_429_with_retry_after(backend: Backend) {
+    let app = limited(backend).await;
+    for _ in 0..3 {
+        let r = app
+            .post("/api/auth/login", None, login("student@test.com", "guess"))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password: the account's budget is spent.
+    let r = app
+        .post(
+            "/api/auth/login",
+            None,
+            login("student@test.com", "Test@1234"),
+        )
+        .await;
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Another account from the same address still has its own budget.
+    app.login("admin@test.com", "Admin@1234").await;
+}
+
+async fn attempts_beyond_the_address_limit_get_429(backend: Backend) {
+    let app = limited(backend).await;
+    for i in 0..5 {
+        let r = app
+            .post(
+                "/api/auth/login",
+                None,
+                login(&format!("u{i}@example.com"), "guess"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    app.post("/api/auth/login", None, login("u9@example.com", "guess"))
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS);
+    let body = json!({"email": "new@example.com", "password": "Passw0rd!", "name": "New One"});
+    app.post("/api/auth/register", None, body)
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        app.activity("user.register").await.is_empty(),
+        "a refused registration writes nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_beyond_the_account_limit_get_429_with_retry_after_sqlite() {
+    attempts_beyond_the_account_limit_get_429_with_retry_after(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_beyond_the_account_limit_get_429_with_retry_after_postgres() {
+    attempts_beyond_the_account_limit_get_429_with_retry_after(Backend::Postgres).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_beyond_the_address_limit_get_429_sqlite() {
+    attempts_beyond_the_address_limit_get_429(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_beyond_the_address_limit_get_429_postgres() {
+    attempts_beyond_the_address_limit_get_429(Backend::Postgres).await
+}
