@@ -13,6 +13,7 @@ mod m20261122_000005_create_jobs;
 mod m20261122_000006_create_projects_files_subscriptions;
 mod m20261122_000007_create_workflow_tables;
 mod m20261122_000008_create_assistant_history;
+mod m20261122_000009_full_text_search;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_create_projects_files_subscriptions::Migration),
             Box::new(m20261122_000007_create_workflow_tables::Migration),
             Box::new(m20261122_000008_create_assistant_history::Migration),
+            Box::new(m20261122_000009_full_text_search::Migration),
         ]
     }
 }

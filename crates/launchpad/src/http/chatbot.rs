@@ -322,12 +322,7 @@ async fn session_page(
     };
     Ok(Page {
         data,
-        meta: PageMeta {
-            total,
-            page,
-            per_page,
-            total_pages: total.div_ceil(per_page),
-        },
+        meta: PageMeta::offset(total, page, per_page),
     })
 }
 

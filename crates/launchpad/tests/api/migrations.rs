@@ -130,9 +130,9 @@ both_databases! {
         let status_before = migrate::status::<Migrator>(&db).await.expect("status");
 
         let sql = migrate::sql::<Migrator>(&db, &settings, Direction::Down, Some(1)).await.expect("sql");
-        // The last migration creates the assistant tables; rolling it back drops them only.
-        assert!(sql.iter().any(|s| s.contains("DROP TABLE \"idea_generation_history\"")), "{sql:#?}");
-        assert!(!sql.iter().any(|s| s.contains("\"projects\"")), "only the last migration: {sql:#?}");
+        // The last migration adds full-text search; rolling it back drops that only.
+        assert!(sql.iter().any(|s| s.contains("DROP TABLE projects_fts") || s.contains("DROP INDEX ix_projects_search")), "{sql:#?}");
+        assert!(!sql.iter().any(|s| s.contains("DROP TABLE \"")), "only the last migration: {sql:#?}");
 
         assert_same_schema(&before, &snapshot(&db).await, "printing SQL changed the schema");
         assert_eq!(migrate::status::<Migrator>(&db).await.expect("status"), status_before);
