@@ -2,6 +2,8 @@
 //! pages, across ties and NULLs, and 422 `cursor` for anything that is not a cursor of
 //! the request's order.
 
+use std::sync::{Arc, Mutex};
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
@@ -9,6 +11,9 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::{Session, TestApp};
+use dbkit::list::{FullText, ListParams, ListSpec, Search, SortOrder};
+use launchpad::entity::ideas;
+use sea_orm::EntityTrait;
 
 fn ids(page: &Value) -> Vec<String> {
     page["data"]
@@ -236,5 +241,50 @@ both_backends! {
         // per_page rules hold in cursor mode.
         let r = app.get("/api/ideas?per_page=101&cursor=", s.token()).await;
         assert_eq!(r.body["details"]["field"], "per_page");
+    }
+
+    async fn a_cursor_page_is_one_query_and_makes_no_count(app: TestApp) {
+        let s = app.register("counter@example.com").await;
+        ideas(&app, &s).await;
+        // The same kind of spec as the ideas list, run straight on a connection that
+        // records every statement.
+        const SPEC: ListSpec<ideas::Entity> = ListSpec {
+            sort_fields: &[("created_at", ideas::Column::CreatedAt), ("rating", ideas::Column::Rating)],
+            default_order: SortOrder::Desc,
+            search: Search::FullText(FullText {
+                table: "idea_generation_history",
+                fts_table: "ideas_fts",
+                vector_column: "search_vector",
+            }),
+            status: None,
+            created_at: ideas::Column::CreatedAt,
+            id: ideas::Column::Id,
+        };
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let mut db = app.db.clone();
+        let log = seen.clone();
+        db.set_metric_callback(move |info| log.lock().expect("lock").push(info.statement.sql.clone()));
+        let params = |cursor: &str, page: Option<u64>| ListParams {
+            cursor: page.is_none().then(|| cursor.to_owned()),
+            page,
+            per_page: Some(10),
+            sort_by: Some("rating".into()),
+            search: Some("idea".into()),
+            ..Default::default()
+        };
+        let first = SPEC.fetch(&db, ideas::Entity::find(), &params("", None)).await.expect("first page");
+        let next = first.meta.cursor.clone().flatten().expect("a next page");
+        let second = SPEC.fetch(&db, ideas::Entity::find(), &params(&next, None)).await.expect("second page");
+        assert_eq!((first.data.len(), second.data.len()), (10, 10));
+        let statements = std::mem::take(&mut *seen.lock().expect("lock"));
+        assert_eq!(statements.len(), 2, "one query per cursor page: {statements:#?}");
+        for sql in &statements {
+            assert!(!sql.to_uppercase().contains("COUNT("), "a cursor page counted: {sql}");
+            assert!(sql.contains("LIMIT"), "{sql}");
+        }
+        // Offset pages still count.
+        SPEC.fetch(&db, ideas::Entity::find(), &params("", Some(2))).await.expect("offset page");
+        let statements = std::mem::take(&mut *seen.lock().expect("lock"));
+        assert!(statements.iter().any(|sql| sql.to_uppercase().contains("COUNT(")), "{statements:#?}");
     }
 }
