@@ -38,11 +38,8 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    /// The opaque text; `None` if a value could not be represented.
+    /// The opaque text.
     pub fn encode(&self) -> Option<String> {
-        if self.id.is_null() && self.value.is_null() {
-            return None;
-        }
         let json = serde_json::to_vec(self).ok()?;
         Some(base64url_encode(&json))
     }
@@ -71,6 +68,25 @@ pub fn to_json(value: Value) -> Json {
         }),
         _ => Json::Null,
     }
+}
+
+/// Whether cursors can carry values of `column` (see [`to_json`]).
+pub fn supports(column: &ColumnDef) -> bool {
+    matches!(
+        column.get_column_type(),
+        ColumnType::Boolean
+            | ColumnType::TinyInteger
+            | ColumnType::SmallInteger
+            | ColumnType::Integer
+            | ColumnType::BigInteger
+            | ColumnType::String(_)
+            | ColumnType::Text
+            | ColumnType::Char(_)
+            | ColumnType::Uuid
+            | ColumnType::TimestampWithTimeZone
+            | ColumnType::Timestamp
+            | ColumnType::DateTime
+    )
 }
 
 /// Cursor JSON back as a value of `column`'s type; `None` if it does not fit (wrong

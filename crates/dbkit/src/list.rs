@@ -192,15 +192,21 @@ pub struct Page<T> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageMeta {
     /// Rows matching the filters, on all pages (offset paging only).
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub total: u64,
     /// This page's number, from 1 (offset paging only).
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub page: u64,
     /// Rows per page.
     pub per_page: u64,
     /// Pages in all (offset paging only).
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub total_pages: u64,
     /// Cursor paging only: the `cursor` of the next page, null on the last page.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, rename = "next_cursor"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, rename = "next_cursor", required = false)
+    )]
     pub cursor: Option<Option<String>>,
 }
 
@@ -331,6 +337,14 @@ impl<E: EntityTrait> ListSpec<E> {
         match paging {
             Paging::Offset(page, per_page) => Ok(fetch_page(conn, query, (page, per_page)).await?),
             Paging::Cursor(per_page) => {
+                let (name, column, _) = self.order(params)?;
+                if !cursor::supports(&column.def()) || !cursor::supports(&self.id.def()) {
+                    return Err(invalid(
+                        "cursor",
+                        format!("cannot page by cursor when sorting by {name}"),
+                    )
+                    .into());
+                }
                 let mut data = query.limit(per_page + 1).all(conn).await?;
                 let next = if data.len() as u64 > per_page {
                     data.truncate(per_page as usize);

@@ -287,4 +287,17 @@ both_backends! {
         let statements = std::mem::take(&mut *seen.lock().expect("lock"));
         assert!(statements.iter().any(|sql| sql.to_uppercase().contains("COUNT(")), "{statements:#?}");
     }
+
+    async fn the_cursor_is_in_the_api_document(app: TestApp) {
+        let doc = app.get("/openapi.json", None).await.body;
+        let (_, ideas) = doc["paths"].as_object().expect("paths").iter()
+            .find(|(path, _)| path.ends_with("/ideas"))
+            .expect("the ideas list");
+        let params = ideas["get"]["parameters"].as_array().expect("parameters");
+        assert!(params.iter().any(|p| p["name"] == "cursor" && p["in"] == "query"), "{params:#?}");
+        let meta = &doc["components"]["schemas"]["PageMeta"];
+        assert!(meta["properties"].get("next_cursor").is_some(), "{meta:#}");
+        assert!(meta["properties"].get("cursor").is_none(), "{meta:#}");
+        assert_eq!(meta["required"], json!(["per_page"]), "{meta:#}");
+    }
 }
