@@ -300,4 +300,26 @@ both_backends! {
         assert!(meta["properties"].get("cursor").is_none(), "{meta:#}");
         assert_eq!(meta["required"], json!(["per_page"]), "{meta:#}");
     }
+
+    async fn a_sessions_messages_page_by_cursor_too(app: TestApp) {
+        let s = app.register("chatter@example.com").await;
+        let mut session = String::new();
+        for i in 0..7 {
+            let mut body = json!({"message_type": "user", "message": format!("m{i}")});
+            if !session.is_empty() {
+                body["session_id"] = json!(session);
+            }
+            let r = app.post("/api/chatbot/messages", s.token(), body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            session = r.body["session_id"].as_str().expect("session").to_owned();
+        }
+        let path = format!("/api/chatbot/sessions/{session}/messages");
+        let offset = by_offset(&app, &s, &path, "", 3).await;
+        assert_eq!(offset.len(), 7);
+        assert_eq!(by_cursor(&app, &s, &path, "", 3).await, offset);
+        // Someone else's (or a missing) session is a 404 in cursor mode as well.
+        let other = app.register("chat-intruder@example.com").await;
+        app.get(&format!("{path}?cursor="), other.token()).await.assert_error(StatusCode::NOT_FOUND);
+        app.get(&format!("{path}?cursor=&page=1"), s.token()).await.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+    }
 }
