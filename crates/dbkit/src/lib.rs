@@ -9,12 +9,14 @@
 //!   with its activity-log row;
 //! - [`soft_delete`]: soft delete that cascades through an ownership graph and restores
 //!   exactly one delete batch;
-//! - [`list`]: whitelisted sorting, filtering, escaped search and offset paging;
+//! - [`list`]: whitelisted sorting, filtering, escaped or full-text search, offset paging
+//!   and keyset ([`cursor`]) paging;
 //! - [`error`]: database errors classified (unique / foreign key / check / unavailable)
 //!   and explained by constraint name.
 
 pub mod audit;
 pub mod connect;
+pub mod cursor;
 pub mod error;
 pub mod list;
 pub mod migrate;

@@ -1,14 +1,18 @@
 //! One list-query module for every list endpoint: whitelisted sorting, status and date
-//! filters, escaped case-insensitive search, and offset paging with a total.
+//! filters, search (escaped `LIKE` or full text), and paging — by offset with a total, or
+//! by keyset cursor ([`crate::cursor`]) whose cost does not grow with depth.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::NullOrdering;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    ModelTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
+
+use crate::cursor::{self, Cursor};
 
 /// The most rows one page may hold.
 pub const MAX_PER_PAGE: u64 = 100;
@@ -21,8 +25,14 @@ pub const MAX_SEARCH_LEN: usize = 200;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ListParams {
-    /// 1-based page number.
+    /// 1-based page number (offset paging). Not together with `cursor`.
     pub page: Option<u64>,
+    /// Keyset paging: `next_cursor` from the previous page, or empty (`cursor=`) for the
+    /// first page. The answer's `meta` then holds `per_page` and `next_cursor` (null on
+    /// the last page) instead of `total`, `page` and `total_pages`. The cursor is opaque
+    /// and only valid with the `sort_by`/`sort_order` it was made for. Not together
+    /// with `page`.
+    pub cursor: Option<String>,
     /// Rows per page, at most [`MAX_PER_PAGE`].
     pub per_page: Option<u64>,
     /// A field from the resource's sort whitelist.
@@ -37,12 +47,14 @@ pub struct ListParams {
     pub created_before: Option<DateTime<Utc>>,
     /// Only rows with this status.
     pub status: Option<String>,
-    /// Case-insensitive text matched literally in the resource's searchable fields.
+    /// Case-insensitive text looked for in the resource's searchable fields: literally
+    /// (substring) for most resources; by word prefix where the resource has full-text
+    /// search (every word of the text must start a word of the row).
     pub search: Option<String>,
 }
 
 /// Sort direction.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SortOrder {
@@ -58,14 +70,98 @@ pub struct ListSpec<E: EntityTrait> {
     pub sort_fields: &'static [(&'static str, E::Column)],
     /// The default direction.
     pub default_order: SortOrder,
-    /// Columns searched by `search`.
-    pub search: &'static [E::Column],
+    /// How `search` looks for text.
+    pub search: Search<E::Column>,
     /// The status column and its allowed values, if the resource has a status.
     pub status: Option<(E::Column, &'static [&'static str])>,
     /// The creation timestamp.
     pub created_at: E::Column,
     /// The primary key: the tie-breaker that makes every order total.
     pub id: E::Column,
+}
+
+/// How a resource's `search` works.
+pub enum Search<C: 'static> {
+    /// Case-insensitive literal substring in any of these columns (`LIKE`, escaped).
+    Like(&'static [C]),
+    /// Word-prefix full-text search over an index the migrations keep (see
+    /// [`FullText`]).
+    FullText(FullText),
+}
+
+/// Where a table's full-text index lives. dbkit only builds the query; the index is the
+/// migrations' business.
+///
+/// - PostgreSQL: `table.vector_column` is a `tsvector` built with the `simple`
+///   configuration (a generated column with a GIN index).
+/// - SQLite: `fts_table` is an FTS5 table whose `rowid` is the `rowid` of `table` (an
+///   external-content table kept in sync by triggers).
+#[derive(Debug, Clone, Copy)]
+pub struct FullText {
+    /// The searched table.
+    pub table: &'static str,
+    /// The FTS5 table (SQLite).
+    pub fts_table: &'static str,
+    /// The `tsvector` column (PostgreSQL).
+    pub vector_column: &'static str,
+}
+
+/// The words of a search text: runs of letters and digits, lowercased. Everything else
+/// (punctuation, quotes, `%`, `_`, operators) only separates words.
+pub fn search_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// A PostgreSQL `to_tsquery('simple', …)` text: every word as a prefix, ANDed. Words
+/// hold only letters and digits, so no tsquery operator can get in.
+pub fn tsquery(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("{w}:*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// An FTS5 `MATCH` text: every word a quoted prefix term (`"word"*`), ANDed. Quotes are
+/// doubled (words hold none, but the escaping does not rely on that).
+pub fn fts5_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl FullText {
+    /// The condition "the row matches every word" on `backend`; the text is a bound
+    /// parameter. No words: nothing matches.
+    pub fn condition(&self, backend: DbBackend, text: &str) -> Expr {
+        let words = search_words(text);
+        if words.is_empty() {
+            return Expr::cust("1 = 0");
+        }
+        let FullText {
+            table,
+            fts_table,
+            vector_column,
+        } = self;
+        match backend {
+            DbBackend::Postgres => Expr::cust_with_values(
+                format!("\"{table}\".\"{vector_column}\" @@ to_tsquery('simple', $1)"),
+                [tsquery(&words)],
+            ),
+            _ => Expr::cust_with_values(
+                format!(
+                    "\"{table}\".rowid IN \
+                     (SELECT rowid FROM \"{fts_table}\" WHERE \"{fts_table}\" MATCH ?)"
+                ),
+                [fts5_query(&words)],
+            ),
+        }
+    }
 }
 
 /// A list parameter the client got wrong.
@@ -90,18 +186,106 @@ pub struct Page<T> {
     pub meta: PageMeta,
 }
 
-/// Paging metadata.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+/// Paging metadata. Offset pages answer `total`, `page`, `per_page`, `total_pages`;
+/// cursor pages answer only `per_page` and `next_cursor` (no count is made).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageMeta {
-    /// Rows matching the filters, on all pages.
+    /// Rows matching the filters, on all pages (offset paging only).
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub total: u64,
-    /// This page's number, from 1.
+    /// This page's number, from 1 (offset paging only).
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub page: u64,
     /// Rows per page.
     pub per_page: u64,
-    /// Pages in all.
+    /// Pages in all (offset paging only).
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub total_pages: u64,
+    /// Cursor paging only: the `cursor` of the next page, null on the last page.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, rename = "next_cursor", required = false)
+    )]
+    pub cursor: Option<Option<String>>,
+}
+
+impl PageMeta {
+    /// The metadata of offset page `page` of `total` rows.
+    pub fn offset(total: u64, page: u64, per_page: u64) -> Self {
+        Self {
+            total,
+            page,
+            per_page,
+            total_pages: total.div_ceil(per_page),
+            cursor: None,
+        }
+    }
+
+    /// The metadata of a cursor page.
+    pub fn cursor(per_page: u64, next_cursor: Option<String>) -> Self {
+        Self {
+            total: 0,
+            page: 0,
+            per_page,
+            total_pages: 0,
+            cursor: Some(next_cursor),
+        }
+    }
+}
+
+impl Serialize for PageMeta {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.cursor {
+            None => {
+                let mut map = serializer.serialize_map(Some(4))?;
+                map.serialize_entry("total", &self.total)?;
+                map.serialize_entry("page", &self.page)?;
+                map.serialize_entry("per_page", &self.per_page)?;
+                map.serialize_entry("total_pages", &self.total_pages)?;
+                map.end()
+            }
+            Some(next) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("per_page", &self.per_page)?;
+                map.serialize_entry("next_cursor", next)?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// How a list request pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// `page` (1-based) and `per_page`, with a total.
+    Offset(u64, u64),
+    /// Keyset paging, `per_page` rows after the cursor (if any); no total.
+    Cursor(u64),
+}
+
+/// The paging asked for, validated: `cursor` (even empty) means cursor paging.
+pub fn paging(params: &ListParams) -> Result<Paging, InvalidParam> {
+    if params.cursor.is_some() {
+        if params.page.is_some() {
+            return Err(invalid("cursor", "use either page or cursor, not both"));
+        }
+        let (_, per_page) = page_request(params)?;
+        return Ok(Paging::Cursor(per_page));
+    }
+    let (page, per_page) = page_request(params)?;
+    Ok(Paging::Offset(page, per_page))
+}
+
+/// A list request that failed: the client's parameters or the database.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    /// A parameter is invalid (answer 422).
+    #[error(transparent)]
+    Invalid(#[from] InvalidParam),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
 }
 
 impl<T> Page<T> {
@@ -135,8 +319,109 @@ fn invalid(field: &'static str, message: impl Into<String>) -> InvalidParam {
 }
 
 impl<E: EntityTrait> ListSpec<E> {
-    /// Validates `params` and applies filters and order to `query`.
-    pub fn apply(&self, query: Select<E>, params: &ListParams) -> Result<Select<E>, InvalidParam> {
+    /// Validates `params`, pages `query` by offset or cursor and runs it: the one call a
+    /// list handler makes. Cursor pages fetch `per_page + 1` rows to know whether there
+    /// is a next page and make no count.
+    pub async fn fetch<M>(
+        &self,
+        conn: &impl ConnectionTrait,
+        query: Select<E>,
+        params: &ListParams,
+    ) -> Result<Page<M>, ListError>
+    where
+        E: EntityTrait<Model = M>,
+        M: ModelTrait<Entity = E> + FromQueryResult + Send + Sync,
+    {
+        let paging = paging(params)?;
+        let query = self.apply(conn.get_database_backend(), query, params)?;
+        match paging {
+            Paging::Offset(page, per_page) => Ok(fetch_page(conn, query, (page, per_page)).await?),
+            Paging::Cursor(per_page) => {
+                let (name, column, _) = self.order(params)?;
+                if !cursor::supports(&column.def()) || !cursor::supports(&self.id.def()) {
+                    return Err(invalid(
+                        "cursor",
+                        format!("cannot page by cursor when sorting by {name}"),
+                    )
+                    .into());
+                }
+                let mut data = query.limit(per_page + 1).all(conn).await?;
+                let next = if data.len() as u64 > per_page {
+                    data.truncate(per_page as usize);
+                    data.last()
+                        .map(|last| self.cursor_after(params, last))
+                        .transpose()?
+                } else {
+                    None
+                };
+                Ok(Page {
+                    data,
+                    meta: PageMeta::cursor(per_page, next),
+                })
+            }
+        }
+    }
+
+    /// The cursor that continues after `last` in the order `params` ask for.
+    fn cursor_after(&self, params: &ListParams, last: &E::Model) -> Result<String, InvalidParam>
+    where
+        E::Model: ModelTrait<Entity = E>,
+    {
+        let (name, column, order) = self.order(params)?;
+        Cursor {
+            sort: name.to_owned(),
+            order: sort_order(&order),
+            value: cursor::to_json(last.get(column)),
+            id: cursor::to_json(last.get(self.id)),
+        }
+        .encode()
+        .ok_or_else(|| {
+            invalid(
+                "cursor",
+                format!("cannot page by cursor when sorting by {name}"),
+            )
+        })
+    }
+
+    /// The keyset condition "after the cursor's row" for the order `params` ask for.
+    fn after_cursor(&self, params: &ListParams, text: &str) -> Result<Condition, InvalidParam> {
+        let bad = |why: &str| invalid("cursor", format!("invalid cursor: {why}"));
+        let (name, column, order) = self.order(params)?;
+        let cursor = Cursor::decode(text).ok_or_else(|| bad("not a cursor of this list"))?;
+        if cursor.sort != name || cursor.order != sort_order(&order) {
+            return Err(bad("it was made for another sort_by or sort_order"));
+        }
+        let nullable = column.def().is_null();
+        let value = cursor::from_json(&column.def(), &cursor.value, nullable)
+            .ok_or_else(|| bad("the sort value does not fit the column"))?;
+        let id = cursor::from_json(&self.id.def(), &cursor.id, false)
+            .ok_or_else(|| bad("the id does not fit the column"))?;
+        let (beyond, beyond_id) = match order {
+            Order::Asc => (column.gt(value.clone()), self.id.gt(id)),
+            _ => (column.lt(value.clone()), self.id.lt(id)),
+        };
+        // Order: column (NULLs last when nullable), then id; the next rows come after
+        // (value, id) in it.
+        if serde_json::Value::is_null(&cursor.value) {
+            return Ok(Condition::all().add(column.is_null()).add(beyond_id));
+        }
+        let mut after = Condition::any()
+            .add(beyond)
+            .add(Condition::all().add(column.eq(value)).add(beyond_id));
+        if nullable {
+            after = after.add(column.is_null());
+        }
+        Ok(after)
+    }
+
+    /// Validates `params` and applies filters, search, the cursor (if any) and order to
+    /// `query`. The full-text search needs the `backend`.
+    pub fn apply(
+        &self,
+        backend: DbBackend,
+        query: Select<E>,
+        params: &ListParams,
+    ) -> Result<Select<E>, InvalidParam> {
         let mut query = query;
         if let Some(status) = &params.status {
             let Some((column, allowed)) = self.status else {
@@ -170,9 +455,12 @@ impl<E: EntityTrait> ListSpec<E> {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            query = query.filter(self.search_condition(search)?);
+            query = query.filter(self.search_condition(backend, search)?);
         }
-        let (column, order) = self.order(params)?;
+        if let Some(text) = params.cursor.as_deref().filter(|c| !c.is_empty()) {
+            query = query.filter(self.after_cursor(params, text)?);
+        }
+        let (_, column, order) = self.order(params)?;
         // SQLite puts NULLs first ascending, PostgreSQL last: say it, so pages agree. Only
         // for nullable columns — on NOT NULL ones it would stop PostgreSQL from walking
         // an index backwards for a descending order.
@@ -184,7 +472,11 @@ impl<E: EntityTrait> ListSpec<E> {
         Ok(query.order_by(self.id, order))
     }
 
-    fn search_condition(&self, search: &str) -> Result<Condition, InvalidParam> {
+    fn search_condition(
+        &self,
+        backend: DbBackend,
+        search: &str,
+    ) -> Result<Condition, InvalidParam> {
         if search.chars().count() > MAX_SEARCH_LEN {
             return Err(invalid(
                 "search",
@@ -194,21 +486,28 @@ impl<E: EntityTrait> ListSpec<E> {
         if search.contains('\0') {
             return Err(invalid("search", "search contains a NUL character"));
         }
-        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-        Ok(self.search.iter().fold(Condition::any(), |any, column| {
-            let lowered = Expr::expr(Func::lower(Expr::col(*column)));
-            any.add(lowered.like(LikeExpr::new(pattern.clone()).escape('\\')))
-        }))
+        match &self.search {
+            Search::Like(columns) => {
+                let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+                Ok(columns.iter().fold(Condition::any(), |any, column| {
+                    let lowered = Expr::expr(Func::lower(Expr::col(*column)));
+                    any.add(lowered.like(LikeExpr::new(pattern.clone()).escape('\\')))
+                }))
+            }
+            Search::FullText(full_text) => {
+                Ok(Condition::all().add(full_text.condition(backend, search)))
+            }
+        }
     }
 
-    fn order(&self, params: &ListParams) -> Result<(E::Column, Order), InvalidParam> {
-        let column = match params.sort_by.as_deref() {
-            None => self.sort_fields[0].1,
+    fn order(&self, params: &ListParams) -> Result<(&'static str, E::Column, Order), InvalidParam> {
+        let (name, column) = match params.sort_by.as_deref() {
+            None => self.sort_fields[0],
             Some(name) => self
                 .sort_fields
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, c)| *c)
+                .copied()
                 .ok_or_else(|| InvalidParam {
                     allowed: self.sort_fields.iter().map(|(n, _)| *n).collect(),
                     ..invalid("sort_by", format!("cannot sort by '{name}'"))
@@ -218,7 +517,14 @@ impl<E: EntityTrait> ListSpec<E> {
             SortOrder::Asc => Order::Asc,
             SortOrder::Desc => Order::Desc,
         };
-        Ok((column, order))
+        Ok((name, column, order))
+    }
+}
+
+fn sort_order(order: &Order) -> SortOrder {
+    match order {
+        Order::Asc => SortOrder::Asc,
+        _ => SortOrder::Desc,
     }
 }
 
@@ -257,12 +563,7 @@ where
     };
     Ok(Page {
         data,
-        meta: PageMeta {
-            total,
-            page,
-            per_page,
-            total_pages: total.div_ceil(per_page),
-        },
+        meta: PageMeta::offset(total, page, per_page),
     })
 }
 
@@ -292,5 +593,80 @@ mod tests {
             Err("per_page")
         );
         assert_eq!(page_request(&p(None, Some(100))), Ok((1, 100)));
+    }
+
+    #[test]
+    fn a_cursor_means_cursor_paging_and_excludes_page() {
+        let p = |page, cursor: Option<&str>| ListParams {
+            page,
+            cursor: cursor.map(str::to_owned),
+            ..Default::default()
+        };
+        assert_eq!(
+            paging(&p(None, None)),
+            Ok(Paging::Offset(1, DEFAULT_PER_PAGE))
+        );
+        assert_eq!(
+            paging(&p(None, Some(""))),
+            Ok(Paging::Cursor(DEFAULT_PER_PAGE))
+        );
+        assert_eq!(
+            paging(&p(Some(1), Some(""))).map_err(|e| e.field),
+            Err("cursor")
+        );
+    }
+}
+
+#[cfg(test)]
+mod full_text_tests {
+    use super::*;
+    use sea_orm::sea_query::{PostgresQueryBuilder, Query, SqliteQueryBuilder};
+
+    const FT: FullText = FullText {
+        table: "things",
+        fts_table: "things_fts",
+        vector_column: "search_vector",
+    };
+
+    #[test]
+    fn user_text_becomes_bound_prefix_terms() {
+        let words = search_words("It's 100% \"quoted\" x_y; DROP--");
+        assert_eq!(words, ["it", "s", "100", "quoted", "x", "y", "drop"]);
+        assert_eq!(tsquery(&words[..2]), "it:* & s:*");
+        assert_eq!(fts5_query(&words[..2]), "\"it\"* \"s\"*");
+        let sql = |backend| {
+            let mut q = Query::select();
+            q.expr(Expr::val(1))
+                .and_where(FT.condition(backend, "Ab'c"));
+            match backend {
+                DbBackend::Postgres => q.build(PostgresQueryBuilder),
+                _ => q.build(SqliteQueryBuilder),
+            }
+        };
+        let (pg, pg_values) = sql(DbBackend::Postgres);
+        assert_eq!(
+            pg,
+            "SELECT $1 WHERE \"things\".\"search_vector\" @@ to_tsquery('simple', $2)"
+        );
+        assert!(
+            format!("{pg_values:?}").contains("ab:* & c:*"),
+            "{pg_values:?}"
+        );
+        let (lite, lite_values) = sql(DbBackend::Sqlite);
+        assert_eq!(
+            lite,
+            "SELECT ? WHERE \"things\".rowid IN (SELECT rowid FROM \"things_fts\" WHERE \"things_fts\" MATCH ?)"
+        );
+        assert!(
+            format!("{lite_values:?}").contains(r#"\"ab\"* \"c\"*"#),
+            "{lite_values:?}"
+        );
+        let (none, _) = {
+            let mut q = Query::select();
+            q.expr(Expr::val(1))
+                .and_where(FT.condition(DbBackend::Sqlite, "%_'"));
+            q.build(SqliteQueryBuilder)
+        };
+        assert!(none.ends_with("WHERE 1 = 0"), "{none}");
     }
 }

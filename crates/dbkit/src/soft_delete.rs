@@ -286,11 +286,6 @@ pub async fn trash(
         })
         .collect::<Result<Vec<_>, DbErr>>()?;
     let total = u64::try_from(total).unwrap_or_default();
-    let meta = crate::list::PageMeta {
-        total,
-        page,
-        per_page,
-        total_pages: total.div_ceil(per_page),
-    };
+    let meta = crate::list::PageMeta::offset(total, page, per_page);
     Ok(crate::list::Page { data, meta })
 }

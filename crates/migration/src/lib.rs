@@ -13,6 +13,7 @@ mod m20261122_000005_create_jobs;
 mod m20261122_000006_create_projects_files_subscriptions;
 mod m20261122_000007_create_workflow_tables;
 mod m20261122_000008_create_assistant_history;
+mod m20261122_000009_full_text_search;
 mod m20261122_000010_list_order_indexes;
 mod m20261122_000011_add_users_token_version;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_create_projects_files_subscriptions::Migration),
             Box::new(m20261122_000007_create_workflow_tables::Migration),
             Box::new(m20261122_000008_create_assistant_history::Migration),
+            Box::new(m20261122_000009_full_text_search::Migration),
             Box::new(m20261122_000010_list_order_indexes::Migration),
             Box::new(m20261122_000011_add_users_token_version::Migration),
         ]

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -99,7 +99,7 @@ struct MyLogFilters {
 const LOG_LIST: ListSpec<logs::Entity> = ListSpec {
     sort_fields: &[("created_at", logs::Column::CreatedAt)],
     default_order: SortOrder::Desc,
-    search: &[logs::Column::Action, logs::Column::EntityType],
+    search: Search::Like(&[logs::Column::Action, logs::Column::EntityType]),
     status: Some((logs::Column::Status, STATUSES)),
     created_at: logs::Column::CreatedAt,
     id: logs::Column::Id,
@@ -128,10 +128,9 @@ async fn page_of(
     query: Select<logs::Entity>,
     params: &ListParams,
 ) -> Result<axum::Json<Page<ActivityLogOut>>, AppError> {
-    let page = list::page_request(params)?;
-    let query = LOG_LIST.apply(query, params)?;
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        LOG_LIST
+            .fetch(&state.db, query, params)
             .await?
             .map(ActivityLogOut::from),
     ))

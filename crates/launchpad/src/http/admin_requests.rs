@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, Set};
 use serde::{Deserialize, Serialize};
@@ -104,10 +104,10 @@ const REQUEST_LIST: ListSpec<admin_requests::Entity> = ListSpec {
         ("request_type", admin_requests::Column::RequestType),
     ],
     default_order: SortOrder::Desc,
-    search: &[
+    search: Search::Like(&[
         admin_requests::Column::RequestType,
         admin_requests::Column::Message,
-    ],
+    ]),
     status: Some((admin_requests::Column::Status, STATUSES)),
     created_at: admin_requests::Column::CreatedAt,
     id: admin_requests::Column::Id,
@@ -158,13 +158,10 @@ async fn list_requests(
     current: CurrentUser,
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<Page<RequestOut>>, AppError> {
-    let page = list::page_request(&params)?;
-    let query = REQUEST_LIST.apply(
-        access::visible::<admin_requests::Entity>(&current.user),
-        &params,
-    )?;
+    let query = access::visible::<admin_requests::Entity>(&current.user);
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        REQUEST_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(RequestOut::from),
     ))

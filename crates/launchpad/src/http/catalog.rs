@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::{self, SoftDeletable};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Select, Set};
 use serde::{Deserialize, Serialize};
@@ -111,7 +111,7 @@ const PLAN_LIST: ListSpec<plans::Entity> = ListSpec {
         ("name", plans::Column::Name),
     ],
     default_order: SortOrder::Asc,
-    search: &[plans::Column::Name, plans::Column::Description],
+    search: Search::Like(&[plans::Column::Name, plans::Column::Description]),
     status: None,
     created_at: plans::Column::CreatedAt,
     id: plans::Column::Id,
@@ -124,7 +124,7 @@ const SERVICE_LIST: ListSpec<services::Entity> = ListSpec {
         ("created_at", services::Column::CreatedAt),
     ],
     default_order: SortOrder::Asc,
-    search: &[services::Column::Name, services::Column::Description],
+    search: Search::Like(&[services::Column::Name, services::Column::Description]),
     status: None,
     created_at: services::Column::CreatedAt,
     id: services::Column::Id,
@@ -139,13 +139,10 @@ async fn list_plans(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<Page<PlanOut>>, AppError> {
-    let page = list::page_request(&params)?;
-    let query = PLAN_LIST.apply(
-        plans::Entity::find_live().filter(plans::Column::IsActive.eq(true)),
-        &params,
-    )?;
+    let query = plans::Entity::find_live().filter(plans::Column::IsActive.eq(true));
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        PLAN_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(PlanOut::from),
     ))
@@ -178,11 +175,10 @@ async fn list_services(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<Page<ServiceOut>>, AppError> {
-    let page = list::page_request(&params)?;
-    let live = services::Entity::find_live().filter(services::Column::IsActive.eq(true));
-    let query = SERVICE_LIST.apply(live, &params)?;
+    let query = services::Entity::find_live().filter(services::Column::IsActive.eq(true));
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        SERVICE_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(ServiceOut::from),
     ))
@@ -389,11 +385,10 @@ async fn list_admin_plans(
     Query(params): Query<ListParams>,
     Query(filter): Query<ActiveFilter>,
 ) -> Result<axum::Json<Page<PlanOut>>, AppError> {
-    let page = list::page_request(&params)?;
-    let live = with_active(plans::Entity::find_live(), plans::Column::IsActive, &filter);
-    let query = PLAN_LIST.apply(live, &params)?;
+    let query = with_active(plans::Entity::find_live(), plans::Column::IsActive, &filter);
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        PLAN_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(PlanOut::from),
     ))
@@ -519,15 +514,14 @@ async fn list_admin_services(
     Query(params): Query<ListParams>,
     Query(filter): Query<ActiveFilter>,
 ) -> Result<axum::Json<Page<ServiceOut>>, AppError> {
-    let page = list::page_request(&params)?;
-    let live = with_active(
+    let query = with_active(
         services::Entity::find_live(),
         services::Column::IsActive,
         &filter,
     );
-    let query = SERVICE_LIST.apply(live, &params)?;
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        SERVICE_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(ServiceOut::from),
     ))

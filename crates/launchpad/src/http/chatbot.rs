@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, Page, PageMeta};
+use dbkit::list::{self, ListParams, ListSpec, Page, PageMeta, Search, SortOrder};
 use dbkit::soft_delete::SoftDeletable;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query as SqlQuery, SelectStatement};
 use sea_orm::{
@@ -113,6 +113,29 @@ struct PageQuery {
     /// Rows per page, 1–100 (default 20).
     per_page: Option<u64>,
 }
+
+/// Paging of a session's messages: by page, or by cursor.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct MessagePageQuery {
+    /// 1-based page number. Not together with `cursor`.
+    page: Option<u64>,
+    /// Rows per page, 1–100 (default 20).
+    per_page: Option<u64>,
+    /// Keyset paging: empty for the first page, then the previous page's
+    /// `meta.next_cursor`. Not together with `page`.
+    cursor: Option<String>,
+}
+
+/// A session's messages, oldest first; paged like every list.
+const MESSAGE_LIST: ListSpec<chat::Entity> = ListSpec {
+    sort_fields: &[("created_at", chat::Column::CreatedAt)],
+    default_order: SortOrder::Asc,
+    search: Search::Like(&[]),
+    status: None,
+    created_at: chat::Column::CreatedAt,
+    id: chat::Column::Id,
+};
 
 impl PageQuery {
     fn request(&self) -> Result<(u64, u64), AppError> {
@@ -322,12 +345,7 @@ async fn session_page(
     };
     Ok(Page {
         data,
-        meta: PageMeta {
-            total,
-            page,
-            per_page,
-            total_pages: total.div_ceil(per_page),
-        },
+        meta: PageMeta::offset(total, page, per_page),
     })
 }
 
@@ -349,7 +367,7 @@ async fn list_sessions(
 
 /// The messages of one session, oldest first (an admin may read anyone's).
 #[utoipa::path(get, path = "/chatbot/sessions/{session_id}/messages", tag = "chatbot", security(("bearer" = [])),
-    params(("session_id" = Uuid, Path), PageQuery), responses(
+    params(("session_id" = Uuid, Path), MessagePageQuery), responses(
         (status = 200, body = Page<MessageOut>),
         (status = 401, body = ErrorResponse),
         (status = 404, description = "No such session, or not yours", body = ErrorResponse),
@@ -359,15 +377,23 @@ async fn list_session_messages(
     State(state): State<AppState>,
     CurrentUser { user, .. }: CurrentUser,
     Path(session_id): Path<Uuid>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<MessagePageQuery>,
 ) -> Result<axum::Json<Page<MessageOut>>, AppError> {
-    let page = q.request()?;
-    let query = access::visible::<chat::Entity>(&user)
-        .filter(chat::Column::SessionId.eq(session_id))
-        .order_by_asc(chat::Column::CreatedAt)
-        .order_by_asc(chat::Column::Id);
-    let messages = list::fetch_page(&state.db, query, page).await?;
-    if messages.meta.total == 0 {
+    let params = ListParams {
+        page: q.page,
+        per_page: q.per_page,
+        cursor: q.cursor.clone(),
+        ..Default::default()
+    };
+    let query =
+        access::visible::<chat::Entity>(&user).filter(chat::Column::SessionId.eq(session_id));
+    let messages = MESSAGE_LIST.fetch(&state.db, query, &params).await?;
+    // A session exists while it has a live message the caller may see.
+    let none = match &messages.meta.cursor {
+        None => messages.meta.total == 0,
+        Some(_) => messages.data.is_empty() && q.cursor.as_deref() == Some(""),
+    };
+    if none {
         return Err(AppError::NotFound("session"));
     }
     Ok(axum::Json(messages.map(MessageOut::from)))

@@ -220,6 +220,15 @@ impl From<dbkit::list::InvalidParam> for AppError {
     }
 }
 
+impl From<dbkit::list::ListError> for AppError {
+    fn from(e: dbkit::list::ListError) -> Self {
+        match e {
+            dbkit::list::ListError::Invalid(e) => e.into(),
+            dbkit::list::ListError::Db(e) => e.into(),
+        }
+    }
+}
+
 /// Writes every error response in the one JSON shape, adding the path and request id.
 /// Responses from layers and axum itself (404 of an unknown route, 405, 408, 413 …)
 /// have no [`ErrorBody`]; they get their status's reason as the message.

@@ -9,7 +9,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -103,7 +103,7 @@ const FILE_LIST: ListSpec<files::Entity> = ListSpec {
         ("kind", files::Column::Kind),
     ],
     default_order: SortOrder::Desc,
-    search: &[files::Column::OriginalName],
+    search: Search::Like(&[files::Column::OriginalName]),
     status: None,
     created_at: files::Column::CreatedAt,
     id: files::Column::Id,
@@ -193,16 +193,15 @@ async fn list_files(
     Query(params): Query<ListParams>,
     Query(filters): Query<FileFilters>,
 ) -> Result<axum::Json<Page<FileOut>>, AppError> {
-    let page = list::page_request(&params)?;
     access::find_visible::<projects::Entity>(&state.db, &current.user, project_id).await?;
     let mut query = access::visible::<files::Entity>(&current.user)
         .filter(files::Column::ProjectId.eq(project_id));
     if let Some(kind) = &filters.kind {
         query = query.filter(files::Column::Kind.eq(domain::one_of("kind", kind, KINDS)?));
     }
-    let query = FILE_LIST.apply(query, &params)?;
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        FILE_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(FileOut::from),
     ))

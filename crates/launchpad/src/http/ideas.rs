@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{FullText, ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::SoftDeletable;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -141,7 +141,12 @@ const IDEA_LIST: ListSpec<ideas::Entity> = ListSpec {
         ("title", ideas::Column::Title),
     ],
     default_order: SortOrder::Desc,
-    search: &[ideas::Column::Title, ideas::Column::Description],
+    // Full text over title and description (migration m20261122_000009).
+    search: Search::FullText(FullText {
+        table: "idea_generation_history",
+        fts_table: "ideas_fts",
+        vector_column: "search_vector",
+    }),
     status: None,
     created_at: ideas::Column::CreatedAt,
     id: ideas::Column::Id,
@@ -285,7 +290,6 @@ async fn list_ideas(
     Query(params): Query<ListParams>,
     Query(filters): Query<IdeaFilters>,
 ) -> Result<axum::Json<Page<IdeaOut>>, AppError> {
-    let page = list::page_request(&params)?;
     let mut query = access::visible::<ideas::Entity>(&current.user);
     if let Some(category) = &filters.category {
         query = query.filter(ideas::Column::Category.eq(category.as_str()));
@@ -300,9 +304,9 @@ async fn list_ideas(
         // The backends disagree on where NULL sorts; unrated ideas go last on both.
         query = query.order_by(Expr::col(ideas::Column::Rating).is_null(), Order::Asc);
     }
-    let query = IDEA_LIST.apply(query, &params)?;
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        IDEA_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(IdeaOut::from),
     ))

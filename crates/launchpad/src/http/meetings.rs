@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, Set};
 use serde::{Deserialize, Serialize};
@@ -122,7 +122,7 @@ const MEETING_LIST: ListSpec<meetings::Entity> = ListSpec {
         ("updated_at", meetings::Column::UpdatedAt),
     ],
     default_order: SortOrder::Desc,
-    search: &[meetings::Column::Topic, meetings::Column::Notes],
+    search: Search::Like(&[meetings::Column::Topic, meetings::Column::Notes]),
     status: Some((meetings::Column::Status, STATUSES)),
     created_at: meetings::Column::CreatedAt,
     id: meetings::Column::Id,
@@ -199,10 +199,10 @@ async fn list_meetings(
     current: CurrentUser,
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<Page<MeetingOut>>, AppError> {
-    let page = list::page_request(&params)?;
-    let query = MEETING_LIST.apply(access::visible::<meetings::Entity>(&current.user), &params)?;
+    let query = access::visible::<meetings::Entity>(&current.user);
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        MEETING_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(MeetingOut::from),
     ))

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::SoftDeletable;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
@@ -120,7 +120,7 @@ const ORDER_LIST: ListSpec<orders::Entity> = ListSpec {
         ("status", orders::Column::Status),
     ],
     default_order: SortOrder::Desc,
-    search: &[orders::Column::PaymentReference],
+    search: Search::Like(&[orders::Column::PaymentReference]),
     status: Some((orders::Column::Status, STATUSES)),
     created_at: orders::Column::CreatedAt,
     id: orders::Column::Id,
@@ -195,14 +195,13 @@ async fn list_orders(
     Query(params): Query<ListParams>,
     Query(filters): Query<OrderFilters>,
 ) -> Result<axum::Json<Page<OrderOut>>, AppError> {
-    let page = list::page_request(&params)?;
     let mut query = access::visible::<orders::Entity>(&current.user);
     if let Some(plan_id) = filters.plan_id {
         query = query.filter(orders::Column::PlanId.eq(plan_id));
     }
-    let query = ORDER_LIST.apply(query, &params)?;
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        ORDER_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(OrderOut::from),
     ))

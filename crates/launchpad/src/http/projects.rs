@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{FullText, ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -138,7 +138,12 @@ const PROJECT_LIST: ListSpec<projects::Entity> = ListSpec {
         ("status", projects::Column::Status),
     ],
     default_order: SortOrder::Desc,
-    search: &[projects::Column::Title, projects::Column::Description],
+    // Full text over title and description (migration m20261122_000009).
+    search: Search::FullText(FullText {
+        table: "projects",
+        fts_table: "projects_fts",
+        vector_column: "search_vector",
+    }),
     status: Some((projects::Column::Status, STATUSES)),
     created_at: projects::Column::CreatedAt,
     id: projects::Column::Id,
@@ -205,14 +210,13 @@ async fn list_projects(
     Query(params): Query<ListParams>,
     Query(filters): Query<ProjectFilters>,
 ) -> Result<axum::Json<Page<ProjectOut>>, AppError> {
-    let page = list::page_request(&params)?;
     let mut query = access::visible::<projects::Entity>(&current.user);
     if let Some(category) = &filters.category {
         query = query.filter(projects::Column::Category.eq(category.as_str()));
     }
-    let query = PROJECT_LIST.apply(query, &params)?;
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        PROJECT_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(ProjectOut::from),
     ))

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::SoftDeletable;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -160,7 +160,7 @@ const SUBSCRIPTION_LIST: ListSpec<user_services::Entity> = ListSpec {
     ],
     default_order: SortOrder::Desc,
     // Nothing textual of its own: a `search` matches no subscription.
-    search: &[],
+    search: Search::Like(&[]),
     status: Some((user_services::Column::Status, STATUSES)),
     created_at: user_services::Column::CreatedAt,
     id: user_services::Column::Id,
@@ -223,13 +223,11 @@ async fn list_subscriptions(
     Query(params): Query<ListParams>,
     Query(filters): Query<SubscriptionFilters>,
 ) -> Result<axum::Json<Page<SubscriptionOut>>, AppError> {
-    let page = list::page_request(&params)?;
     let mut query = access::visible::<user_services::Entity>(&current.user);
     if let Some(service_id) = filters.service_id {
         query = query.filter(user_services::Column::ServiceId.eq(service_id));
     }
-    let query = SUBSCRIPTION_LIST.apply(query, &params)?;
-    let rows = list::fetch_page(&state.db, query, page).await?;
+    let rows = SUBSCRIPTION_LIST.fetch(&state.db, query, &params).await?;
     Ok(axum::Json(Page {
         data: with_services(&state.db, rows.data).await?,
         meta: rows.meta,

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
@@ -126,7 +126,7 @@ const SYNOPSIS_LIST: ListSpec<synopsis::Entity> = ListSpec {
         ("title", synopsis::Column::Title),
     ],
     default_order: SortOrder::Desc,
-    search: &[synopsis::Column::Title],
+    search: Search::Like(&[synopsis::Column::Title]),
     status: Some((synopsis::Column::Status, STATUSES)),
     created_at: synopsis::Column::CreatedAt,
     id: synopsis::Column::Id,
@@ -214,14 +214,13 @@ async fn list_synopsis(
     Query(params): Query<ListParams>,
     Query(filters): Query<SynopsisFilters>,
 ) -> Result<axum::Json<Page<SynopsisOut>>, AppError> {
-    let page = list::page_request(&params)?;
     let mut query = access::visible::<synopsis::Entity>(&current.user);
     if let Some(project_id) = filters.project_id {
         query = query.filter(synopsis::Column::ProjectId.eq(project_id));
     }
-    let query = SYNOPSIS_LIST.apply(query, &params)?;
     Ok(axum::Json(
-        list::fetch_page(&state.db, query, page)
+        SYNOPSIS_LIST
+            .fetch(&state.db, query, &params)
             .await?
             .map(SynopsisOut::from),
     ))

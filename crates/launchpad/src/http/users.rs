@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, SortOrder};
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::{self, SoftDeletable};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -196,7 +196,7 @@ const USER_LIST: ListSpec<users::Entity> = ListSpec {
         ("last_login_at", users::Column::LastLoginAt),
     ],
     default_order: SortOrder::Desc,
-    search: &[users::Column::Email, users::Column::Name],
+    search: Search::Like(&[users::Column::Email, users::Column::Name]),
     status: None,
     created_at: users::Column::CreatedAt,
     id: users::Column::Id,
@@ -226,7 +226,6 @@ async fn list_users(
     Query(params): Query<ListParams>,
     Query(filters): Query<UserFilters>,
 ) -> Result<axum::Json<Page<UserOut>>, AppError> {
-    let page = list::page_request(&params)?;
     let mut query = if filters.deleted {
         users::Entity::find_deleted()
     } else {
@@ -238,8 +237,7 @@ async fn list_users(
     if let Some(is_active) = filters.is_active {
         query = query.filter(users::Column::IsActive.eq(is_active));
     }
-    let query = USER_LIST.apply(query, &params)?;
-    let page = list::fetch_page(&state.db, query, page).await?;
+    let page = USER_LIST.fetch(&state.db, query, &params).await?;
     Ok(axum::Json(page.map(UserOut::from)))
 }
 

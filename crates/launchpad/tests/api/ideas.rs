@@ -138,8 +138,10 @@ both_backends! {
         assert_eq!(titles(&list("user_selected=false&sort_by=title&sort_order=asc").await.body), ["alpha app", "bravo bot", "delta drone"]);
         let r = app.get(&format!("/api/ideas?project_id={p}&sort_by=title&sort_order=asc"), s.token()).await;
         assert_eq!(titles(&r.body), ["bravo bot", "delta drone"]);
-        // Search is case-insensitive, in title and description, and literal.
-        assert_eq!(titles(&list("search=BOT&sort_by=title&sort_order=asc").await.body), ["bravo bot", "charlie chatbot"]);
+        // Search is full text: case-insensitive, in title and description, each word a
+        // prefix of a word (so "bot" no longer finds "chatbot"; "chat" does).
+        assert_eq!(titles(&list("search=BOT&sort_by=title&sort_order=asc").await.body), ["bravo bot"]);
+        assert_eq!(titles(&list("search=CHAT&sort_by=title&sort_order=asc").await.body), ["charlie chatbot"]);
         assert_eq!(titles(&list("search=100%25").await.body), ["alpha app"]);
         assert_eq!(titles(&list("search=_").await.body), Vec::<&str>::new());
         let r = list("sort_by=title&sort_order=asc&per_page=3&page=2").await;
