@@ -9,6 +9,7 @@ mod bad_input;
 mod catalog;
 mod chatbot;
 mod cli;
+mod demo_seed;
 mod errors;
 mod files;
 mod health;
