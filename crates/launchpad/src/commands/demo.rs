@@ -773,6 +773,17 @@ pub async fn run(
         bar.finish();
     }
     if !report.is_empty() {
+        // Fresh bulk rows have no planner statistics until autovacuum gets to them;
+        // without them PostgreSQL picks poor plans (a 100x slower project list was
+        // seen right after seeding). Refresh them now, as after any bulk load.
+        let analyze = match db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                "ANALYZE users, orders, projects, synopsis, meetings, chatbot_history, \
+                 idea_generation_history, activity_logs"
+            }
+            _ => "ANALYZE",
+        };
+        db.execute_unprepared(analyze).await.map_err(db_err)?;
         let elapsed = started.elapsed();
         let details = json!({
             "inserted": report,
