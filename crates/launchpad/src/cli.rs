@@ -38,7 +38,7 @@ pub struct SeedArgs {
     /// Also generate demo data (see below); idempotent per size, a larger size tops up.
     #[arg(long)]
     pub demo: bool,
-    /// Demo users: `demo{n}@demo.launchpad`, password `Demo@1234`.
+    /// Demo users: `demo<n>@demo.launchpad`, password `Demo@1234` (refused in production).
     #[arg(long, default_value_t = 1000, requires = "demo", value_parser = clap::value_parser!(u64).range(2..))]
     pub users: u64,
     /// Demo projects; the other tables follow from it (see below).

@@ -54,6 +54,12 @@ async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String
 }
 
 async fn seed(settings: &Settings, args: SeedArgs) -> CommandResult {
+    if args.demo && settings.app_env == AppEnv::Production {
+        // Demo accounts share a published password.
+        return Err(
+            "seed --demo is refused in production (demo accounts share a known password)".into(),
+        );
+    }
     let db = open(settings).await?;
     let report = crate::seed::run(&db, settings.app_env != AppEnv::Production)
         .await
