@@ -13,7 +13,8 @@
 # Knobs (environment): DURATION (s per point, 10; --quick 3), CONNS ("16 64 256 1000"),
 # LOGIN_CONNS ("16"), USERS (1000), PROJECTS (100000; --quick 20000), VUS (1000;
 # --quick 200), SCENARIO_DURATION (40; --quick 12), PG_ADMIN_URL
-# (postgres://postgres@127.0.0.1:5432/postgres), PGBENCH_CLIENTS (32).
+# (postgres://postgres@127.0.0.1:5432/postgres), PGBENCH_CLIENTS (32), BENCH_OUT (bench/:
+# where RESULTS.md and results/ are written).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -48,7 +49,8 @@ STUDENT=demo1@demo.launchpad   # owns ceil(PROJECTS/100) in_progress projects
 WRITER=demo2@demo.launchpad    # creates projects in the create benchmark
 LOGINER=demo3@demo.launchpad
 ADMIN=demo0@demo.launchpad     # sees every project: the deep pages
-RESULTS_DIR=$ROOT/bench/results
+OUT=${BENCH_OUT:-$ROOT/bench}   # where RESULTS.md and results/ go
+RESULTS_DIR=$OUT/results
 mkdir -p "$RESULTS_DIR"
 
 # 1,000 connections need 1,000+ descriptors in the server and in loadgen.
@@ -230,5 +232,5 @@ for b in $BACKENDS; do run_backend "$b"; done
     [ -f "$RESULTS_DIR/$b.md" ] && cat "$RESULTS_DIR/$b.md"
   done
   echo "Raw results, one JSON object per run: \`bench/results/<backend>.jsonl\`."
-} > "$ROOT/bench/RESULTS.md"
-echo "== wrote bench/RESULTS.md"
+} > "$OUT/RESULTS.md"
+echo "== wrote $OUT/RESULTS.md"
