@@ -24,12 +24,46 @@ pub enum Command {
     #[command(subcommand)]
     Migrate(MigrateCommand),
     /// Insert reference data (plans, services) and, outside production, the test users.
-    /// Running it twice changes nothing.
-    Seed,
+    /// Running it twice changes nothing. `--demo` adds realistic volume for benchmarks.
+    Seed(SeedArgs),
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
 }
+
+/// `launchpad seed [--demo [--users N] [--projects N]]`.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = DEMO_HELP)]
+pub struct SeedArgs {
+    /// Also generate demo data (see below); idempotent per size, a larger size tops up.
+    #[arg(long)]
+    pub demo: bool,
+    /// Demo users: `demo<n>@demo.launchpad`, password `Demo@1234` (refused in production).
+    #[arg(long, default_value_t = 1000, requires = "demo", value_parser = clap::value_parser!(u64).range(2..))]
+    pub users: u64,
+    /// Demo projects; the other tables follow from it (see below).
+    #[arg(long, default_value_t = 100_000, requires = "demo")]
+    pub projects: u64,
+}
+
+const DEMO_HELP: &str = "\
+Demo data (`--demo`), for U users and P projects:
+  users            U: demo0@demo.launchpad is an admin, demo1 the benchmark student,
+                   the rest students; all share the password Demo@1234
+  orders           one per student (U - 1), statuses pending/paid/completed/cancelled
+  projects         P, created over the past year; 1 in 100 belongs to demo1 and is
+                   in_progress (so demo1 has ceil(P/100) of them), the rest are spread
+                   over the students: idea_pending 20%, synopsis_pending 20%,
+                   in_progress 35%, completed 20%, cancelled 5%
+  synopses         P/4 (Pending 40%, Approved 45%, Rejected 15%)
+  meetings         P/10 (requested, scheduled, completed, cancelled)
+  chatbot messages P (a user + assistant exchange for half the projects)
+  ideas            P/2
+  activity log     U + P rows (user.register, project.create), plus one seed.demo row
+                   per run that inserted anything
+Rows are inserted in multi-row statements, one transaction per chunk of 2,000 users or
+projects (with their children). Ids are deterministic, so running twice with the same
+sizes inserts nothing and a bigger size inserts only the difference.";
 
 #[derive(Debug, Subcommand)]
 pub enum MigrateCommand {

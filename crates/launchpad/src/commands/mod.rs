@@ -1,11 +1,12 @@
 //! What each CLI command does; `main` only parses and calls [`run`].
 
 mod admin;
+mod demo;
 mod migrate;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, SeedArgs};
 use crate::config::{AppEnv, Settings};
 use crate::startup::{Application, shutdown_signal};
 
@@ -18,7 +19,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve => serve(cli.settings).await,
         Command::Migrate(command) => migrate::run(&cli.settings, command).await,
-        Command::Seed => seed(&cli.settings).await,
+        Command::Seed(args) => seed(&cli.settings, args).await,
         Command::Admin(command) => admin::run(&cli.settings, command).await,
     };
     match result {
@@ -52,7 +53,13 @@ async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String
         .map_err(|e| format!("database: {e}"))
 }
 
-async fn seed(settings: &Settings) -> CommandResult {
+async fn seed(settings: &Settings, args: SeedArgs) -> CommandResult {
+    if args.demo && settings.app_env == AppEnv::Production {
+        // Demo accounts share a published password.
+        return Err(
+            "seed --demo is refused in production (demo accounts share a known password)".into(),
+        );
+    }
     let db = open(settings).await?;
     let report = crate::seed::run(&db, settings.app_env != AppEnv::Production)
         .await
@@ -61,5 +68,29 @@ async fn seed(settings: &Settings) -> CommandResult {
         "seeded: {} plans, {} services, {} users (existing rows left alone)",
         report.plans, report.services, report.users
     );
+    if args.demo {
+        let sizes = demo::DemoSizes {
+            users: args.users,
+            projects: args.projects,
+        };
+        let outcome = demo::run(&db, sizes, true).await?;
+        let r = outcome.inserted;
+        println!(
+            "demo: inserted {} users, {} orders, {} projects, {} synopses, {} meetings, \
+             {} chatbot messages, {} ideas, {} activity-log rows in {:.2} s \
+             (sizes: {} users, {} projects)",
+            r.users,
+            r.orders,
+            r.projects,
+            r.synopsis,
+            r.meetings,
+            r.chatbot_messages,
+            r.ideas,
+            r.activity_logs,
+            outcome.elapsed.as_secs_f64(),
+            args.users,
+            args.projects,
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ mod catalog;
 mod chatbot;
 mod cli;
 mod cursor;
+mod demo_seed;
 mod errors;
 mod files;
 mod health;

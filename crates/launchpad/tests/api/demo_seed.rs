@@ -1,0 +1,176 @@
+//! `launchpad seed --demo`, run as the real binary on both backends with small sizes.
+
+use std::process::Stdio;
+
+use launchpad::startup::Application;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use serde_json::{Value, json};
+use tokio::process::Command;
+use tokio::sync::oneshot;
+
+use crate::both_databases;
+use crate::helpers::{JWT_SECRET, settings};
+
+/// `launchpad <args>` on the database at `url`; asserts success and returns stdout.
+async fn launchpad(args: &[&str], url: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_launchpad"))
+        .args([
+            "--jwt-secret",
+            JWT_SECRET,
+            "--log-level",
+            "warn",
+            "--db-pool-size",
+            "1",
+            "--app-env",
+            "test",
+            "--database-url",
+            url,
+        ])
+        .args(args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("launchpad starts");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "launchpad {args:?} failed: {}\n--- stdout\n{stdout}--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("a row")
+        .try_get_by_index::<i64>(0)
+        .expect("a number")
+}
+
+/// Row counts of every table the demo seed fills, demo rows only where that is visible.
+async fn counts(db: &DatabaseConnection) -> Vec<(&'static str, i64)> {
+    let mut out = Vec::new();
+    for (name, sql) in [
+        (
+            "users",
+            "SELECT COUNT(*) FROM users WHERE email LIKE '%@demo.launchpad'",
+        ),
+        ("orders", "SELECT COUNT(*) FROM orders"),
+        ("projects", "SELECT COUNT(*) FROM projects"),
+        ("synopsis", "SELECT COUNT(*) FROM synopsis"),
+        ("meetings", "SELECT COUNT(*) FROM meetings"),
+        ("chatbot_history", "SELECT COUNT(*) FROM chatbot_history"),
+        ("ideas", "SELECT COUNT(*) FROM idea_generation_history"),
+        ("activity_logs", "SELECT COUNT(*) FROM activity_logs"),
+        (
+            "seed.demo rows",
+            "SELECT COUNT(*) FROM activity_logs WHERE action = 'seed.demo'",
+        ),
+    ] {
+        out.push((name, scalar(db, sql).await));
+    }
+    out
+}
+
+fn get(counts: &[(&str, i64)], name: &str) -> i64 {
+    counts
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| *v)
+        .expect("a counted table")
+}
+
+/// Logs in as `email` and lists its in-progress projects through a real server.
+async fn login_and_list(url: &str, email: &str) -> Value {
+    let app = Application::build(settings(url, &["--auto-migrate", "false"]))
+        .await
+        .expect("app builds on the seeded database");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let login = client
+        .post(format!("{address}/api/auth/login"))
+        .json(&json!({"email": email, "password": "Demo@1234"}))
+        .send()
+        .await
+        .expect("login sent");
+    assert_eq!(login.status(), reqwest::StatusCode::OK);
+    let tokens: Value = login.json().await.expect("tokens");
+    let token = tokens["access_token"].as_str().expect("an access token");
+    let list = client
+        .get(format!(
+            "{address}/api/projects?status=in_progress&sort_by=created_at&sort_order=desc&per_page=100"
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("list sent");
+    assert_eq!(list.status(), reqwest::StatusCode::OK);
+    let body: Value = list.json().await.expect("a page");
+    let _ = stop.send(());
+    let _ = server.await;
+    body
+}
+
+both_databases! {
+    async fn demo_seed_inserts_the_sizes_asked_once_and_tops_up(testdb: TestDb) {
+        launchpad(&["migrate", "up"], &testdb.url).await;
+        let out = launchpad(&["seed", "--demo", "--users", "20", "--projects", "200"], &testdb.url).await;
+        assert!(out.contains("inserted 20 users"), "{out}");
+        let db = testdb.connect().await;
+
+        let first = counts(&db).await;
+        assert_eq!(get(&first, "users"), 20, "{first:?}");
+        assert_eq!(get(&first, "projects"), 200, "{first:?}");
+        assert_eq!(get(&first, "orders"), 19, "one per student: {first:?}");
+        assert_eq!(get(&first, "synopsis"), 50, "{first:?}");
+        assert_eq!(get(&first, "meetings"), 20, "{first:?}");
+        assert_eq!(get(&first, "chatbot_history"), 200, "{first:?}");
+        assert_eq!(get(&first, "ideas"), 100, "{first:?}");
+        assert_eq!(get(&first, "seed.demo rows"), 1, "{first:?}");
+        // Statuses are spread over the legal values; dates over the past year.
+        let statuses = scalar(&db, "SELECT COUNT(DISTINCT status) FROM projects").await;
+        assert!(statuses >= 4, "only {statuses} project statuses");
+        let old = scalar(
+            &db,
+            "SELECT COUNT(*) FROM users WHERE email LIKE '%@demo.launchpad' \
+             AND created_at < (SELECT MAX(created_at) FROM users) ",
+        )
+        .await;
+        assert!(old >= 10, "created_at is not spread: {old}");
+
+        // The same sizes again: nothing added, not even a log row.
+        let out = launchpad(&["seed", "--demo", "--users", "20", "--projects", "200"], &testdb.url).await;
+        assert!(out.contains("inserted 0 users"), "{out}");
+        assert_eq!(counts(&db).await, first);
+
+        // Bigger sizes top up to exactly the new sizes.
+        launchpad(&["seed", "--demo", "--users", "30", "--projects", "450"], &testdb.url).await;
+        let topped = counts(&db).await;
+        assert_eq!(get(&topped, "users"), 30, "{topped:?}");
+        assert_eq!(get(&topped, "projects"), 450, "{topped:?}");
+        assert_eq!(get(&topped, "orders"), 29, "{topped:?}");
+        assert_eq!(get(&topped, "ideas"), 225, "{topped:?}");
+        assert_eq!(get(&topped, "seed.demo rows"), 2, "{topped:?}");
+
+        // The seeded database still matches the schema, and the API works on it.
+        let check = launchpad(&["migrate", "check"], &testdb.url).await;
+        assert!(check.contains("matches"), "{check}");
+        db.close().await.expect("close");
+        let page = login_and_list(&testdb.url, "demo1@demo.launchpad").await;
+        // demo1 owns every hundredth project, all in progress: ceil(450 / 100).
+        assert_eq!(page["meta"]["total"], 5, "{page}");
+        assert_eq!(page["data"].as_array().map(Vec::len), Some(5), "{page}");
+        assert!(
+            page["data"].as_array().into_iter().flatten().all(|p| p["status"] == "in_progress"),
+            "{page}"
+        );
+    }
+}
