@@ -2,6 +2,7 @@
 //! latency and the slow-statement count. One registry per application, so the many apps
 //! of a test run never mix their figures.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -45,6 +46,9 @@ pub struct Metrics {
     slow_statements: Counter,
     statement_latency: Histogram,
     pool: Family<PoolLabels, Gauge>,
+    /// Whether statements are being captured: checked before touching the lock, so the
+    /// hot path never takes it.
+    capturing: AtomicBool,
     /// Statements recorded while capturing is on (tests read query plans from them).
     captured: Mutex<Option<Vec<Statement>>>,
 }
@@ -110,6 +114,7 @@ impl Metrics {
             slow_statements,
             statement_latency,
             pool,
+            capturing: AtomicBool::new(false),
             captured: Mutex::new(None),
         })
     }
@@ -128,7 +133,8 @@ impl Metrics {
             if event.slow {
                 metrics.slow_statements.inc();
             }
-            if let Ok(mut captured) = metrics.captured.lock()
+            if metrics.capturing.load(Ordering::Relaxed)
+                && let Ok(mut captured) = metrics.captured.lock()
                 && let Some(statements) = captured.as_mut()
             {
                 statements.push(event.statement.clone());
@@ -141,10 +147,12 @@ impl Metrics {
         if let Ok(mut captured) = self.captured.lock() {
             *captured = Some(Vec::new());
         }
+        self.capturing.store(true, Ordering::Relaxed);
     }
 
     /// The statements kept since [`Metrics::capture`]; stops keeping them.
     pub fn take_captured(&self) -> Vec<Statement> {
+        self.capturing.store(false, Ordering::Relaxed);
         self.captured
             .lock()
             .ok()
