@@ -164,8 +164,3 @@ pub fn pool_stats(db: &DatabaseConnection) -> Option<PoolStats> {
         _ => None,
     }
 }
-
-/// A round trip to the database.
-pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
-    db.ping().await
-}

@@ -27,7 +27,7 @@ pub struct Health {
     (status = 503, description = "The database is unreachable", body = Health),
 ))]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, axum::Json<Health>) {
-    let reachable = dbkit::connect::ping(&state.db).await.is_ok();
+    let reachable = state.db.ping().await.is_ok();
     let migrations = if reachable {
         match dbkit::migrate::status::<migration::Migrator>(&state.db).await {
             Ok(all) => {

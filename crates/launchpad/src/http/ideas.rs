@@ -8,11 +8,8 @@ use dbkit::Writer;
 use dbkit::audit::Event;
 use dbkit::list::{FullText, ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::SoftDeletable;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -299,10 +296,6 @@ async fn list_ideas(
     }
     if let Some(project_id) = &filters.project_id {
         query = query.filter(ideas::Column::ProjectId.eq(domain::uuid("project_id", project_id)?));
-    }
-    if params.sort_by.as_deref() == Some("rating") {
-        // The backends disagree on where NULL sorts; unrated ideas go last on both.
-        query = query.order_by(Expr::col(ideas::Column::Rating).is_null(), Order::Asc);
     }
     Ok(axum::Json(
         IDEA_LIST
