@@ -11,7 +11,7 @@
 # Results: bench/results/<backend>.md and .jsonl, assembled into bench/RESULTS.md.
 #
 # Knobs (environment): DURATION (s per point, 10; --quick 3), CONNS ("16 64 256 1000"),
-# LOGIN_CONNS ("16"), USERS (1000), PROJECTS (100000; --quick 20000), VUS (1000;
+# LOGIN_CONNS ("16 64 256"), USERS (1000), PROJECTS (100000; --quick 20000), VUS (1000;
 # --quick 200), SCENARIO_DURATION (40; --quick 12), PG_ADMIN_URL
 # (postgres://postgres@127.0.0.1:5432/postgres), PGBENCH_CLIENTS (32), BENCH_OUT (bench/:
 # where RESULTS.md and results/ are written).
@@ -39,7 +39,7 @@ else
   VUS=${VUS:-1000}; SCENARIO_DURATION=${SCENARIO_DURATION:-40}
 fi
 CONNS=${CONNS:-"16 64 256 1000"}
-LOGIN_CONNS=${LOGIN_CONNS:-"16"}
+LOGIN_CONNS=${LOGIN_CONNS:-"16 64 256"}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PG_BENCH_URL=${PG_ADMIN_URL%/*}/launchpad_bench
 PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-32}
@@ -66,6 +66,28 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# The cursor that starts page $4 of the admin's project list ($3 per page), found by
+# following next_cursor from the first page ("" for page 1).
+cursor_at() {
+  python3 - "$1" "$2" "$PASSWORD" "$3" "$4" <<'PY'
+import json, sys, urllib.request, urllib.parse
+base, email, password, per_page, page = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+def call(url, body=None, token=None):
+    req = urllib.request.Request(base + url, data=body and json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"})
+    if token:
+        req.add_header("authorization", "Bearer " + token)
+    return json.load(urllib.request.urlopen(req))
+token = call("/api/auth/login", {"email": email, "password": password})["access_token"]
+cursor = ""
+for _ in range(page - 1):
+    q = urllib.parse.urlencode({"sort_by": "created_at", "sort_order": "desc",
+                                "per_page": per_page, "cursor": cursor})
+    cursor = call("/api/projects?" + q, token=token)["meta"]["next_cursor"]
+print(urllib.parse.quote(cursor, safe=""))
+PY
+}
 
 SERVER_PID=
 TMP=$(mktemp -d /tmp/launchpad-bench.XXXXXX)
@@ -152,21 +174,22 @@ run_backend() {
       --url "$base/api/projects?sort_by=created_at&sort_order=desc&per_page=$per_page&page=$page" \
       --login "$ADMIN:$PASSWORD"
   done
-  # ---- CURSOR SLOT -------------------------------------------------------------
-  # Keyset paging (`cursor=`) is being added separately. Once it exists, walk to the
-  # same depths with cursors taken from `meta` and measure them here, e.g.:
-  #   lg closed --label "cursor at depth 1000" -c 16 --duration "$DURATION" \
-  #     --url "$base/api/projects?sort_by=created_at&sort_order=desc&per_page=$per_page&cursor=$CURSOR" \
-  #     --login "$ADMIN:$PASSWORD"
-  # -------------------------------------------------------------------------------
+  # The same depths by keyset cursor: walk there once following `next_cursor`, then
+  # measure the request that resumes from it (its cost should not grow with depth).
+  for page in 1 100 1000; do
+    local cursor
+    cursor=$(cursor_at "$base" "$ADMIN" "$per_page" "$page")
+    lg closed --label "cursor page $page (per_page $per_page)" -c 16 --duration "$DURATION" \
+      --url "$base/api/projects?sort_by=created_at&sort_order=desc&per_page=$per_page&cursor=$cursor" \
+      --login "$ADMIN:$PASSWORD"
+  done
 
   # The seed scenario: virtual users with ~1 s think time.
   lg scenario --label "seed scenario" --users "$VUS" --duration "$SCENARIO_DURATION" --ramp 10 \
     --base "$base" --first-account 2 --accounts $(( USERS - 2 ))
 
-  # Login last: each is an Argon2 hash (~19 MiB, tens of ms of CPU) and the server
-  # does not bound how many run at once, so its RSS jumps to GBs and stays there
-  # (64 connections: 11.5 GB seen). Keep LOGIN_CONNS small on a shared machine.
+  # Login last: each is an Argon2 hash (~19 MiB, tens of ms of CPU), run on one
+  # hashing thread per core, so logins queue instead of multiplying memory.
   for c in $LOGIN_CONNS; do
     lg closed --label login -c "$c" --duration "$DURATION" --method POST --url "$base/api/auth/login" \
       --body "{\"email\":\"$LOGINER\",\"password\":\"$PASSWORD\"}"
