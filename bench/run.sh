@@ -13,7 +13,7 @@
 # Knobs (environment): DURATION (s per point, 10; --quick 3), CONNS ("16 64 256 1000"),
 # LOGIN_CONNS ("16 64 256"), USERS (1000), PROJECTS (100000; --quick 20000), VUS (1000;
 # --quick 200), SCENARIO_DURATION (40; --quick 12), PG_ADMIN_URL
-# (postgres://postgres@127.0.0.1:5432/postgres), PGBENCH_CLIENTS (32), BENCH_OUT (bench/:
+# (postgres://postgres@127.0.0.1:5432/postgres), PGBENCH_CLIENTS (64, as in the issue), BENCH_OUT (bench/:
 # where RESULTS.md and results/ are written).
 set -euo pipefail
 
@@ -42,7 +42,7 @@ CONNS=${CONNS:-"16 64 256 1000"}
 LOGIN_CONNS=${LOGIN_CONNS:-"16 64 256"}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PG_BENCH_URL=${PG_ADMIN_URL%/*}/launchpad_bench
-PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-32}
+PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-64}
 JWT=bench-secret-bench-secret-bench-secret-0123
 PASSWORD=Demo@1234
 STUDENT=demo1@demo.launchpad   # owns ceil(PROJECTS/100) in_progress projects

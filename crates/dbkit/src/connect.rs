@@ -124,12 +124,28 @@ async fn open(
                 target: "dbkit::slow_query",
                 elapsed_ms = info.elapsed.as_millis() as u64,
                 failed = info.failed,
-                sql = %info.statement.sql,
+                sql = %clip(&info.statement.sql),
                 "slow query"
             );
         }
     });
     Ok(db)
+}
+
+/// The longest SQL text a slow-query line carries: a bulk insert's statement runs to
+/// hundreds of kilobytes of placeholders, which would drown the log.
+const MAX_LOGGED_SQL: usize = 2000;
+
+/// `sql`, cut at [`MAX_LOGGED_SQL`] bytes (on a character boundary) with a note of its length.
+fn clip(sql: &str) -> std::borrow::Cow<'_, str> {
+    if sql.len() <= MAX_LOGGED_SQL {
+        return sql.into();
+    }
+    let end = (0..=MAX_LOGGED_SQL)
+        .rev()
+        .find(|&i| sql.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}… ({} bytes in all)", &sql[..end], sql.len()).into()
 }
 
 /// Pool occupancy, for health checks.
@@ -162,5 +178,17 @@ pub fn pool_stats(db: &DatabaseConnection) -> Option<PoolStats> {
         DbBackend::Sqlite => Some(stats(db.get_sqlite_connection_pool())),
         DbBackend::Postgres => Some(stats(db.get_postgres_connection_pool())),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_sql_is_clipped_on_a_char_boundary() {
+        assert_eq!(super::clip("SELECT 1"), "SELECT 1");
+        let long = format!("SELECT '{}'", "é".repeat(2000));
+        let clipped = super::clip(&long);
+        assert!(clipped.len() < 2100, "{}", clipped.len());
+        assert!(clipped.ends_with(&format!("({} bytes in all)", long.len())));
     }
 }

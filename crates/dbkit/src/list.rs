@@ -4,10 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::NullOrdering;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    ModelTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ModelTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryTrait, Select,
 };
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
@@ -544,7 +545,10 @@ pub fn page_request(params: &ListParams) -> Result<(u64, u64), InvalidParam> {
     Ok((page, per_page))
 }
 
-/// Runs a filtered, ordered query for one page: a count and a page query.
+/// One offset page and the total, in one statement: the page's rows each carry the
+/// total as a scalar subquery, which both backends evaluate once (an init plan on
+/// PostgreSQL, a cached subquery on SQLite). Only a page past the end, which has no row
+/// to carry it, needs a separate count.
 pub async fn fetch_page<E, M>(
     conn: &impl ConnectionTrait,
     query: Select<E>,
@@ -554,17 +558,50 @@ where
     E: EntityTrait<Model = M>,
     M: FromQueryResult + Send + Sync,
 {
-    let total = query.clone().count(conn).await?;
     let offset = (page - 1).saturating_mul(per_page);
-    let data = if offset >= total {
-        Vec::new()
-    } else {
-        query.offset(offset).limit(per_page).all(conn).await?
+    let count = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(
+            query.clone().into_query().clear_order_by().to_owned(),
+            "page_total",
+        )
+        .to_owned();
+    let rows = query
+        .clone()
+        .offset(offset)
+        .limit(per_page)
+        .expr_as(SimpleExpr::SubQuery(None, Box::new(count.into())), TOTAL)
+        .into_model::<Counted<M>>()
+        .all(conn)
+        .await?;
+    let total = match rows.first() {
+        Some(first) => first.total,
+        None if offset == 0 => 0,
+        None => query.count(conn).await?,
     };
     Ok(Page {
-        data,
+        data: rows.into_iter().map(|row| row.model).collect(),
         meta: PageMeta::offset(total, page, per_page),
     })
+}
+
+/// The column carrying the total in [`fetch_page`]'s statement.
+const TOTAL: &str = "page_total_rows";
+
+/// A row of [`fetch_page`]'s statement: the model and the total it carries.
+struct Counted<M> {
+    model: M,
+    total: u64,
+}
+
+impl<M: FromQueryResult> FromQueryResult for Counted<M> {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        let total: i64 = row.try_get(prefix, TOTAL)?;
+        Ok(Self {
+            model: M::from_query_result(row, prefix)?,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
 }
 
 #[cfg(test)]
