@@ -241,6 +241,7 @@ impl Settings {
             statement_timeout: (self.db_statement_timeout > 0)
                 .then(|| Duration::from_millis(self.db_statement_timeout)),
             slow_query_threshold: Duration::from_millis(self.slow_query_threshold_ms),
+            lazy: false,
         }
     }
 }

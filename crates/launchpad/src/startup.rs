@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use dbkit::DbFailure;
 use migration::MigratorTrait;
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
@@ -23,6 +24,8 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("database: {0}")]
     Database(#[from] DbErr),
+    #[error("cannot reach the database within DB_POOL_TIMEOUT (is it running?): {0}")]
+    Unreachable(DbErr),
     #[error("seeding: {0}")]
     Seed(AppError),
     #[error("cannot listen on {addr}: {source}")]
@@ -42,6 +45,11 @@ pub struct Application {
 impl Application {
     /// Validates settings, opens the pool, migrates (and seeds a database it created)
     /// when asked, and binds the port (`API_PORT=0` picks a free one).
+    ///
+    /// With nothing to migrate the pool opens lazily: the server starts even while its
+    /// database is down, answers 503 (and an unhealthy `/health`) until it is back, and
+    /// recovers by itself. Migrating needs the database now, so with `AUTO_MIGRATE` a
+    /// database that does not answer within `DB_POOL_TIMEOUT` stops start-up.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
         if settings.jwt_secret.is_none() {
@@ -50,7 +58,16 @@ impl Application {
             );
         }
         let metrics = crate::metrics::Metrics::new();
-        let db = dbkit::connect::connect_observed(&settings.db(), metrics.observer()).await?;
+        let db_settings = dbkit::DbSettings {
+            lazy: !settings.auto_migrate(),
+            ..settings.db()
+        };
+        let db = dbkit::connect::connect_observed(&db_settings, metrics.observer())
+            .await
+            .map_err(|e| match dbkit::classify(&e) {
+                DbFailure::Unavailable => StartupError::Unreachable(e),
+                _ => StartupError::Database(e),
+            })?;
         if settings.auto_migrate() {
             prepare_database(&db, settings.app_env).await?;
         }

@@ -1,6 +1,8 @@
 //! Integration tests through the real HTTP API, each on SQLite and on PostgreSQL.
 
 mod helpers;
+mod private_pg;
+mod process;
 
 mod activity_logs;
 mod admin_requests;
@@ -22,6 +24,7 @@ mod metrics;
 mod migrations;
 mod openapi;
 mod orders;
+mod outage;
 mod projects;
 mod queries;
 mod query_plans;
