@@ -14,6 +14,7 @@ mod chatbot;
 mod cli;
 mod cursor;
 mod demo_seed;
+mod drain;
 mod errors;
 mod files;
 mod health;
