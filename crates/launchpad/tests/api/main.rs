@@ -12,6 +12,7 @@ mod brute_force;
 mod catalog;
 mod chatbot;
 mod cli;
+mod crash;
 mod cursor;
 mod demo_seed;
 mod drain;

@@ -168,6 +168,12 @@ impl Server {
             .to_owned()
     }
 
+    /// SIGKILL: no drain, no pool close, nothing flushed by the process.
+    pub async fn kill(mut self) {
+        self.child.start_kill().expect("SIGKILL the server");
+        self.child.wait().await.expect("reap the server");
+    }
+
     /// Waits for the process to exit; panics after `limit`.
     pub async fn exited_within(mut self, limit: Duration) -> (ExitStatus, Duration) {
         let started = Instant::now();
