@@ -81,7 +81,7 @@ impl Load {
             workers.push(tokio::spawn(async move {
                 let mut i = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    let request = if i % 2 == 0 {
+                    let request = if i.is_multiple_of(2) {
                         client
                             .post(format!("{base}/api/projects"))
                             .json(&json!({ "title": format!("load w{w} n{i}") }))
@@ -127,8 +127,7 @@ impl Load {
         for worker in self.workers {
             worker.await.expect("worker");
         }
-        let samples = self.samples.lock().expect("samples").clone();
-        samples
+        std::mem::take(&mut *self.samples.lock().expect("samples"))
     }
 }
 
