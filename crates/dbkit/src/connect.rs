@@ -23,6 +23,10 @@ pub struct DbSettings {
     pub statement_timeout: Option<Duration>,
     /// Statements slower than this are logged (SQL text only, never parameter values).
     pub slow_query_threshold: Duration,
+    /// Open no connection until one is needed, so that a server can start while its
+    /// database is down (and answer 503 until it is back). Otherwise opening the pool
+    /// fails if the database does not answer within `acquire_timeout`.
+    pub lazy: bool,
 }
 
 /// How long SQLite waits for another writer before answering "database is locked".
@@ -96,6 +100,7 @@ async fn open(
         .sqlx_logging(false)
         .test_before_acquire(false)
         .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
+        .connect_lazy(settings.lazy)
         .map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)

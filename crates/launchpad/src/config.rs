@@ -134,6 +134,11 @@ pub struct Settings {
     #[arg(long, env = "CORS_ORIGINS", default_value = "", global = true)]
     pub cors_origins: String,
 
+    /// Seconds `serve` lets requests in flight finish after SIGTERM before it exits
+    /// anyway (below the 30 s a supervisor such as Kubernetes waits before SIGKILL).
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub shutdown_timeout: u64,
+
     /// Directory for uploaded files.
     #[arg(long, env = "UPLOAD_DIR", default_value = "uploads", global = true)]
     pub upload_dir: PathBuf,
@@ -241,6 +246,7 @@ impl Settings {
             statement_timeout: (self.db_statement_timeout > 0)
                 .then(|| Duration::from_millis(self.db_statement_timeout)),
             slow_query_threshold: Duration::from_millis(self.slow_query_threshold_ms),
+            lazy: false,
         }
     }
 }

@@ -3,12 +3,14 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use dbkit::DbFailure;
 use migration::MigratorTrait;
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
+use tokio::sync::oneshot;
 
 use crate::auth::jwt::Jwt;
 use crate::auth::limits::AuthLimits;
@@ -23,6 +25,8 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error("database: {0}")]
     Database(#[from] DbErr),
+    #[error("cannot reach the database within DB_POOL_TIMEOUT (is it running?): {0}")]
+    Unreachable(DbErr),
     #[error("seeding: {0}")]
     Seed(AppError),
     #[error("cannot listen on {addr}: {source}")]
@@ -42,6 +46,11 @@ pub struct Application {
 impl Application {
     /// Validates settings, opens the pool, migrates (and seeds a database it created)
     /// when asked, and binds the port (`API_PORT=0` picks a free one).
+    ///
+    /// With nothing to migrate the pool opens lazily: the server starts even while its
+    /// database is down, answers 503 (and an unhealthy `/health`) until it is back, and
+    /// recovers by itself. Migrating needs the database now, so with `AUTO_MIGRATE` a
+    /// database that does not answer within `DB_POOL_TIMEOUT` stops start-up.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
         if settings.jwt_secret.is_none() {
@@ -50,7 +59,16 @@ impl Application {
             );
         }
         let metrics = crate::metrics::Metrics::new();
-        let db = dbkit::connect::connect_observed(&settings.db(), metrics.observer()).await?;
+        let db_settings = dbkit::DbSettings {
+            lazy: !settings.auto_migrate(),
+            ..settings.db()
+        };
+        let db = dbkit::connect::connect_observed(&db_settings, metrics.observer())
+            .await
+            .map_err(|e| match dbkit::classify(&e) {
+                DbFailure::Unavailable => StartupError::Unreachable(e),
+                _ => StartupError::Database(e),
+            })?;
         if settings.auto_migrate() {
             prepare_database(&db, settings.app_env).await?;
         }
@@ -93,23 +111,46 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
+    /// Serves until `shutdown` completes; then stops accepting connections, lets the
+    /// requests in flight finish (for at most `SHUTDOWN_TIMEOUT`, so that a stalled
+    /// client cannot hold the process forever) and closes the pool.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(port = self.port(), "listening");
+        let grace = Duration::from_secs(self.state.settings.shutdown_timeout);
+        let (signalled, on_signal) = oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = signalled.send(());
+        };
+        let drain_deadline = async move {
+            match on_signal.await {
+                Ok(()) => tokio::time::sleep(grace).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await?;
-        let _ = self.state.db.close().await;
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(shutdown);
+        tokio::select! {
+            served = serve.into_future() => served?,
+            () = drain_deadline => tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "requests still in flight at SHUTDOWN_TIMEOUT; stopping without them"
+            ),
+        }
+        // A handler cut off above may still hold a connection: do not wait for it.
+        let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.state.db.close()).await;
         tracing::info!("stopped");
         Ok(())
     }
 }
+
+/// How long stopping waits for the pool's connections to close.
+const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Applies pending migrations; a database this created gets its reference data too.
 async fn prepare_database(db: &DatabaseConnection, env: AppEnv) -> Result<(), StartupError> {

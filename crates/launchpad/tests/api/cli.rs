@@ -1,13 +1,10 @@
-//! The real `launchpad` binary, run as an operator would, each in an empty directory of
-//! its own and with none of the caller's settings in its environment.
+//! The real `launchpad` binary, run as an operator would (see `process`).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use clap::CommandFactory;
-use launchpad::cli::Cli;
 use launchpad::entity::{activity_logs, plans, services, users};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -15,31 +12,10 @@ use sea_orm::{
     Statement,
 };
 use tokio::process::Command;
-use uuid::Uuid;
 
 use crate::both_databases;
 use crate::helpers::{Backend, JWT_SECRET, TestDb};
-
-/// An empty directory, removed when dropped: no `.env` and no `launchpad.db` to pick up.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let path = std::env::temp_dir().join(format!("launchpad-cli-{}", Uuid::now_v7().simple()));
-        std::fs::create_dir(&path).expect("create a temp dir");
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::process::{TempDir, bare, free_port};
 
 /// A finished run.
 struct Output {
@@ -80,41 +56,6 @@ impl fmt::Display for Output {
             self.status, self.stdout, self.stderr
         )
     }
-}
-
-/// Every environment variable the CLI reads, its subcommands' included.
-fn cli_env_vars() -> Vec<String> {
-    fn collect(command: &clap::Command, out: &mut Vec<String>) {
-        out.extend(
-            command
-                .get_arguments()
-                .filter_map(|a| a.get_env())
-                .map(|v| v.to_string_lossy().into_owned()),
-        );
-        for sub in command.get_subcommands() {
-            collect(sub, out);
-        }
-    }
-    let mut vars = Vec::new();
-    collect(&Cli::command(), &mut vars);
-    assert!(
-        vars.iter().any(|v| v == "DATABASE_URL"),
-        "env names not found: {vars:?}"
-    );
-    vars
-}
-
-/// `launchpad` in `dir`, with no setting inherited from the test's environment.
-fn bare(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_launchpad"));
-    command
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    for var in cli_env_vars() {
-        command.env_remove(var);
-    }
-    command
 }
 
 /// `bare`, with a valid secret, quiet logs, a small pool and `url` as the database.
@@ -169,11 +110,6 @@ async fn catalogue(db: &DatabaseConnection) -> (u64, u64, u64) {
         services::Entity::find().count(db).await.expect(e),
         users::Entity::find().count(db).await.expect(e),
     )
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local address").port()
 }
 
 /// A line of output whose first word is `word`.

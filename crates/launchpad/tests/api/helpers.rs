@@ -84,6 +84,8 @@ pub struct TestDb {
 enum Cleanup {
     File(std::path::PathBuf),
     Schema(String),
+    /// Someone else's database (a private cluster removes itself).
+    Nothing,
 }
 
 impl TestDb {
@@ -113,6 +115,14 @@ impl TestDb {
                     cleanup: Cleanup::Schema(schema),
                 }
             }
+        }
+    }
+
+    /// A database this does not own and leaves in place when dropped.
+    pub fn existing(url: String) -> Self {
+        Self {
+            url,
+            cleanup: Cleanup::Nothing,
         }
     }
 
@@ -151,6 +161,7 @@ impl Drop for TestDb {
                 })
                 .join();
             }
+            Cleanup::Nothing => {}
         }
     }
 }
@@ -214,8 +225,12 @@ impl TestApp {
 
     /// A server with extra settings flags (`--db-pool-size 1`, …).
     pub async fn spawn_with(backend: Backend, extra: &[&str]) -> Self {
+        Self::spawn_on(TestDb::new(backend).await, backend, extra).await
+    }
+
+    /// A server on a given database, with extra settings flags.
+    pub async fn spawn_on(database: TestDb, backend: Backend, extra: &[&str]) -> Self {
         init_logs();
-        let database = TestDb::new(backend).await;
         let upload_dir =
             std::env::temp_dir().join(format!("launchpad-uploads-{}", Uuid::now_v7().simple()));
         let upload_arg = upload_dir.display().to_string();

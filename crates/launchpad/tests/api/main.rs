@@ -1,6 +1,8 @@
 //! Integration tests through the real HTTP API, each on SQLite and on PostgreSQL.
 
 mod helpers;
+mod private_pg;
+mod process;
 
 mod activity_logs;
 mod admin_requests;
@@ -10,8 +12,10 @@ mod brute_force;
 mod catalog;
 mod chatbot;
 mod cli;
+mod crash;
 mod cursor;
 mod demo_seed;
+mod drain;
 mod errors;
 mod files;
 mod health;
@@ -22,6 +26,7 @@ mod metrics;
 mod migrations;
 mod openapi;
 mod orders;
+mod outage;
 mod projects;
 mod queries;
 mod query_plans;
