@@ -4,6 +4,8 @@ mod helpers;
 
 mod activity_logs;
 mod admin_requests;
+mod archive;
+mod audit_chain;
 mod auth;
 mod bad_input;
 mod brute_force;
@@ -12,6 +14,7 @@ mod chatbot;
 mod cli;
 mod cursor;
 mod demo_seed;
+mod erasure;
 mod errors;
 mod files;
 mod health;
