@@ -64,9 +64,10 @@ async fn active_student(app: &TestApp, marker: &str) -> Session {
         .expect("register sent");
     let r = crate::helpers::Response::read(register).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let s = app
+    let mut s = app
         .login(&format!("{marker}@example.com"), "Passw0rd!")
         .await;
+    s.user_id = r.body["user"]["id"].as_str().and_then(|id| id.parse().ok());
     let t = s.token();
     let ok = |r: crate::helpers::Response| {
         assert!(r.status.is_success(), "{}", r.body);
@@ -142,7 +143,8 @@ both_backends! {
         // Students may not erase; an admin may not erase themselves; unknown ids are 404.
         let path = format!("/api/admin/users/{victim_id}/erase");
         app.post(&path, bystander.token(), json!({})).await.assert_error(StatusCode::FORBIDDEN);
-        let own = format!("/api/admin/users/{}/erase", admin.user_id.expect("admin id"));
+        let me = app.get("/api/users/me", admin.token()).await.body;
+        let own = format!("/api/admin/users/{}/erase", me["id"].as_str().expect("admin id"));
         app.post(&own, admin.token(), json!({})).await.assert_error(StatusCode::CONFLICT);
         let unknown = format!("/api/admin/users/{}/erase", uuid::Uuid::now_v7());
         app.post(&unknown, admin.token(), json!({})).await.assert_error(StatusCode::NOT_FOUND);
