@@ -22,12 +22,15 @@ use crate::storage::Storage;
 /// What replaces erased free text where the column may not be empty.
 pub const ERASED: &str = "[erased]";
 
+/// A column and what replaces its value (`None`: `NULL`).
+type Replacement = (&'static str, Option<&'static str>);
+
 /// Free-text columns erased per table (all owned through `user_id`): `Some` text where
 /// the column is required, `NULL` where it may be empty. Judged table by table: titles,
 /// descriptions, messages, notes, links and review comments can say anything about a
 /// person; statuses, dates, amounts, categories and tech-stack tags stay. Orders keep
 /// their payment reference: it is an accounting record, not text the user wrote.
-const FREE_TEXT: &[(&str, &[(&str, Option<&str>)])] = &[
+const FREE_TEXT: &[(&str, &[Replacement])] = &[
     (
         "projects",
         &[("title", Some(ERASED)), ("description", None)],
