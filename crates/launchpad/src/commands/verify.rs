@@ -33,7 +33,7 @@ pub async fn run(settings: &Settings, args: VerifyArgs) -> CommandResult {
         ),
         Some(problem) => {
             ok = false;
-            println!("audit chain: FAIL at {problem}");
+            println!("audit chain: FAIL: {problem}");
         }
     }
     if args.archive {
@@ -49,7 +49,7 @@ pub async fn run(settings: &Settings, args: VerifyArgs) -> CommandResult {
             ),
             Err(problem) => {
                 ok = false;
-                println!("archive: FAIL at {problem}");
+                println!("archive: FAIL: {problem}");
             }
         }
     }

@@ -135,7 +135,7 @@ both_backends! {
         encoder.finish().expect("finish");
         let verify = run(&app, &dir, &["verify", "--archive"]).await;
         assert_eq!(verify.code, Some(1), "{verify}");
-        assert!(verify.stdout.contains("archive: FAIL at row seq 2"), "{verify}");
+        assert!(verify.stdout.contains("archive: FAIL: row seq 2"), "{verify}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
