@@ -4,13 +4,13 @@
 //!
 //! The table it writes is `activity_logs` with the columns `id, user_id, action,
 //! entity_type, entity_id, details, ip_address, user_agent, status, duration_ms,
-//! created_at`; the service's migrations create it.
+//! created_at` and the chain's (see [`crate::chain`]); the service's migrations create it.
 
-use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::chain::{self, Row};
 use crate::write::Actor;
 
 /// Outcome recorded with an event.
@@ -114,48 +114,28 @@ pub fn redact(value: &mut Value) {
 /// The longest user agent kept; longer ones are cut (they are client-controlled).
 const MAX_USER_AGENT: usize = 512;
 
-/// Inserts one log row on `conn` (a transaction, or the pool for a standalone event).
+/// Chains and inserts one log row on `conn`: the change's transaction (the row's
+/// commit holds the chain's head until then), or a transaction of its own.
 pub async fn insert(conn: &impl ConnectionTrait, actor: &Actor, event: Event) -> Result<(), DbErr> {
     let mut details = event.details;
     redact(&mut details);
-    let user_agent = actor
+    let mut row = Row::new(
+        Uuid::now_v7(),
+        event.action,
+        actor.user_id,
+        details,
+        crate::time::now(),
+    );
+    row.entity_type = event.entity_type.map(str::to_owned);
+    row.entity_id = event.entity_id;
+    row.ip_address = actor.ip.clone();
+    row.user_agent = actor
         .user_agent
         .as_deref()
         .map(|ua| ua.chars().take(MAX_USER_AGENT).collect::<String>());
-    let duration_ms = i64::try_from(actor.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    let stmt = Query::insert()
-        .into_table(Alias::new("activity_logs"))
-        .columns(
-            [
-                "id",
-                "user_id",
-                "action",
-                "entity_type",
-                "entity_id",
-                "details",
-                "ip_address",
-                "user_agent",
-                "status",
-                "duration_ms",
-                "created_at",
-            ]
-            .map(Alias::new),
-        )
-        .values_panic([
-            Uuid::now_v7().into(),
-            actor.user_id.into(),
-            event.action.into(),
-            event.entity_type.into(),
-            event.entity_id.into(),
-            details.into(),
-            actor.ip.clone().into(),
-            user_agent.into(),
-            event.outcome.as_str().into(),
-            duration_ms.into(),
-            crate::time::now().into(),
-        ])
-        .to_owned();
-    conn.execute(&stmt).await?;
+    row.status = event.outcome.as_str().to_owned();
+    row.duration_ms = Some(i64::try_from(actor.started.elapsed().as_millis()).unwrap_or(i64::MAX));
+    chain::append(conn, vec![row]).await?;
     Ok(())
 }
 

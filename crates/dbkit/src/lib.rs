@@ -7,6 +7,8 @@
 //! - [`migrate`]: locked migrations, status/history, SQL printing and a drift [`migrate::check`];
 //! - [`write::Writer`]: the one write path — a transaction that can only commit together
 //!   with its activity-log row;
+//! - [`chain`]: the activity log's hash chain — tamper evidence, erasure that keeps it
+//!   verifiable, and archiving behind an anchor;
 //! - [`soft_delete`]: soft delete that cascades through an ownership graph and restores
 //!   exactly one delete batch;
 //! - [`list`]: whitelisted sorting, filtering, escaped or full-text search, offset paging
@@ -15,6 +17,7 @@
 //!   and explained by constraint name.
 
 pub mod audit;
+pub mod chain;
 pub mod connect;
 pub mod cursor;
 pub mod error;

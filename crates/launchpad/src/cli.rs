@@ -29,6 +29,29 @@ pub enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Check the live database: the schema against the migrations, and the activity
+    /// log's hash chain. Exit 0 if both pass, 1 if something is wrong (the first broken
+    /// row is named), 2 if the check could not run.
+    Verify(VerifyArgs),
+    /// Archive activity-log rows older than ACTIVITY_LOG_RETENTION_DAYS to a gzip
+    /// JSON-lines file in ARCHIVE_DIR, then delete them. Running it twice does nothing more.
+    Purge(PurgeArgs),
+}
+
+/// `launchpad verify [--archive]`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Also check the archive files in ARCHIVE_DIR, from the first row to the anchor.
+    #[arg(long)]
+    pub archive: bool,
+}
+
+/// `launchpad purge [--dry-run]`.
+#[derive(Debug, clap::Args)]
+pub struct PurgeArgs {
+    /// Print what would be archived and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `launchpad seed [--demo [--users N] [--projects N]]`.

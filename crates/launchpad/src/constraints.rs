@@ -120,6 +120,27 @@ pub const CONSTRAINTS: &[ConstraintRule] = &[
         "status must be success, failed or error",
     ),
     rule(
+        "ux_activity_logs_seq",
+        "activity_logs",
+        &["seq"],
+        "seq",
+        "two activity-log rows cannot share a place in the chain",
+    ),
+    rule(
+        "ck_audit_chain_one_row",
+        "audit_chain",
+        &[],
+        "id",
+        "the audit chain has exactly one head row",
+    ),
+    rule(
+        "ck_audit_chain_anchor",
+        "audit_chain",
+        &[],
+        "anchor_seq",
+        "the archive anchor cannot be past the head",
+    ),
+    rule(
         "ck_jobs_status",
         "jobs",
         &[],

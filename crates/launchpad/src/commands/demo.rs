@@ -6,7 +6,8 @@
 //! nothing, a larger size tops up. Children (synopses, meetings, chat messages, ideas,
 //! activity rows) are generated together with the project or user they belong to, in
 //! the same transaction, so the ratios hold after any sequence of runs; inserts also
-//! say `ON CONFLICT (id) DO NOTHING`, so a half-finished earlier run is harmless.
+//! say `ON CONFLICT (id) DO NOTHING` (log rows are filtered, then chained), so a
+//! half-finished earlier run is harmless.
 //!
 //! Rows go through the same schema as the API's (checks, FKs, unique indexes): they
 //! use only legal statuses and point at rows that exist.
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use dbkit::audit::Event;
+use dbkit::chain;
 use dbkit::{Actor, Writer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sea_orm::sea_query::{Alias, Expr, Func, OnConflict, Query};
@@ -374,20 +376,6 @@ const IDEA_COLUMNS: &[&str] = &[
     "created_at",
     "updated_at",
 ];
-const LOG_COLUMNS: &[&str] = &[
-    "id",
-    "user_id",
-    "action",
-    "entity_type",
-    "entity_id",
-    "details",
-    "ip_address",
-    "user_agent",
-    "status",
-    "duration_ms",
-    "created_at",
-];
-
 fn s(v: &str) -> Value {
     v.to_owned().into()
 }
@@ -399,27 +387,46 @@ fn log_row(
     action: &str,
     entity: (&str, Uuid),
     at: DateTime<Utc>,
-) -> Vec<Value> {
+) -> chain::Row {
     let r = rnd(K_LOG, index, u64::from(sub));
-    vec![
-        demo_id(K_LOG, sub, index).into(),
-        Some(user).into(),
-        s(action),
-        Some(entity.0.to_owned()).into(),
-        Some(entity.1).into(),
-        json!({"demo": true}).into(),
-        Some(format!(
-            "10.{}.{}.{}",
-            r % 256,
-            (r >> 8) % 256,
-            (r >> 16) % 256
-        ))
-        .into(),
-        Some("Mozilla/5.0 (demo)".to_owned()).into(),
-        s("success"),
-        Some((5 + r % 120) as i64).into(),
-        at.into(),
-    ]
+    let mut row = chain::Row::new(
+        demo_id(K_LOG, sub, index),
+        action,
+        Some(user),
+        json!({"demo": true}),
+        at,
+    );
+    row.entity_type = Some(entity.0.to_owned());
+    row.entity_id = Some(entity.1);
+    row.ip_address = Some(format!(
+        "10.{}.{}.{}",
+        r % 256,
+        (r >> 8) % 256,
+        (r >> 16) % 256
+    ));
+    row.user_agent = Some("Mozilla/5.0 (demo)".to_owned());
+    row.duration_ms = Some((5 + r % 120) as i64);
+    row
+}
+
+/// Chains and inserts the log rows not already there (the other tables say `ON CONFLICT
+/// DO NOTHING`; a chain cannot skip a row it has numbered, so these are filtered first).
+async fn insert_logs(conn: &impl ConnectionTrait, mut rows: Vec<chain::Row>) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::ExprTrait;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let present = Query::select()
+        .from(Alias::new(chain::TABLE))
+        .column(Alias::new("id"))
+        .and_where(Expr::col(Alias::new("id")).is_in(ids))
+        .to_owned();
+    let present = conn
+        .query_all(&present)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "id"))
+        .collect::<Result<std::collections::HashSet<_>, _>>()?;
+    rows.retain(|r| !present.contains(&r.id));
+    chain::append(conn, rows).await
 }
 
 /// A chunk's transaction. On PostgreSQL its commit does not wait for the WAL flush:
@@ -443,7 +450,7 @@ async fn insert_users(
 ) -> Result<DemoReport, DbErr> {
     let mut users = Rows::new("users", USER_COLUMNS);
     let mut orders = Rows::new("orders", ORDER_COLUMNS);
-    let mut logs = Rows::new("activity_logs", LOG_COLUMNS);
+    let mut logs = Vec::new();
     for n in range {
         let id = demo_id(K_USER, 0, n);
         let r = rnd(K_USER, n, 0);
@@ -488,7 +495,7 @@ async fn insert_users(
     let report = DemoReport {
         users: users.insert(&tx).await?,
         orders: orders.insert(&tx).await?,
-        activity_logs: logs.insert(&tx).await?,
+        activity_logs: insert_logs(&tx, logs).await?,
         ..Default::default()
     };
     tx.commit().await?;
@@ -508,7 +515,7 @@ async fn insert_projects(
     let mut meetings = Rows::new("meetings", MEETING_COLUMNS);
     let mut chats = Rows::new("chatbot_history", CHAT_COLUMNS);
     let mut ideas = Rows::new("idea_generation_history", IDEA_COLUMNS);
-    let mut logs = Rows::new("activity_logs", LOG_COLUMNS);
+    let mut logs = Vec::new();
     let admin = demo_id(K_USER, 0, 0);
     for i in range {
         let id = demo_id(K_PROJECT, 0, i);
@@ -652,7 +659,7 @@ async fn insert_projects(
         meetings: meetings.insert(&tx).await?,
         chatbot_messages: chats.insert(&tx).await?,
         ideas: ideas.insert(&tx).await?,
-        activity_logs: logs.insert(&tx).await?,
+        activity_logs: insert_logs(&tx, logs).await?,
         ..Default::default()
     };
     tx.commit().await?;

@@ -85,12 +85,25 @@ fn print_sql(statements: &[String]) {
 }
 
 async fn check(db: &sea_orm::DatabaseConnection, settings: &Settings) -> CommandResult {
+    Ok(if schema_report(db, settings).await? {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Compares the live schema with the migrations' and prints the differences; `true`
+/// when there are none.
+pub(super) async fn schema_report(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+) -> Result<bool, String> {
     let report = migrate::check::<Migrator>(db, &settings.db())
         .await
         .map_err(|e| e.to_string())?;
     if report.is_clean() {
         println!("schema matches the migrations");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(true);
     }
     for name in &report.pending {
         println!("pending migration:   {name}");
@@ -104,5 +117,5 @@ async fn check(db: &sea_orm::DatabaseConnection, settings: &Settings) -> Command
     for line in &report.drift.unexpected {
         println!("not in migrations:   {line}");
     }
-    Ok(ExitCode::FAILURE)
+    Ok(false)
 }

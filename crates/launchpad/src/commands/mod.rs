@@ -3,6 +3,8 @@
 mod admin;
 mod demo;
 mod migrate;
+mod purge;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -21,12 +23,14 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Migrate(command) => migrate::run(&cli.settings, command).await,
         Command::Seed(args) => seed(&cli.settings, args).await,
         Command::Admin(command) => admin::run(&cli.settings, command).await,
+        Command::Verify(args) => verify::run(&cli.settings, args).await,
+        Command::Purge(args) => purge::run(&cli.settings, args).await,
     };
     match result {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
-            // 1 is kept for "ran, and found a problem" (`migrate check`).
+            // 1 is kept for "ran, and found a problem" (`migrate check`, `verify`).
             ExitCode::from(2)
         }
     }

@@ -19,10 +19,12 @@ use utoipa_axum::routes;
 use crate::auth::password;
 use crate::domain;
 use crate::entity::users;
+use crate::erasure::{self, ErasureReport};
 use crate::http::auth::{bump_token_version, revoke_all_for_user};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
 use crate::state::AppState;
+use crate::storage::Storage;
 use crate::tables::USERS;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(list_users))
         .routes(routes!(restore_user))
+        .routes(routes!(erase_user))
 }
 
 /// A user as the API shows it: never the password hash.
@@ -259,4 +262,45 @@ async fn restore_user(
         .await?
         .ok_or(AppError::NotFound("user"))?;
     Ok(axum::Json(user.into()))
+}
+
+/// Erase a user for good (admin): the right to be forgotten. The account is anonymised
+/// and deactivated, every session ends, free text they wrote (live or in the trash) is
+/// replaced, their files are removed, and the activity log keeps only what they did,
+/// not their details; the log's hash chain still verifies.
+#[utoipa::path(post, path = "/admin/users/{id}/erase", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The user, live or deleted")), responses(
+    (status = 200, description = "Erased; what changed", body = ErasureReport),
+    (status = 401, body = ErrorResponse),
+    (status = 403, body = ErrorResponse),
+    (status = 404, description = "No such user", body = ErrorResponse),
+    (status = 409, description = "An admin erasing their own account", body = ErrorResponse),
+))]
+async fn erase_user(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<ErasureReport>, AppError> {
+    if id == admin.user.id {
+        return Err(AppError::conflict(
+            "an admin cannot erase their own account",
+        ));
+    }
+    let writer = Writer::begin(&state.db, &admin.actor).await?;
+    users::Entity::find_by_id(id)
+        .one(writer.tx())
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let report = erasure::erase(writer.tx(), id).await?;
+    let details = serde_json::to_value(&report)
+        .map_err(|e| AppError::Internal(format!("erasure report: {e}")))?;
+    writer
+        .commit(Event::new("user.erase", "user", id).details(details))
+        .await?;
+    erasure::remove_files(
+        &Storage::from_settings(&state.settings),
+        &report.storage_keys,
+    )
+    .await;
+    Ok(axum::Json(report))
 }

@@ -163,6 +163,10 @@ both_databases! {
         // The seeded database still matches the schema, and the API works on it.
         let check = launchpad(&["migrate", "check"], &testdb.url).await;
         assert!(check.contains("matches"), "{check}");
+        // Bulk-inserted log rows are chained like the API's: every one of them verifies.
+        let chain = dbkit::chain::verify(&db).await.expect("verify the chain");
+        assert_eq!(chain.problem, None);
+        assert_eq!(chain.rows as i64, get(&topped, "activity_logs"));
         db.close().await.expect("close");
         let page = login_and_list(&testdb.url, "demo1@demo.launchpad").await;
         // demo1 owns every hundredth project, all in progress: ceil(450 / 100).

@@ -258,6 +258,11 @@ impl TestApp {
         }
     }
 
+    /// The URL of this server's database, for the CLI.
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     /// Sends a request; `body` is sent as JSON when given.
     pub async fn request(
         &self,
@@ -416,5 +421,50 @@ impl Session {
 
     pub fn token(&self) -> Option<&str> {
         Some(&self.access)
+    }
+}
+
+/// A finished run of the `launchpad` binary.
+pub struct CliRun {
+    /// The exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for CliRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// `launchpad <args>` on the database at `url`, run in the system's temp directory (no
+/// `.env` to pick up), with quiet logs and a small pool; does not judge the outcome.
+pub async fn cli(url: &str, args: &[&str]) -> CliRun {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_launchpad"))
+        .current_dir(std::env::temp_dir())
+        .args(["--jwt-secret", JWT_SECRET, "--log-level", "warn"])
+        .args([
+            "--db-pool-size",
+            "1",
+            "--app-env",
+            "test",
+            "--database-url",
+            url,
+        ])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("launchpad starts");
+    CliRun {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }

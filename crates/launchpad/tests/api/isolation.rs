@@ -112,6 +112,12 @@ impl Fixture {
                 .to_owned(),
         );
         ids.insert("user", owner.user_id.expect("owner id").to_string());
+        // Erasure is not undone by the next route: it gets an account of its own.
+        let erasable = app.register("erasable@example.com").await;
+        ids.insert(
+            "erasable",
+            erasable.user_id.expect("erasable id").to_string(),
+        );
         ids.insert("plan", plan);
         ids.insert("service", service);
         Self { ids }
@@ -127,6 +133,9 @@ impl Fixture {
 
 /// Which resource a route's `{id}` names.
 fn resource_of(template: &str) -> Option<&'static str> {
+    if template == "/api/admin/users/{id}/erase" {
+        return Some("erasable");
+    }
     const PREFIXES: &[(&str, &str)] = &[
         ("/api/projects/", "project"),
         ("/api/admin/projects/", "project"),

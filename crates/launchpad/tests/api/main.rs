@@ -6,6 +6,8 @@ mod process;
 
 mod activity_logs;
 mod admin_requests;
+mod archive;
+mod audit_chain;
 mod auth;
 mod bad_input;
 mod brute_force;
@@ -16,6 +18,7 @@ mod crash;
 mod cursor;
 mod demo_seed;
 mod drain;
+mod erasure;
 mod errors;
 mod files;
 mod health;

@@ -1,0 +1,292 @@
+//! Checking the chain: walks the rows in `seq` order from the anchor and names the first
+//! row that breaks it, and why.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DbErr, Order};
+use uuid::Uuid;
+
+use super::hash::{self, subject};
+use super::{ERASING_ACTIONS, Head, Row, TABLE, fetch, head, select_rows};
+
+/// The first thing wrong with the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where the chain breaks: the row's `seq`, or the first missing one.
+    pub seq: Option<i64>,
+    /// The row that breaks it, when there is one (a cut tail has none).
+    pub id: Option<Uuid>,
+    /// What is wrong, worded for an operator.
+    pub what: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.seq, self.id) {
+            (Some(seq), Some(id)) => write!(f, "row seq {seq} (id {id}): {}", self.what),
+            (Some(seq), None) => write!(f, "at seq {seq}: {}", self.what),
+            (None, Some(id)) => write!(f, "row id {id}: {}", self.what),
+            (None, None) => f.write_str(&self.what),
+        }
+    }
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Rows checked.
+    pub rows: u64,
+    /// The head and anchor the rows were checked against.
+    pub head: Head,
+    /// The first problem, if any.
+    pub problem: Option<Problem>,
+}
+
+/// Who has been erased, and by which event: the latest `seq` of an erasing event per user.
+#[derive(Debug, Clone, Default)]
+pub struct Erasures {
+    by_subject: HashMap<String, i64>,
+    by_user: HashMap<Uuid, i64>,
+}
+
+impl Erasures {
+    /// Notes an erasing event (by `seq`) about `user`.
+    pub fn add(&mut self, user: Uuid, seq: i64) {
+        let latest = self.by_user.entry(user).or_insert(seq);
+        *latest = Ord::max(*latest, seq);
+        let latest = *latest;
+        self.by_subject.insert(subject(user), latest);
+    }
+
+    /// Whether a later erasure covers `row`: it was written by, or is about, an erased user.
+    fn covers(&self, row: &Row, seq: i64) -> bool {
+        let by_subject = row
+            .subject
+            .as_ref()
+            .and_then(|s| self.by_subject.get(s))
+            .is_some_and(|&at| at > seq);
+        let about = row.entity_type.as_deref() == Some("user")
+            && row
+                .entity_id
+                .and_then(|u| self.by_user.get(&u))
+                .is_some_and(|&at| at > seq);
+        by_subject || about
+    }
+
+    /// The erasing events in the live log. An erasure always comes after the rows it
+    /// blanked, so archiving (which takes the oldest rows) never separates them.
+    pub async fn load(conn: &impl ConnectionTrait) -> Result<Self, DbErr> {
+        let select = select_rows()
+            .and_where(Expr::col(Alias::new("action")).is_in(ERASING_ACTIONS.iter().copied()))
+            .to_owned();
+        let mut erasures = Erasures::default();
+        for row in fetch(conn, &select).await? {
+            erasures.note(&row);
+        }
+        Ok(erasures)
+    }
+
+    /// Notes `row` if it is an erasing event.
+    pub fn note(&mut self, row: &Row) {
+        if let (Some(seq), Some(user)) = (row.seq, row.entity_id)
+            && ERASING_ACTIONS.contains(&row.action.as_str())
+            && row.entity_type.as_deref() == Some("user")
+        {
+            self.add(user, seq);
+        }
+    }
+}
+
+/// What erasure leaves of a row's personal part.
+fn is_blanked(row: &Row) -> bool {
+    row.details.as_object().is_some_and(|m| m.is_empty())
+        && row.ip_address.is_none()
+        && row.user_agent.is_none()
+}
+
+/// Checks rows one by one, in `seq` order, from a known starting point.
+#[derive(Debug, Clone)]
+pub struct Walker {
+    next_seq: i64,
+    prev_hash: String,
+    erasures: Erasures,
+    rows: u64,
+}
+
+impl Walker {
+    /// A walk starting after the row at `seq` whose hash is `hash` (the anchor).
+    pub fn new(seq: i64, hash: &str, erasures: Erasures) -> Self {
+        Self {
+            next_seq: seq + 1,
+            prev_hash: hash.to_owned(),
+            erasures,
+            rows: 0,
+        }
+    }
+
+    /// Rows accepted so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Checks the next row.
+    pub fn check(&mut self, row: &Row) -> Result<(), Problem> {
+        let problem = |what: String| Problem {
+            seq: row.seq,
+            id: Some(row.id),
+            what,
+        };
+        let (Some(seq), Some(prev), Some(stored_hash), Some(personal)) = (
+            row.seq,
+            row.prev_hash.as_deref(),
+            row.hash.as_deref(),
+            row.personal_hash.as_deref(),
+        ) else {
+            return Err(problem(
+                "the row is not chained (no seq or hash): inserted behind the log's back".into(),
+            ));
+        };
+        if seq > self.next_seq {
+            return Err(problem(format!(
+                "seq {}..{} missing before this row: rows were deleted",
+                self.next_seq,
+                seq - 1
+            )));
+        }
+        if seq < self.next_seq {
+            return Err(problem(format!(
+                "seq out of order (expected {}): rows were reordered or re-inserted",
+                self.next_seq
+            )));
+        }
+        if prev != self.prev_hash {
+            return Err(problem(
+                "prev_hash is not the hash of the row before: rows were deleted, inserted \
+                 or reordered"
+                    .into(),
+            ));
+        }
+        if let Some(user) = row.user_id
+            && row.subject.as_deref() != Some(subject(user).as_str())
+        {
+            return Err(problem("user_id was changed".into()));
+        }
+        if hash::personal_hash(row) != personal
+            && !(is_blanked(row) && self.erasures.covers(row, seq))
+        {
+            return Err(problem(
+                "details, ip_address, user_agent or user_id were edited".into(),
+            ));
+        }
+        if hash::row_hash(prev, row) != stored_hash {
+            return Err(problem("hash mismatch: the row was edited".into()));
+        }
+        self.prev_hash = stored_hash.to_owned();
+        self.next_seq += 1;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Checks that the walk ended at `seq` with `hash` (the head, or an anchor).
+    pub fn finish(&self, seq: i64, hash: &str, what_ends: &str) -> Result<(), Problem> {
+        let last = self.next_seq - 1;
+        if last < seq {
+            return Err(Problem {
+                seq: Some(self.next_seq),
+                id: None,
+                what: format!(
+                    "the rows end at seq {last} but the {what_ends} is at seq {seq}: \
+                     seq {}..{seq} were cut from the end",
+                    self.next_seq
+                ),
+            });
+        }
+        if last > seq || self.prev_hash != hash {
+            return Err(Problem {
+                seq: Some(last),
+                id: None,
+                what: format!(
+                    "the {what_ends} (seq {seq}) does not match the last row (seq {last}): \
+                     rows were added or the {what_ends} was changed"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Rows read per query while walking.
+const PAGE: u64 = 1_000;
+
+/// Checks the live chain: every row from the anchor to the head, and that no row sits
+/// outside the chain. Reads only.
+pub async fn verify(conn: &impl ConnectionTrait) -> Result<Report, DbErr> {
+    let head = head(conn, false).await?;
+    let mut walker = Walker::new(
+        head.anchor_seq,
+        &head.anchor_hash,
+        Erasures::load(conn).await?,
+    );
+    let problem = walk(conn, &mut walker)
+        .await?
+        .err()
+        .or_else(|| walker.finish(head.seq, &head.hash, "head").err());
+    let problem = match problem {
+        Some(p) => Some(p),
+        None => unchained(conn).await?,
+    };
+    Ok(Report {
+        rows: walker.rows(),
+        head,
+        problem,
+    })
+}
+
+async fn walk(
+    conn: &impl ConnectionTrait,
+    walker: &mut Walker,
+) -> Result<Result<(), Problem>, DbErr> {
+    let mut after: Option<i64> = None;
+    loop {
+        let mut page = select_rows();
+        page.and_where(Expr::col(Alias::new("seq")).is_not_null())
+            .order_by(Alias::new("seq"), Order::Asc)
+            .limit(PAGE);
+        if let Some(after) = after {
+            page.and_where(Expr::col(Alias::new("seq")).gt(after));
+        }
+        let rows = fetch(conn, &page).await?;
+        let Some(last) = rows.last() else {
+            return Ok(Ok(()));
+        };
+        after = last.seq;
+        for row in &rows {
+            if let Err(problem) = walker.check(row) {
+                return Ok(Err(problem));
+            }
+        }
+    }
+}
+
+/// A row outside the chain (no `seq`), if any.
+async fn unchained(conn: &impl ConnectionTrait) -> Result<Option<Problem>, DbErr> {
+    let select = Query::select()
+        .from(Alias::new(TABLE))
+        .column(Alias::new("id"))
+        .and_where(Expr::col(Alias::new("seq")).is_null())
+        .order_by(Alias::new("created_at"), Order::Asc)
+        .limit(1)
+        .to_owned();
+    Ok(conn
+        .query_one(&select)
+        .await?
+        .map(|row| row.try_get::<Uuid>("", "id"))
+        .transpose()?
+        .map(|id| Problem {
+            seq: None,
+            id: Some(id),
+            what: "the row is not chained (no seq): inserted behind the log's back".into(),
+        }))
+}

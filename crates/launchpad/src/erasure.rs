@@ -1,0 +1,162 @@
+//! Erasing a user (the right to be forgotten). The account stays, anonymised, so what
+//! must be kept (orders, for the accounts; statuses and dates, for statistics) still
+//! points somewhere; what identifies the person or is free text they wrote (or that was
+//! written about them) is replaced, in live and trashed rows alike; their files go; their
+//! sessions end; the activity log's personal part about them is blanked without breaking
+//! the hash chain (`dbkit::chain::erase_subject`).
+
+use std::collections::BTreeMap;
+
+use dbkit::chain;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::entity::{files, users};
+use crate::http::auth::{bump_token_version, revoke_all_for_user};
+use crate::http::error::AppError;
+use crate::storage::Storage;
+
+/// What replaces erased free text where the column may not be empty.
+pub const ERASED: &str = "[erased]";
+
+/// A column and what replaces its value (`None`: `NULL`).
+type Replacement = (&'static str, Option<&'static str>);
+
+/// Free-text columns erased per table (all owned through `user_id`): `Some` text where
+/// the column is required, `NULL` where it may be empty. Judged table by table: titles,
+/// descriptions, messages, notes, links and review comments can say anything about a
+/// person; statuses, dates, amounts, categories and tech-stack tags stay. Orders keep
+/// their payment reference: it is an accounting record, not text the user wrote.
+const FREE_TEXT: &[(&str, &[Replacement])] = &[
+    (
+        "projects",
+        &[("title", Some(ERASED)), ("description", None)],
+    ),
+    (
+        "synopsis",
+        &[("title", Some(ERASED)), ("review_comment", None)],
+    ),
+    (
+        "meetings",
+        &[
+            ("topic", Some(ERASED)),
+            ("notes", None),
+            ("meeting_link", None),
+        ],
+    ),
+    (
+        "admin_requests",
+        &[("message", Some(ERASED)), ("resolution_note", None)],
+    ),
+    (
+        "chatbot_history",
+        &[("message", Some(ERASED)), ("intent", None)],
+    ),
+    (
+        "idea_generation_history",
+        &[("title", Some(ERASED)), ("description", None)],
+    ),
+];
+
+/// What an erasure changed.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct ErasureReport {
+    /// Rows whose free text was replaced, per table.
+    #[schema(value_type = BTreeMap<String, u64>)]
+    pub rows: BTreeMap<&'static str, u64>,
+    /// Files removed (rows and bytes).
+    pub files: u64,
+    /// Refresh tokens revoked.
+    pub sessions_revoked: u64,
+    /// Activity-log rows whose personal part was blanked.
+    pub log_rows: u64,
+    /// Storage keys of the removed files: their bytes go once the transaction commits.
+    #[serde(skip)]
+    pub storage_keys: Vec<String>,
+}
+
+/// Erases `user_id` inside `tx` (the caller's [`dbkit::Writer`] transaction, which must
+/// record a `user.erase` event); then call [`remove_files`] after the commit.
+pub async fn erase(tx: &impl ConnectionTrait, user_id: Uuid) -> Result<ErasureReport, AppError> {
+    // The chain's head first: erasure updates log rows, and taking the head only at
+    // commit (as other writers do) could deadlock with an archive run deleting them.
+    chain::head(tx, true).await?;
+    let mut report = ErasureReport::default();
+    anonymise_account(tx, user_id).await?;
+    report.sessions_revoked = revoke_all_for_user(tx, user_id).await?;
+    bump_token_version(tx, user_id).await?;
+    for (table, columns) in FREE_TEXT {
+        let mut update = Query::update();
+        update.table(Alias::new(*table));
+        for (column, text) in *columns {
+            let value: Value = text.map(str::to_owned).into();
+            update.value(Alias::new(*column), value);
+        }
+        update.and_where(Expr::col(Alias::new("user_id")).eq(user_id));
+        let changed = tx.execute(&update).await?.rows_affected();
+        report.rows.insert(*table, changed);
+    }
+    // The rows go with the bytes: a row whose file is gone could only answer 500.
+    // A synopsis that pointed at one keeps its row (`file_id` is set to NULL).
+    report.storage_keys = files::Entity::find()
+        .select_only()
+        .column(files::Column::StorageKey)
+        .filter(files::Column::OwnerId.eq(user_id))
+        .into_tuple()
+        .all(tx)
+        .await?;
+    report.files = files::Entity::delete_many()
+        .filter(files::Column::OwnerId.eq(user_id))
+        .exec(tx)
+        .await?
+        .rows_affected;
+    report.log_rows = chain::erase_subject(tx, user_id).await?;
+    Ok(report)
+}
+
+/// The account row: no name, email, phone or usable password; deactivated.
+async fn anonymise_account(tx: &impl ConnectionTrait, user_id: Uuid) -> Result<(), AppError> {
+    let now = dbkit::time::now();
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::Email,
+            Expr::value(format!("erased-{}@erased.invalid", user_id.simple())),
+        )
+        .col_expr(users::Column::Name, Expr::value("Erased user"))
+        .col_expr(users::Column::Phone, Expr::value(Option::<String>::None))
+        // Not a PHC string: no password can ever match it.
+        .col_expr(users::Column::PasswordHash, Expr::value("!erased"))
+        .col_expr(users::Column::IsActive, Expr::value(false))
+        .col_expr(
+            users::Column::LastLoginAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the bytes of erased files. After the commit: a rollback must not lose them.
+/// A file already gone is fine; any other failure is logged and reported as a count.
+pub async fn remove_files(storage: &Storage, keys: &[String]) -> u64 {
+    let mut failed = 0;
+    for key in keys {
+        let removed = match storage.path(key) {
+            Ok(path) => match tokio::fs::remove_file(&path).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
+                _ => Ok(()),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = removed {
+            tracing::error!(storage_key = %key, error = %e, "erasure: file bytes not removed");
+            failed += 1;
+        }
+    }
+    failed
+}

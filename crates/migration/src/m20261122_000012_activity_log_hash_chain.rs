@@ -1,0 +1,99 @@
+//! The activity log's hash chain: `seq`, `prev_hash`, `hash`, `subject` and
+//! `personal_hash` on every row, and `audit_chain`, the one-row table holding the head
+//! and the archive anchor. Rows already there are chained oldest first. See
+//! `dbkit::chain`.
+//!
+//! The columns stay nullable: SQLite adds a `NOT NULL` column only with a default or a
+//! table rebuild, and `launchpad verify` reports any row without them anyway.
+
+use dbkit::chain::{self, hash::GENESIS};
+use sea_orm_migration::prelude::*;
+
+use crate::common::{self, check};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// The new columns: `seq` (big integer), then the digests (SHA-256 hex).
+const DIGESTS: [&str; 4] = ["prev_hash", "hash", "subject", "personal_hash"];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // One ADD COLUMN per statement: the only ALTER SQLite takes without a rebuild.
+        let add = |column: ColumnDef| {
+            Table::alter()
+                .table("activity_logs")
+                .add_column(column)
+                .to_owned()
+        };
+        manager
+            .alter_table(add(ColumnDef::new("seq").big_integer().null().to_owned()))
+            .await?;
+        for name in DIGESTS {
+            manager
+                .alter_table(add(ColumnDef::new(name).string_len(64).null().to_owned()))
+                .await?;
+        }
+        let head = Table::create()
+            .table("audit_chain")
+            .col(ColumnDef::new("id").integer().not_null().primary_key())
+            .col(ColumnDef::new("head_seq").big_integer().not_null())
+            .col(ColumnDef::new("head_hash").string_len(64).not_null())
+            .col(ColumnDef::new("anchor_seq").big_integer().not_null())
+            .col(ColumnDef::new("anchor_hash").string_len(64).not_null())
+            .check(check("ck_audit_chain_one_row", "id = 1"))
+            .check(check("ck_audit_chain_anchor", "anchor_seq <= head_seq"))
+            .to_owned();
+        manager.create_table(head).await?;
+        let genesis = Query::insert()
+            .into_table("audit_chain")
+            .columns(["id", "head_seq", "head_hash", "anchor_seq", "anchor_hash"])
+            .values_panic([
+                1.into(),
+                0i64.into(),
+                GENESIS.into(),
+                0i64.into(),
+                GENESIS.into(),
+            ])
+            .to_owned();
+        manager.exec_stmt(genesis).await?;
+        chain::seal_unchained(manager.get_connection()).await?;
+        common::run(
+            manager,
+            [
+                "CREATE UNIQUE INDEX ux_activity_logs_seq ON activity_logs (seq)",
+                "CREATE INDEX ix_activity_logs_subject ON activity_logs (subject)",
+            ],
+        )
+        .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite cannot drop an indexed column: the indexes go first.
+        common::run(
+            manager,
+            [
+                "DROP INDEX ix_activity_logs_subject",
+                "DROP INDEX ux_activity_logs_seq",
+            ],
+        )
+        .await?;
+        common::drop_tables(manager, &["audit_chain"]).await?;
+        for name in DIGESTS.iter().rev().chain(["seq"].iter()) {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table("activity_logs")
+                        .drop_column(*name)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
