@@ -16,6 +16,7 @@ mod m20261122_000008_create_assistant_history;
 mod m20261122_000009_full_text_search;
 mod m20261122_000010_list_order_indexes;
 mod m20261122_000011_add_users_token_version;
+mod m20261122_000013_add_jobs_dedupe_key;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_full_text_search::Migration),
             Box::new(m20261122_000010_list_order_indexes::Migration),
             Box::new(m20261122_000011_add_users_token_version::Migration),
+            Box::new(m20261122_000013_add_jobs_dedupe_key::Migration),
         ]
     }
 }
