@@ -29,6 +29,20 @@ pub enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Run background jobs (the trash purge, file removals) until SIGTERM; as many
+    /// processes as wanted, on one database.
+    Worker,
+    /// Delete for good what has been in the trash longer than SOFT_DELETE_RETENTION_DAYS,
+    /// with what it owns and its stored files. Running it again deletes nothing more.
+    Purge(PurgeArgs),
+}
+
+/// `launchpad purge [--dry-run]`.
+#[derive(Debug, clap::Args)]
+pub struct PurgeArgs {
+    /// Print what would be deleted, per table, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `launchpad seed [--demo [--users N] [--projects N]]`.

@@ -14,6 +14,7 @@ use crate::auth::jwt::Jwt;
 use crate::auth::limits::AuthLimits;
 use crate::config::{AppEnv, ConfigError, Settings};
 use crate::http::error::AppError;
+use crate::jobs;
 use crate::state::AppState;
 
 /// Why the application could not start.
@@ -37,6 +38,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// What job workers need, when `serve` runs them (`SERVE_JOBS`).
+    jobs: Option<jobs::Context>,
 }
 
 impl Application {
@@ -54,6 +57,11 @@ impl Application {
         if settings.auto_migrate() {
             prepare_database(&db, settings.app_env).await?;
         }
+        let jobs = if settings.serve_jobs {
+            Some(jobs_context(&settings).await?)
+        } else {
+            None
+        };
         let addr = SocketAddr::new(settings.api_host, settings.api_port);
         let listener = TcpListener::bind(addr)
             .await
@@ -77,6 +85,7 @@ impl Application {
             listener,
             router: crate::http::router(state.clone()),
             state,
+            jobs,
         })
     }
 
@@ -93,22 +102,45 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
+    /// Serves (and runs job workers) until `shutdown` completes, then finishes in-flight
+    /// requests and running jobs and closes the pools.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(port = self.port(), "listening");
+        let timing = self.state.settings.job_timing();
+        let workers = self
+            .jobs
+            .clone()
+            .map(|ctx| jobs::worker::Workers::start(ctx, timing));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        if let Some(workers) = workers {
+            workers.stop().await;
+        }
+        if let Some(ctx) = self.jobs {
+            let _ = ctx.db.close().await;
+        }
+        served?;
         let _ = self.state.db.close().await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Job workers get a pool of their own: they never hold a connection a request waits for.
+async fn jobs_context(settings: &Settings) -> Result<jobs::Context, StartupError> {
+    let pool = dbkit::DbSettings {
+        pool_size: 1,
+        max_overflow: settings.job_concurrency,
+        ..settings.db()
+    };
+    Ok(jobs::Context::new(dbkit::connect(&pool).await?, settings))
 }
 
 /// Applies pending migrations; a database this created gets its reference data too.

@@ -3,6 +3,8 @@
 mod admin;
 mod demo;
 mod migrate;
+mod purge;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -21,6 +23,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Migrate(command) => migrate::run(&cli.settings, command).await,
         Command::Seed(args) => seed(&cli.settings, args).await,
         Command::Admin(command) => admin::run(&cli.settings, command).await,
+        Command::Worker => worker::run(&cli.settings).await,
+        Command::Purge(args) => purge::run(&cli.settings, args).await,
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,34 @@
+//! `trash.purge`: the scheduled run of [`crate::retention::trash::purge`], daily at
+//! midnight UTC.
+
+use chrono::{DateTime, Days, Utc};
+use dbkit::jobs::NewJob;
+
+use super::Context;
+
+pub const KIND: &str = "trash.purge";
+
+/// The next daily purge after `now`; one is queued at a time, whoever queues it.
+pub fn daily(now: DateTime<Utc>) -> NewJob {
+    let next_midnight = now
+        .date_naive()
+        .checked_add_days(Days::new(1))
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map_or(now, |t| t.and_utc());
+    NewJob::new(KIND, serde_json::json!({}))
+        .run_at(next_midnight)
+        .dedupe(KIND)
+}
+
+pub async fn run(ctx: &Context) -> Result<(), String> {
+    let report = crate::retention::trash::purge(&ctx.db, ctx.retention_days, false)
+        .await
+        .map_err(|e| format!("trash purge: {e}"))?;
+    tracing::info!(
+        deleted = ?report.deleted,
+        kept = report.kept.len(),
+        stored_files = report.stored_files,
+        "trash purged"
+    );
+    Ok(())
+}
