@@ -243,6 +243,11 @@ impl TestApp {
         }
     }
 
+    /// This server's `DATABASE_URL`, for running the CLI against its database.
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     /// Sends a request; `body` is sent as JSON when given.
     pub async fn request(
         &self,
