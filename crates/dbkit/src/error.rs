@@ -59,6 +59,9 @@ fn classify_sqlx(err: &sea_orm::sqlx::Error) -> DbFailure {
                 ErrorKind::ForeignKeyViolation => DbFailure::ForeignKey(violated()),
                 ErrorKind::CheckViolation => DbFailure::Check(violated()),
                 ErrorKind::NotNullViolation => DbFailure::NotNull(violated()),
+                _ if is_sqlite_restrict(db.code().as_deref(), db.message()) => {
+                    DbFailure::ForeignKey(violated())
+                }
                 _ if is_unavailable_code(db.code().as_deref()) => DbFailure::Unavailable,
                 _ => DbFailure::Other,
             }
@@ -68,6 +71,12 @@ fn classify_sqlx(err: &sea_orm::sqlx::Error) -> DbFailure {
         }
         _ => DbFailure::Other,
     }
+}
+
+/// SQLite reports a RESTRICT foreign key refusing a delete as `SQLITE_CONSTRAINT_TRIGGER`
+/// (1811), not as a foreign-key error; the message tells them apart.
+fn is_sqlite_restrict(code: Option<&str>, message: &str) -> bool {
+    code == Some("1811") && message.starts_with("FOREIGN KEY constraint failed")
 }
 
 /// PostgreSQL codes that mean "the server is going away or refusing", and SQLite's BUSY.

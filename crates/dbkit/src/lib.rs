@@ -13,6 +13,8 @@
 //!   exactly one delete batch;
 //! - [`list`]: whitelisted sorting, filtering, escaped or full-text search, offset paging
 //!   and keyset ([`cursor`]) paging;
+//! - [`jobs`]: a job queue for many workers in many processes: claims that skip each
+//!   other, retries with backoff, dead jobs, rescue of jobs whose worker died;
 //! - [`error`]: database errors classified (unique / foreign key / check / unavailable)
 //!   and explained by constraint name.
 
@@ -21,6 +23,7 @@ pub mod chain;
 pub mod connect;
 pub mod cursor;
 pub mod error;
+pub mod jobs;
 pub mod list;
 pub mod migrate;
 pub mod schema;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
@@ -202,6 +202,28 @@ impl Registry {
             .filter(|(_, e)| e.table.table == table.table)
             .map(|(owner, e)| (owner, e.fk))
             .collect()
+    }
+
+    /// The ids of the rows of `table` that go when trash older than `before` is purged:
+    /// those deleted before it, and those owned (transitively) by such a row.
+    pub fn expired(
+        &self,
+        table: &SoftDeleteTable,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> SelectStatement {
+        let owned_by_expired = self
+            .owners_of(table)
+            .into_iter()
+            .map(|(owner, fk)| col(fk).in_subquery(self.expired(owner, before)));
+        let cond = owned_by_expired.fold(
+            Condition::any().add(col("deleted_at").lt(before)),
+            Condition::add,
+        );
+        Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new(table.table))
+            .cond_where(cond)
+            .to_owned()
     }
 
     /// Whether the row `id` of `table` has an owner that is itself in the trash;

@@ -51,21 +51,10 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that two
-    /// writers queue on the busy timeout instead of failing when a read upgrades.
+    /// Begins a write transaction ([`begin_write`]).
     pub async fn begin(db: &DatabaseConnection, actor: &Actor) -> Result<Self, DbErr> {
-        let tx = match db.get_database_backend() {
-            DbBackend::Sqlite => {
-                db.begin_with_options(TransactionOptions {
-                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                    ..Default::default()
-                })
-                .await?
-            }
-            _ => db.begin().await?,
-        };
         Ok(Self {
-            tx,
+            tx: begin_write(db).await?,
             actor: actor.clone(),
         })
     }
@@ -90,4 +79,19 @@ impl Writer {
 /// Records an event that changes nothing else (a failed login), in its own transaction.
 pub async fn record(db: &DatabaseConnection, actor: &Actor, event: Event) -> Result<(), DbErr> {
     Writer::begin(db, actor).await?.commit(event).await
+}
+
+/// A transaction that will write: `BEGIN IMMEDIATE` on SQLite, so that it takes the write
+/// lock up front (waiting on the busy timeout) instead of failing when a read upgrades.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            db.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+        }
+        _ => db.begin().await,
+    }
 }

@@ -33,8 +33,13 @@ pub enum Command {
     /// log's hash chain. Exit 0 if both pass, 1 if something is wrong (the first broken
     /// row is named), 2 if the check could not run.
     Verify(VerifyArgs),
-    /// Archive activity-log rows older than ACTIVITY_LOG_RETENTION_DAYS to a gzip
-    /// JSON-lines file in ARCHIVE_DIR, then delete them. Running it twice does nothing more.
+    /// Run background jobs (the trash purge, file removals) until SIGTERM; as many
+    /// processes as wanted, on one database.
+    Worker,
+    /// Retention: delete for good what has been in the trash longer than
+    /// SOFT_DELETE_RETENTION_DAYS (with what it owns and its stored files), then archive
+    /// activity-log rows older than ACTIVITY_LOG_RETENTION_DAYS to a gzip JSON-lines file
+    /// in ARCHIVE_DIR and delete them. Running it again does nothing more.
     Purge(PurgeArgs),
 }
 
@@ -49,7 +54,7 @@ pub struct VerifyArgs {
 /// `launchpad purge [--dry-run]`.
 #[derive(Debug, clap::Args)]
 pub struct PurgeArgs {
-    /// Print what would be archived and change nothing.
+    /// Print what would be deleted and archived, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
 }

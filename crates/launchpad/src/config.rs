@@ -164,6 +164,20 @@ pub struct Settings {
     /// Directory for archived activity logs.
     #[arg(long, env = "ARCHIVE_DIR", default_value = "archive", global = true)]
     pub archive_dir: PathBuf,
+
+    /// Run background jobs inside `serve` (turn off where `launchpad worker` runs them).
+    #[arg(long, env = "SERVE_JOBS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub serve_jobs: bool,
+    /// Jobs one process runs at once.
+    #[arg(long, env = "JOB_CONCURRENCY", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64), global = true)]
+    pub job_concurrency: u32,
+    /// Milliseconds an idle worker waits before looking for due jobs again.
+    #[arg(long, env = "JOB_POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000), global = true)]
+    pub job_poll_interval_ms: u64,
+    /// Seconds after which a running job whose worker went silent is taken back (retried,
+    /// or dead if that was its last attempt). Longer than any job takes.
+    #[arg(long, env = "JOB_LOCK_TIMEOUT", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub job_lock_timeout: u64,
 }
 
 /// A setting whose value cannot work.
@@ -233,6 +247,15 @@ impl Settings {
         self.auto_migrate.unwrap_or(
             dbkit::connect::backend_of(&self.database_url) == Some(sea_orm::DbBackend::Sqlite),
         )
+    }
+
+    /// How workers poll and when they take back a silent worker's job.
+    pub fn job_timing(&self) -> crate::jobs::worker::Timing {
+        crate::jobs::worker::Timing {
+            concurrency: self.job_concurrency,
+            poll_interval: Duration::from_millis(self.job_poll_interval_ms),
+            lock_timeout: Duration::from_secs(self.job_lock_timeout),
+        }
     }
 
     /// Pool settings for `dbkit`.

@@ -162,6 +162,13 @@ pub const CONSTRAINTS: &[ConstraintRule] = &[
         "max_attempts must be at least 1",
     ),
     rule(
+        "ux_jobs_dedupe_key_queued",
+        "jobs",
+        &["dedupe_key"],
+        "dedupe_key",
+        "a job with this dedupe key is already queued",
+    ),
+    rule(
         "ck_projects_title_length",
         "projects",
         &[],

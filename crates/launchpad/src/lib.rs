@@ -12,6 +12,7 @@ pub mod domain;
 pub mod entity;
 pub mod erasure;
 pub mod http;
+pub mod jobs;
 pub mod metrics;
 pub mod retention;
 pub mod seed;

@@ -16,6 +16,7 @@ use crate::auth::jwt::Jwt;
 use crate::auth::limits::AuthLimits;
 use crate::config::{AppEnv, ConfigError, Settings};
 use crate::http::error::AppError;
+use crate::jobs;
 use crate::state::AppState;
 
 /// Why the application could not start.
@@ -41,6 +42,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// What job workers need, when `serve` runs them (`SERVE_JOBS`).
+    jobs: Option<jobs::Context>,
 }
 
 impl Application {
@@ -72,6 +75,11 @@ impl Application {
         if settings.auto_migrate() {
             prepare_database(&db, settings.app_env).await?;
         }
+        let jobs = if settings.serve_jobs {
+            Some(jobs_context(&settings).await?)
+        } else {
+            None
+        };
         let addr = SocketAddr::new(settings.api_host, settings.api_port);
         let listener = TcpListener::bind(addr)
             .await
@@ -95,6 +103,7 @@ impl Application {
             listener,
             router: crate::http::router(state.clone()),
             state,
+            jobs,
         })
     }
 
@@ -111,14 +120,20 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes; then stops accepting connections, lets the
-    /// requests in flight finish (for at most `SHUTDOWN_TIMEOUT`, so that a stalled
-    /// client cannot hold the process forever) and closes the pool.
+    /// Serves (and runs job workers) until `shutdown` completes; then stops accepting
+    /// connections, lets the requests in flight finish (for at most `SHUTDOWN_TIMEOUT`,
+    /// so that a stalled client cannot hold the process forever), lets running jobs
+    /// finish and closes the pools.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(port = self.port(), "listening");
+        let timing = self.state.settings.job_timing();
+        let workers = self
+            .jobs
+            .clone()
+            .map(|ctx| jobs::worker::Workers::start(ctx, timing));
         let grace = Duration::from_secs(self.state.settings.shutdown_timeout);
         let (signalled, on_signal) = oneshot::channel::<()>();
         let shutdown = async move {
@@ -135,15 +150,25 @@ impl Application {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(self.listener, service).with_graceful_shutdown(shutdown);
-        tokio::select! {
-            served = serve.into_future() => served?,
-            () = drain_deadline => tracing::warn!(
-                grace_secs = grace.as_secs(),
-                "requests still in flight at SHUTDOWN_TIMEOUT; stopping without them"
-            ),
+        let served = tokio::select! {
+            served = serve.into_future() => served,
+            () = drain_deadline => {
+                tracing::warn!(
+                    grace_secs = grace.as_secs(),
+                    "requests still in flight at SHUTDOWN_TIMEOUT; stopping without them"
+                );
+                Ok(())
+            }
+        };
+        if let Some(workers) = workers {
+            workers.stop().await;
         }
         // A handler cut off above may still hold a connection: do not wait for it.
+        if let Some(ctx) = self.jobs {
+            let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, ctx.db.close()).await;
+        }
         let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.state.db.close()).await;
+        served?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -151,6 +176,15 @@ impl Application {
 
 /// How long stopping waits for the pool's connections to close.
 const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Job workers get a pool of their own: they never hold a connection a request waits for.
+async fn jobs_context(settings: &Settings) -> Result<jobs::Context, StartupError> {
+    let pool = dbkit::DbSettings {
+        pool_size: 1,
+        max_overflow: settings.job_concurrency,
+        ..settings.db()
+    };
+    Ok(jobs::Context::new(dbkit::connect(&pool).await?, settings))
+}
 
 /// Applies pending migrations; a database this created gets its reference data too.
 async fn prepare_database(db: &DatabaseConnection, env: AppEnv) -> Result<(), StartupError> {

@@ -5,6 +5,7 @@ mod demo;
 mod migrate;
 mod purge;
 mod verify;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Seed(args) => seed(&cli.settings, args).await,
         Command::Admin(command) => admin::run(&cli.settings, command).await,
         Command::Verify(args) => verify::run(&cli.settings, args).await,
+        Command::Worker => worker::run(&cli.settings).await,
         Command::Purge(args) => purge::run(&cli.settings, args).await,
     };
     match result {

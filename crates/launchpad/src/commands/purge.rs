@@ -1,14 +1,29 @@
-//! `launchpad purge [--dry-run]`: the activity-log half of retention (archiving).
+//! `launchpad purge [--dry-run]`: retention, run by hand — old trash deleted for good,
+//! then old activity-log rows archived.
 
 use std::process::ExitCode;
 
 use super::{CommandResult, open};
 use crate::cli::PurgeArgs;
 use crate::config::Settings;
-use crate::retention::audit_archive;
+use crate::jobs::{self, remove_files};
+use crate::retention::{audit_archive, trash};
 
 pub async fn run(settings: &Settings, args: PurgeArgs) -> CommandResult {
     let db = open(settings).await?;
+    let report = trash::purge(&db, settings.soft_delete_retention_days, args.dry_run)
+        .await
+        .map_err(|e| format!("trash purge: {e}"))?;
+    print!("{report}");
+    if !args.dry_run {
+        // The purge queued the removal of its files; run it now rather than wait for a
+        // worker (removals a worker has not yet done are run too).
+        let ctx = jobs::Context::new(db.clone(), settings);
+        let ran = jobs::worker::drain(&ctx, &[remove_files::KIND])
+            .await
+            .map_err(|e| format!("removing stored files: {e}"))?;
+        println!("file removal jobs run: {ran}");
+    }
     let archived = audit_archive::run(
         &db,
         &settings.archive_dir,
@@ -16,7 +31,7 @@ pub async fn run(settings: &Settings, args: PurgeArgs) -> CommandResult {
         args.dry_run,
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| format!("activity-log archive: {e}"))?;
     let cutoff = dbkit::chain::hash::timestamp(&archived.cutoff);
     match (&archived.range, &archived.file) {
         (Some(range), Some(file)) => println!(

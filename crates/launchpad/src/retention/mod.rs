@@ -1,3 +1,5 @@
-//! Retention: what leaves the database once it is old enough.
+//! Retention: what `launchpad purge` and its scheduled job remove for good (old trash),
+//! and what they move out of the database (old activity-log rows, to the archive).
 
 pub mod audit_archive;
+pub mod trash;

@@ -341,7 +341,7 @@ async fn serve_with_no_database_url_creates_launchpad_db_and_stops_cleanly_on_si
 async fn help_lists_every_command() {
     let dir = TempDir::new();
     let top = run(bare(dir.path()).arg("--help")).await;
-    for command in ["serve", "migrate", "seed", "admin"] {
+    for command in ["serve", "migrate", "seed", "admin", "worker", "purge"] {
         assert!(
             has_entry(top.succeeded(), command),
             "`{command}` missing from --help: {top}"

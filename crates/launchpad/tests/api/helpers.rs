@@ -258,7 +258,7 @@ impl TestApp {
         }
     }
 
-    /// The URL of this server's database, for the CLI.
+    /// This server's `DATABASE_URL`, for running the CLI against its database.
     pub fn database_url(&self) -> &str {
         &self._database.url
     }

@@ -1,0 +1,18 @@
+//! `launchpad worker`: job workers without the HTTP API.
+
+use std::process::ExitCode;
+
+use super::{CommandResult, open};
+use crate::config::Settings;
+use crate::jobs::{Context, worker::Workers};
+use crate::startup::shutdown_signal;
+
+/// Runs workers until SIGTERM or Ctrl-C; a job in progress finishes first.
+pub async fn run(settings: &Settings) -> CommandResult {
+    let db = open(settings).await?;
+    let workers = Workers::start(Context::new(db.clone(), settings), settings.job_timing());
+    shutdown_signal().await;
+    workers.stop().await;
+    let _ = db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
