@@ -46,12 +46,11 @@ use crate::state::AppState;
 
 /// Largest JSON body accepted.
 const MAX_JSON_BYTES: usize = 1024 * 1024;
-/// A request still running after this is answered 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole application: the API routes, `/openapi.json`, `/docs`, and the layers.
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state);
+    let timeout = Duration::from_secs(state.settings.request_timeout_secs);
     let metrics = state.metrics.clone();
     let (routes, openapi) = api().split_for_parts();
     let routes = routes
@@ -63,7 +62,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
         .with_state(state);
-    with_layers(routes, cors)
+    with_layers(routes, cors, timeout)
 }
 
 /// Every documented route. Routes are only ever added through `routes!`, so the
@@ -118,8 +117,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The layers every request passes through, outermost first.
-fn with_layers(routes: Router, cors: CorsLayer) -> Router {
+/// The layers every request passes through, outermost first. A request still running
+/// after `timeout` (`REQUEST_TIMEOUT_SECS`), reading its body included, is answered 408.
+fn with_layers(routes: Router, cors: CorsLayer, timeout: Duration) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes.layer(
         ServiceBuilder::new()
@@ -136,7 +136,7 @@ fn with_layers(routes: Router, cors: CorsLayer) -> Router {
             }))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
-                REQUEST_TIMEOUT,
+                timeout,
             ))
             .layer(cors)
             .layer(DefaultBodyLimit::max(MAX_JSON_BYTES)),
@@ -170,7 +170,7 @@ mod tests {
             panic!("secret detail: SELECT * FROM users")
         }
         let routes = Router::new().route("/boom", get(boom));
-        let app = with_layers(routes, CorsLayer::new());
+        let app = with_layers(routes, CorsLayer::new(), Duration::from_secs(30));
         let response = app
             .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
             .await
