@@ -16,6 +16,7 @@ mod errors;
 mod files;
 mod health;
 mod ideas;
+mod injection;
 mod isolation;
 mod meetings;
 mod metrics;
