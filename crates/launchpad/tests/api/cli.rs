@@ -14,23 +14,23 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     Statement,
 };
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 use uuid::Uuid;
 
 use crate::both_databases;
 use crate::helpers::{Backend, JWT_SECRET, TestDb};
 
 /// An empty directory, removed when dropped: no `.env` and no `launchpad.db` to pick up.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let path = std::env::temp_dir().join(format!("launchpad-cli-{}", Uuid::now_v7().simple()));
         std::fs::create_dir(&path).expect("create a temp dir");
         Self(path)
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -105,7 +105,7 @@ fn cli_env_vars() -> Vec<String> {
 }
 
 /// `launchpad` in `dir`, with no setting inherited from the test's environment.
-fn bare(dir: &Path) -> Command {
+pub(crate) fn bare(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_launchpad"));
     command
         .current_dir(dir)
@@ -171,7 +171,7 @@ async fn catalogue(db: &DatabaseConnection) -> (u64, u64, u64) {
     )
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").port()
 }
@@ -341,6 +341,31 @@ async fn migrate_up_dry_run_prints_the_sql_and_changes_nothing() {
     );
 }
 
+/// Polls `/health` on `port` until the server answers (15 s at most); panics, with its
+/// output, if it exits first.
+pub(crate) async fn until_serving(child: &mut Child, port: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("client");
+    let url = format!("http://127.0.0.1:{port}/health");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().expect("poll the server") {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stderr).await;
+            }
+            panic!("serve exited early ({status}): {stderr}");
+        }
+        match client.get(&url).send().await {
+            Ok(response) => return response,
+            Err(e) if Instant::now() > deadline => panic!("no answer from {url} within 15 s: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_with_no_database_url_creates_launchpad_db_and_stops_cleanly_on_sigterm() {
     let dir = TempDir::new();
@@ -361,23 +386,7 @@ async fn serve_with_no_database_url_creates_launchpad_db_and_stops_cleanly_on_si
         .spawn()
         .expect("launchpad starts");
 
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .expect("client");
-    let url = format!("http://127.0.0.1:{port}/health");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let response = loop {
-        if child.try_wait().expect("poll the server").is_some() {
-            let out = Output::from(child.wait_with_output().await.expect("read its output"));
-            panic!("serve exited early: {out}");
-        }
-        match client.get(&url).send().await {
-            Ok(response) => break response,
-            Err(e) if Instant::now() > deadline => panic!("no answer from {url} within 15 s: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    };
+    let response = until_serving(&mut child, &port).await;
     assert_eq!(response.status(), reqwest::StatusCode::OK);
     let body: serde_json::Value = response.json().await.expect("JSON body");
     assert_eq!(body["status"], "ok", "{body}");

@@ -7,6 +7,7 @@ mod admin_requests;
 mod auth;
 mod bad_input;
 mod brute_force;
+mod canary;
 mod catalog;
 mod chatbot;
 mod cli;
