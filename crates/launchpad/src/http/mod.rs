@@ -7,7 +7,9 @@ pub mod admin_requests;
 pub mod auth;
 pub mod catalog;
 pub mod chatbot;
+pub mod doc_links;
 pub mod error;
+pub mod error_docs;
 pub mod extract;
 pub mod files;
 pub mod health;
@@ -84,10 +86,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(activity_logs::router())
         .merge(stats::router())
         .merge(trash::router());
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api", api)
         .routes(routes!(health::health))
-        .routes(routes!(health::metrics))
+        .routes(routes!(health::metrics));
+    error_docs::add_common_errors(api.get_openapi_mut());
+    doc_links::link_created_resources(api.get_openapi_mut());
+    api
 }
 
 /// The OpenAPI document's frame; the paths come from the handlers.
@@ -95,7 +100,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 #[openapi(
     info(title = "Launchpad API", description = "The student-project mentoring platform."),
     modifiers(&BearerAuth),
-    components(schemas(ErrorResponse))
+    components(schemas(ErrorResponse, dbkit::list::SortOrder))
 )]
 struct ApiDoc;
 
