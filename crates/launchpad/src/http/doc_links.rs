@@ -6,7 +6,7 @@ use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::{OpenApi, RefOr};
 
 /// Adds, to the 201 answer of every `POST <collection>`, a link to each operation on
-/// `<collection>/{id}` and below, whose `id` is the created resource's `id`.
+/// `<collection>/{id}` and below (but `restore`), whose `id` is the created resource's `id`.
 pub fn link_created_resources(openapi: &mut OpenApi) {
     let targets: Vec<(String, String)> = openapi
         .paths
@@ -37,8 +37,9 @@ pub fn link_created_resources(openapi: &mut OpenApi) {
         let prefix = format!("{collection}/{{id}}");
         for (path, method) in &targets {
             let below = path == &prefix || path.starts_with(&format!("{prefix}/"));
-            // Only `{id}` may be filled from the created row.
-            if !below || path.matches('{').count() != 1 {
+            // Only `{id}` may be filled from the created row; `…/restore` acts on deleted
+            // rows only (a live one is 404 there), so it is no follow-up of a create.
+            if !below || path.matches('{').count() != 1 || path.ends_with("/restore") {
                 continue;
             }
             let link = LinkBuilder::new()

@@ -97,6 +97,10 @@ both_backends! {
         assert_eq!(link["operationRef"], "#/paths/~1api~1projects~1{id}/get", "{links}");
         assert_eq!(link["parameters"]["id"], "$response.body#/id");
         assert!(links.as_object().is_some_and(|l| l.len() >= 5), "{links}");
+        // Restoring is for deleted rows: no follow-up of a create.
+        let plan_links = &doc["paths"]["/api/admin/plans"]["post"]["responses"]["201"]["links"];
+        assert!(plan_links.get("patch_api_admin_plans__id_").is_some(), "{plan_links}");
+        assert!(plan_links.get("post_api_admin_plans__id__restore").is_none(), "{plan_links}");
     }
 
     async fn the_errors_an_operation_gives_for_its_shape_are_documented(app: TestApp) {
