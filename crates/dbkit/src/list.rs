@@ -19,6 +19,8 @@ use crate::cursor::{self, Cursor};
 pub const MAX_PER_PAGE: u64 = 100;
 /// Rows per page when the client does not say.
 pub const DEFAULT_PER_PAGE: u64 = 20;
+/// The largest row offset a page may start at: what a signed 64-bit OFFSET holds.
+const MAX_OFFSET: u64 = i64::MAX as u64;
 /// The longest search string accepted.
 pub const MAX_SEARCH_LEN: usize = 200;
 
@@ -542,6 +544,13 @@ pub fn page_request(params: &ListParams) -> Result<(u64, u64), InvalidParam> {
             format!("per_page must be between 1 and {MAX_PER_PAGE}"),
         ));
     }
+    // Both databases take a signed 64-bit OFFSET; a larger one cannot even be bound.
+    if (page - 1)
+        .checked_mul(per_page)
+        .is_none_or(|offset| offset > MAX_OFFSET)
+    {
+        return Err(invalid("page", "page is too large"));
+    }
     Ok((page, per_page))
 }
 
@@ -607,6 +616,25 @@ impl<M: FromQueryResult> FromQueryResult for Counted<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_past_the_largest_offset_is_refused() {
+        let params = |page: u64, per_page: u64| ListParams {
+            page: Some(page),
+            per_page: Some(per_page),
+            ..Default::default()
+        };
+        let last = i64::MAX as u64 / 100 + 1;
+        assert_eq!(page_request(&params(last, 100)), Ok((last, 100)));
+        assert_eq!(
+            page_request(&params(last + 1, 100)).map_err(|e| e.field),
+            Err("page")
+        );
+        assert_eq!(
+            page_request(&params(u64::MAX, 1)).map_err(|e| e.field),
+            Err("page")
+        );
+    }
 
     #[test]
     fn like_metacharacters_are_escaped() {

@@ -130,6 +130,9 @@ pub struct Settings {
     /// Port to listen on (0 = any free port).
     #[arg(long, env = "API_PORT", default_value_t = 8000, global = true)]
     pub api_port: u16,
+    /// Seconds a request may take, its body's upload included, before it is answered 408.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub request_timeout_secs: u64,
     /// Comma-separated origins allowed by CORS (empty = no cross-origin access).
     #[arg(long, env = "CORS_ORIGINS", default_value = "", global = true)]
     pub cors_origins: String,

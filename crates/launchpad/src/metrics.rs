@@ -46,6 +46,7 @@ pub struct Metrics {
     slow_statements: Counter,
     statement_latency: Histogram,
     pool: Family<PoolLabels, Gauge>,
+    password_checks: Counter,
     /// Whether statements are being captured: checked before touching the lock, so the
     /// hot path never takes it.
     capturing: AtomicBool,
@@ -70,6 +71,7 @@ impl Metrics {
         let slow_statements = Counter::default();
         let statement_latency = latency_buckets();
         let pool = Family::<PoolLabels, Gauge>::default();
+        let password_checks = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by matched route and status",
@@ -105,6 +107,11 @@ impl Metrics {
             "Pool connections by state (open, idle, in_use, max)",
             pool.clone(),
         );
+        registry.register(
+            "password_checks",
+            "Argon2 password verifications (one per login attempt or password change)",
+            password_checks.clone(),
+        );
         Arc::new(Self {
             registry,
             requests,
@@ -114,6 +121,7 @@ impl Metrics {
             slow_statements,
             statement_latency,
             pool,
+            password_checks,
             capturing: AtomicBool::new(false),
             captured: Mutex::new(None),
         })
@@ -158,6 +166,11 @@ impl Metrics {
             .ok()
             .and_then(|mut c| c.take())
             .unwrap_or_default()
+    }
+
+    /// Counts one Argon2 verification.
+    pub fn password_verified(&self) {
+        self.password_checks.inc();
     }
 
     /// Statements executed so far.

@@ -181,6 +181,8 @@ async fn jobs_context(settings: &Settings) -> Result<jobs::Context, StartupError
     let pool = dbkit::DbSettings {
         pool_size: 1,
         max_overflow: settings.job_concurrency,
+        // Like the server's: `serve` starts while the database is down and recovers.
+        lazy: true,
         ..settings.db()
     };
     Ok(jobs::Context::new(dbkit::connect(&pool).await?, settings))

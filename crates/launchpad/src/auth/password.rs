@@ -8,6 +8,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 
 use crate::http::error::AppError;
+use crate::metrics::Metrics;
 
 /// A job for the hashing threads.
 type Job = Box<dyn FnOnce() + Send>;
@@ -78,12 +79,18 @@ pub fn hash_blocking(password: &str) -> Result<String, AppError> {
 
 /// Whether `password` matches `stored`. With no stored hash (unknown account) it still
 /// spends the time of a real check, so response times do not reveal which emails exist.
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
+/// Each Argon2 run is counted in `metrics`, which is how that is proven.
+pub async fn verify(
+    password: String,
+    stored: Option<String>,
+    metrics: Arc<Metrics>,
+) -> Result<bool, AppError> {
     on_hasher(move || {
         let stored = stored.as_deref().unwrap_or_else(|| dummy_hash());
         let Ok(parsed) = PasswordHash::new(stored) else {
             return false;
         };
+        metrics.password_verified();
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()

@@ -133,7 +133,7 @@ async fn login(
         Err(_) => None,
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let matches = password::verify(body.password, stored).await?;
+    let matches = password::verify(body.password, stored, state.metrics.clone()).await?;
     let user = match user {
         Some(user) if matches && user.is_active => user,
         other => {

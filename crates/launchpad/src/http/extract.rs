@@ -47,13 +47,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
-/// Query-string parameters; anything that does not parse is a 422.
+/// Query-string parameters; anything that does not parse, or holds a NUL, is a 422.
 pub struct Query<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        if let Some(field) = parts.uri.query().and_then(nul_parameter) {
+            return Err(AppError::invalid(
+                &field,
+                format!("{field} contains a NUL character"),
+            ));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Query(v))
@@ -62,6 +68,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
                 details: serde_json::json!({}),
             })
     }
+}
+
+/// The name of the first query parameter holding a NUL character, if any. PostgreSQL
+/// cannot store or compare text with NUL (SQLite can), so a filter holding one would
+/// fail on one backend only; it is refused on both. In a URI a NUL can only come
+/// percent-encoded, as `%00` (a literal `%` is `%25`, so `%2500` is not one).
+fn nul_parameter(query: &str) -> Option<String> {
+    let pair = query.split('&').find(|pair| pair.contains("%00"))?;
+    let name = pair
+        .split('=')
+        .next()
+        .unwrap_or_default()
+        .replace("%00", "");
+    Some(if name.is_empty() {
+        "query".to_owned()
+    } else {
+        name
+    })
 }
 
 /// Path parameters; a malformed id is a 422 naming the parameter.
@@ -192,6 +216,15 @@ fn json_error_field(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::json_error_field;
+
+    #[test]
+    fn query_parameters_holding_a_nul_are_named() {
+        use super::nul_parameter;
+        assert_eq!(nul_parameter("a=1&action=x%00y").as_deref(), Some("action"));
+        assert_eq!(nul_parameter("%00=1").as_deref(), Some("query"));
+        assert_eq!(nul_parameter("search=100%2500"), None);
+        assert_eq!(nul_parameter("search=a%2000"), None);
+    }
 
     #[test]
     fn json_errors_name_their_field() {

@@ -7,7 +7,9 @@ pub mod admin_requests;
 pub mod auth;
 pub mod catalog;
 pub mod chatbot;
+pub mod doc_links;
 pub mod error;
+pub mod error_docs;
 pub mod extract;
 pub mod files;
 pub mod health;
@@ -46,12 +48,11 @@ use crate::state::AppState;
 
 /// Largest JSON body accepted.
 const MAX_JSON_BYTES: usize = 1024 * 1024;
-/// A request still running after this is answered 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole application: the API routes, `/openapi.json`, `/docs`, and the layers.
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state);
+    let timeout = Duration::from_secs(state.settings.request_timeout_secs);
     let metrics = state.metrics.clone();
     let (routes, openapi) = api().split_for_parts();
     let routes = routes
@@ -63,7 +64,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
         .with_state(state);
-    with_layers(routes, cors)
+    with_layers(routes, cors, timeout)
 }
 
 /// Every documented route. Routes are only ever added through `routes!`, so the
@@ -85,10 +86,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(activity_logs::router())
         .merge(stats::router())
         .merge(trash::router());
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api", api)
         .routes(routes!(health::health))
-        .routes(routes!(health::metrics))
+        .routes(routes!(health::metrics));
+    error_docs::add_common_errors(api.get_openapi_mut());
+    doc_links::link_created_resources(api.get_openapi_mut());
+    api
 }
 
 /// The OpenAPI document's frame; the paths come from the handlers.
@@ -96,7 +100,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 #[openapi(
     info(title = "Launchpad API", description = "The student-project mentoring platform."),
     modifiers(&BearerAuth),
-    components(schemas(ErrorResponse))
+    components(schemas(ErrorResponse, dbkit::list::SortOrder))
 )]
 struct ApiDoc;
 
@@ -118,8 +122,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The layers every request passes through, outermost first.
-fn with_layers(routes: Router, cors: CorsLayer) -> Router {
+/// The layers every request passes through, outermost first. A request still running
+/// after `timeout` (`REQUEST_TIMEOUT_SECS`), reading its body included, is answered 408.
+fn with_layers(routes: Router, cors: CorsLayer, timeout: Duration) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes.layer(
         ServiceBuilder::new()
@@ -136,7 +141,7 @@ fn with_layers(routes: Router, cors: CorsLayer) -> Router {
             }))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
-                REQUEST_TIMEOUT,
+                timeout,
             ))
             .layer(cors)
             .layer(DefaultBodyLimit::max(MAX_JSON_BYTES)),
@@ -170,7 +175,7 @@ mod tests {
             panic!("secret detail: SELECT * FROM users")
         }
         let routes = Router::new().route("/boom", get(boom));
-        let app = with_layers(routes, CorsLayer::new());
+        let app = with_layers(routes, CorsLayer::new(), Duration::from_secs(30));
         let response = app
             .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
             .await

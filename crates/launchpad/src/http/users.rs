@@ -171,7 +171,8 @@ async fn change_password(
     Json(body): Json<ChangePasswordIn>,
 ) -> Result<StatusCode, AppError> {
     let new_password = domain::password(&body.new_password)?;
-    if !password::verify(body.current_password, Some(user.password_hash.clone())).await? {
+    let stored = Some(user.password_hash.clone());
+    if !password::verify(body.current_password, stored, state.metrics.clone()).await? {
         return Err(AppError::invalid(
             "current_password",
             "the current password is wrong",

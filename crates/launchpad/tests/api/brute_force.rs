@@ -34,6 +34,48 @@ crate::both_backends! {
         }
         assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:#?}");
     }
+
+    async fn every_login_attempt_runs_the_password_hasher_exactly_once(app: TestApp) {
+        app.register("known@example.com").await;
+        let off = app.register("disabled@example.com").await;
+        let id = off.user_id.expect("id");
+        let sql = if app.backend == Backend::Postgres {
+            format!("UPDATE users SET is_active = false WHERE id = '{id}'")
+        } else {
+            format!("UPDATE users SET is_active = 0 WHERE id = x'{}'", id.simple())
+        };
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, &sql).await.expect("deactivate");
+        for (email, password, status) in [
+            ("nobody@example.com", "Passw0rd!", StatusCode::UNAUTHORIZED),
+            ("known@example.com", "wrong-password", StatusCode::UNAUTHORIZED),
+            ("disabled@example.com", "Passw0rd!", StatusCode::UNAUTHORIZED),
+            ("not an email", "Passw0rd!", StatusCode::UNAUTHORIZED),
+            ("known@example.com", "Passw0rd!", StatusCode::OK),
+        ] {
+            let before = password_checks(&app).await;
+            let r = app.post("/api/auth/login", None, login(email, password)).await;
+            assert_eq!(r.status, status, "{email}: {}", r.body);
+            let runs = password_checks(&app).await - before;
+            assert_eq!(runs, 1, "{email} / {password}: the hasher ran {runs} times");
+        }
+    }
+}
+
+/// `launchpad_password_checks_total` as `/metrics` reports it.
+async fn password_checks(app: &TestApp) -> u64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("launchpad_password_checks_total "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no password check count in\n{text}"))
 }
 
 async fn limited(backend: Backend) -> TestApp {

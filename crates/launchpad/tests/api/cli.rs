@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use launchpad::entity::{activity_logs, plans, services, users};
 use migration::{Migrator, MigratorTrait};
@@ -15,7 +15,7 @@ use tokio::process::Command;
 
 use crate::both_databases;
 use crate::helpers::{Backend, JWT_SECRET, TestDb};
-use crate::process::{TempDir, bare, free_port};
+use crate::process::{TempDir, bare, free_port, until_serving};
 
 /// A finished run.
 struct Output {
@@ -297,23 +297,7 @@ async fn serve_with_no_database_url_creates_launchpad_db_and_stops_cleanly_on_si
         .spawn()
         .expect("launchpad starts");
 
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .expect("client");
-    let url = format!("http://127.0.0.1:{port}/health");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let response = loop {
-        if child.try_wait().expect("poll the server").is_some() {
-            let out = Output::from(child.wait_with_output().await.expect("read its output"));
-            panic!("serve exited early: {out}");
-        }
-        match client.get(&url).send().await {
-            Ok(response) => break response,
-            Err(e) if Instant::now() > deadline => panic!("no answer from {url} within 15 s: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    };
+    let response = until_serving(&mut child, &port).await;
     assert_eq!(response.status(), reqwest::StatusCode::OK);
     let body: serde_json::Value = response.json().await.expect("JSON body");
     assert_eq!(body["status"], "ok", "{body}");

@@ -138,6 +138,38 @@ pub async fn upload(
     send_form(app, &format!("/api/projects/{project}/files"), token, form).await
 }
 
+/// Uploads a PDF whose part header carries `file_name` exactly as given (no client-side
+/// quoting or encoding).
+async fn raw_name_upload(
+    app: &TestApp,
+    token: Option<&str>,
+    project: &str,
+    file_name: &[u8],
+) -> Response {
+    let boundary = "launchpad-raw-name";
+    let mut body = format!(
+        "--{boundary}\r\ncontent-disposition: form-data; name=\"kind\"\r\n\r\nproject\r\n\
+         --{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\""
+    )
+    .into_bytes();
+    body.extend_from_slice(file_name);
+    body.extend_from_slice(b"\"\r\ncontent-type: application/pdf\r\n\r\n");
+    body.extend_from_slice(&pdf());
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut req = app
+        .client
+        .post(format!("{}/api/projects/{project}/files", app.address))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    Response::read(req.send().await.expect("request sent")).await
+}
+
 /// A downloaded file: status, headers and the raw bytes.
 pub async fn download(
     app: &TestApp,
@@ -317,6 +349,34 @@ both_backends! {
         // Everything landed inside the upload directory, under generated keys.
         assert_eq!(stored(&app).len(), 3);
         assert!(stored(&app).iter().all(|k| k.len() == 32));
+        // Names no well-behaved client sends, byte for byte: stored harmlessly or refused.
+        for raw in [
+            &b"/etc/passwd"[..],
+            b"..\\x",
+            b"C:\\Windows\\system.ini",
+            b"a\0b.pdf",
+            b"..\0/..\0/shadow",
+            b"....//....//etc",
+            b"%2e%2e%2fsecret",
+        ] {
+            let r = raw_name_upload(&app, s.token(), &p, raw).await;
+            let shown = String::from_utf8_lossy(raw);
+            if r.status.is_client_error() {
+                r.assert_error(r.status);
+                continue;
+            }
+            assert_eq!(r.status, StatusCode::CREATED, "{shown:?}: {}", r.body);
+            let name = r.body["original_name"].as_str().expect("name");
+            assert!(
+                !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0']),
+                "{shown:?} stored as {name:?}"
+            );
+        }
+        assert!(stored(&app).iter().all(|k| k.len() == 32), "{:?}", stored(&app));
+        let parent = app.upload_dir.parent().expect("a parent");
+        for escaped in ["passwd", "x", "system.ini", "shadow", "etc", "secret"] {
+            assert!(!parent.join(escaped).exists(), "{escaped} written outside UPLOAD_DIR");
+        }
         let long = format!("{}.pdf", "a".repeat(400));
         let r = upload(&app, s.token(), &p, "project", pdf(), &long).await;
         let name = r.body["original_name"].as_str().expect("name");

@@ -81,6 +81,58 @@ both_backends! {
         assert_eq!(me["security"][0]["bearer"], serde_json::json!([]));
     }
 
+    async fn every_reference_in_the_document_resolves(app: TestApp) {
+        let doc = app.get("/openapi.json", None).await.body;
+        let mut refs = Vec::new();
+        references(&doc, &mut refs);
+        assert!(refs.len() > 50, "{} references", refs.len());
+        let dangling: Vec<&String> = refs
+            .iter()
+            .filter(|r| r.strip_prefix('#').is_none_or(|pointer| doc.pointer(pointer).is_none()))
+            .collect();
+        assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
+        // Creates link to what they created (`id` of the 201 body → `{id}`).
+        let links = &doc["paths"]["/api/projects"]["post"]["responses"]["201"]["links"];
+        let link = &links["get_api_projects__id_"];
+        assert_eq!(link["operationRef"], "#/paths/~1api~1projects~1{id}/get", "{links}");
+        assert_eq!(link["parameters"]["id"], "$response.body#/id");
+        assert!(links.as_object().is_some_and(|l| l.len() >= 5), "{links}");
+        // Restoring is for deleted rows: no follow-up of a create.
+        let plan_links = &doc["paths"]["/api/admin/plans"]["post"]["responses"]["201"]["links"];
+        assert!(plan_links.get("patch_api_admin_plans__id_").is_some(), "{plan_links}");
+        assert!(plan_links.get("post_api_admin_plans__id__restore").is_none(), "{plan_links}");
+    }
+
+    async fn the_errors_an_operation_gives_for_its_shape_are_documented(app: TestApp) {
+        let doc = app.get("/openapi.json", None).await.body;
+        let student = app.register("shape@example.com").await;
+        let mut checked = 0;
+        for (method, template, path) in operations(&doc) {
+            let op = &doc["paths"][&template][&method];
+            let documented = |status: StatusCode| op["responses"].get(status.as_str()).is_some();
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let mut answers = Vec::new();
+            if op["security"].is_array() {
+                answers.push(app.request(method.clone(), &path, None, None).await.status);
+            }
+            if template.contains('{') {
+                let malformed = template.split('/').map(|p| if p.starts_with('{') { "not-an-id" } else { p }).collect::<Vec<_>>().join("/");
+                answers.push(app.request(method.clone(), &malformed, student.token(), None).await.status);
+            }
+            if op.get("requestBody").is_some() {
+                let url = format!("{}{path}", app.address);
+                let r = app.client.request(method.clone(), &url).bearer_auth(&student.access)
+                    .header("content-type", "application/json").body("{not json").send().await.expect("sent");
+                answers.push(r.status());
+            }
+            for status in answers {
+                assert!(documented(status), "{method} {template} answers {status}, which its document does not list");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} answers checked");
+    }
+
     async fn the_docs_page_is_served_with_its_assets(app: TestApp) {
         let page = app.client.get(format!("{}/docs/", app.address)).send().await.expect("docs");
         assert_eq!(page.status(), StatusCode::OK);
@@ -90,6 +142,22 @@ both_backends! {
         assert!(!html.contains("https://"), "the docs page loads something from the internet");
         let css = app.client.get(format!("{}/docs/swagger-ui.css", app.address)).send().await.expect("css");
         assert_eq!(css.status(), StatusCode::OK);
+    }
+}
+
+/// Every `$ref` and link `operationRef` in `value`, recursively.
+fn references(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for key in ["$ref", "operationRef"] {
+                if let Some(Value::String(target)) = map.get(key) {
+                    out.push(target.clone());
+                }
+            }
+            map.values().for_each(|v| references(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| references(v, out)),
+        _ => {}
     }
 }
 

@@ -184,3 +184,28 @@ impl Server {
         (status, started.elapsed())
     }
 }
+
+/// Polls `/health` on `port` until the server answers (15 s at most); panics, with its
+/// output, if it exits first.
+pub async fn until_serving(child: &mut Child, port: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("client");
+    let url = format!("http://127.0.0.1:{port}/health");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().expect("poll the server") {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stderr).await;
+            }
+            panic!("serve exited early ({status}): {stderr}");
+        }
+        match client.get(&url).send().await {
+            Ok(response) => return response,
+            Err(e) if Instant::now() > deadline => panic!("no answer from {url} within 15 s: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}

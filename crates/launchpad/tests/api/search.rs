@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::{Session, TestApp};
 
-fn urlencode(s: &str) -> String {
+/// Percent-encodes every byte but ASCII letters and digits.
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() {

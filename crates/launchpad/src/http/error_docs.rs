@@ -1,0 +1,91 @@
+//! The error answers an operation gives because of its shape, added to the OpenAPI
+//! document so that it lists every status a route can answer: a handler documents the
+//! errors of its own logic (404 of a missing row, 409 of a state, 429), this the ones its
+//! extractors and the layers give (a bad token, a malformed id or body, a timeout).
+
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response};
+
+/// Adds to every operation the error responses its extractors and the layers can give,
+/// keeping any the handler documents itself.
+pub fn add_common_errors(openapi: &mut OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, description) in common_errors(operation) {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::T(error_response(description)));
+            }
+        }
+    }
+}
+
+/// (status, why) for each error this operation's shape allows.
+fn common_errors(operation: &Operation) -> Vec<(&'static str, &'static str)> {
+    let mut errors = vec![
+        ("408", "The request took longer than REQUEST_TIMEOUT_SECS"),
+        (
+            "503",
+            "The database is unavailable or busy; retry after Retry-After seconds",
+        ),
+    ];
+    let has = |place: ParameterIn| {
+        operation.parameters.iter().flatten().any(|p| match p {
+            RefOr::T(p) => p.parameter_in == place,
+            RefOr::Ref(_) => false,
+        })
+    };
+    if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        errors.push(("401", "Missing, invalid or expired access token"));
+    }
+    if operation
+        .tags
+        .iter()
+        .flatten()
+        .any(|tag| tag.as_str() == "admin")
+    {
+        errors.push(("403", "Signed in, but not an admin"));
+    }
+    if has(ParameterIn::Path) {
+        errors.push(("404", "No such resource, or not the caller's"));
+        errors.push(("422", "A malformed path parameter"));
+    }
+    if has(ParameterIn::Query) {
+        errors.push((
+            "422",
+            "A query parameter that does not parse or is not allowed",
+        ));
+    }
+    if operation.request_body.is_some() {
+        errors.push(("400", "A body that cannot be read (malformed JSON or form)"));
+        errors.push(("413", "A body larger than the limit"));
+        errors.push((
+            "415",
+            "A body of another Content-Type than the one documented",
+        ));
+        errors.push((
+            "422",
+            "A field that is missing, unknown, of the wrong type or invalid",
+        ));
+    }
+    errors
+}
+
+/// A response with the API's error body.
+fn error_response(description: &str) -> Response {
+    let mut response = Response::new(description);
+    let body = Content::new(Some(Ref::from_schema_name("ErrorResponse")));
+    response
+        .content
+        .insert("application/json".to_owned(), RefOr::T(body));
+    response
+}
