@@ -6,8 +6,8 @@
 //! the foreign keys would cascade is counted where it goes. A row a RESTRICT foreign key
 //! still needs (a plan with an order) stays, and is reported. Stored bytes are removed by
 //! `files.remove` jobs queued in the same transaction, so they go only once their rows
-//! have. One activity-log row records each run; a dry run does the same work in a
-//! transaction it rolls back.
+//! have. One activity-log row records each run that deleted something; a dry run does
+//! the same work in a transaction it rolls back.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -102,7 +102,9 @@ pub async fn purge(
         dbkit::jobs::enqueue(tx, remove_files::job(chunk)).await?;
     }
     report.stored_files = keys.len();
-    if dry_run {
+    // A run that deletes nothing changes nothing, its log included: a second run does
+    // nothing at all.
+    if dry_run || report.deleted.is_empty() {
         // Dropping the writer rolls everything back.
         return Ok(report);
     }

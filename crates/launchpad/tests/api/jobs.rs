@@ -313,10 +313,11 @@ async fn daily_purge(backend: Backend) {
     );
     assert_eq!(purges().await.len(), 1);
 
-    // Due: a worker runs it (and logs it), and the next day's is queued.
+    // Due: a worker runs it, and the next day's is queued. The trash is empty, so the
+    // run deletes nothing and logs nothing (a run that changes nothing leaves no trace).
     make_due(&app.db, id).await;
     wait_for(&app.db, id, "ran", |j| j.status == "succeeded").await;
-    assert_eq!(app.activity("trash.purge").await.len(), 1);
+    assert!(app.activity("trash.purge").await.is_empty());
     let deadline = Instant::now() + Duration::from_secs(10);
     while !purges().await.iter().any(|(_, j)| j.status == "pending") {
         assert!(Instant::now() < deadline, "the next purge was not queued");
