@@ -408,13 +408,22 @@ impl<E: EntityTrait> ListSpec<E> {
         if serde_json::Value::is_null(&cursor.value) {
             return Ok(Condition::all().add(column.is_null()).add(beyond_id));
         }
-        let mut after = Condition::any()
-            .add(beyond)
-            .add(Condition::all().add(column.eq(value)).add(beyond_id));
+        let after = Condition::any().add(beyond).add(
+            Condition::all()
+                .add(column.eq(value.clone()))
+                .add(beyond_id),
+        );
         if nullable {
-            after = after.add(column.is_null());
+            return Ok(after.add(column.is_null()));
         }
-        Ok(after)
+        // The same rows, plus a bound an index range can start from: neither planner
+        // derives one from the OR above, so without it a deep cursor walked the index from
+        // its first entry (bench: page 1,000 by cursor ran at a sixth of page 1's rate).
+        let bound = match order {
+            Order::Asc => column.gte(value),
+            _ => column.lte(value),
+        };
+        Ok(Condition::all().add(bound).add(after))
     }
 
     /// Validates `params` and applies filters, search, the cursor (if any) and order to

@@ -1,45 +1,18 @@
 //! `launchpad seed --demo`, run as the real binary on both backends with small sizes.
 
-use std::process::Stdio;
-
 use launchpad::startup::Application;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
-use tokio::process::Command;
 use tokio::sync::oneshot;
 
 use crate::both_databases;
-use crate::helpers::{JWT_SECRET, settings};
+use crate::helpers::{cli, settings};
 
 /// `launchpad <args>` on the database at `url`; asserts success and returns stdout.
 async fn launchpad(args: &[&str], url: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_launchpad"))
-        .args([
-            "--jwt-secret",
-            JWT_SECRET,
-            "--log-level",
-            "warn",
-            "--db-pool-size",
-            "1",
-            "--app-env",
-            "test",
-            "--database-url",
-            url,
-        ])
-        .args(args)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("launchpad starts");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "launchpad {args:?} failed: {}\n--- stdout\n{stdout}--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    let run = cli(url, args).await;
+    assert_eq!(run.code, Some(0), "launchpad {args:?} failed: {run}");
+    run.stdout
 }
 
 async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
