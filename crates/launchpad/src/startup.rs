@@ -163,7 +163,7 @@ impl Application {
         if let Some(workers) = workers {
             workers.stop().await;
         }
-        // A handler cut off above may still hold a connection: do not wait for it.
+        // A handler or job cut off above may still hold a connection: do not wait for it.
         if let Some(ctx) = self.jobs {
             let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, ctx.db.close()).await;
         }

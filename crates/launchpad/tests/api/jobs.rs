@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use dbkit::jobs::{self, NewJob};
-use launchpad::jobs::{purge_trash, remove_files};
+use launchpad::jobs::{archive_log, purge_trash, remove_files};
 use migration::Migrator;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
@@ -292,6 +292,10 @@ async fn daily_purge(backend: Backend) {
         queued.run_at,
         tomorrow.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
     );
+    // The log's archiving is queued beside it, for the same midnight.
+    let archives = job_rows(&app.db, Some(col("kind").eq(archive_log::KIND))).await;
+    assert_eq!(archives.len(), 1, "{archives:?}");
+    assert_eq!(archives[0].1.run_at, queued.run_at);
 
     // Four more instances scheduling at once queue nothing more.
     let others = (0..4)
