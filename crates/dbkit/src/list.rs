@@ -313,7 +313,7 @@ pub fn escape_like(text: &str) -> String {
     out
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> InvalidParam {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> InvalidParam {
     InvalidParam {
         field,
         message: message.into(),

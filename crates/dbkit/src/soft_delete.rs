@@ -7,9 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr,
+};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryResult, Select};
 use uuid::Uuid;
+
+use crate::cursor::NewestFirst;
+use crate::list::{self, ListError, ListParams, Page, PageMeta, Paging};
 
 /// A soft-deletable table and the tables whose rows it owns.
 #[derive(Debug)]
@@ -268,46 +273,64 @@ pub struct TrashEntry {
     pub delete_batch_id: Option<Uuid>,
 }
 
-/// A page of the trash of one table, most recently deleted first.
+/// The trash's order, newest first, and its cursors.
+const TRASH_ORDER: NewestFirst = NewestFirst { sort: "deleted_at" };
+
+/// A page of the trash of one table, most recently deleted first, by offset or cursor
+/// as `params` ask.
 pub async fn trash(
     conn: &impl ConnectionTrait,
     table: &SoftDeleteTable,
-    (page, per_page): (u64, u64),
-) -> Result<crate::list::Page<TrashEntry>, DbErr> {
+    params: &ListParams,
+) -> Result<Page<TrashEntry>, ListError> {
     let deleted = || {
         Query::select()
             .from(Alias::new(table.table))
             .and_where(col("deleted_at").is_not_null())
             .to_owned()
     };
-    let count = deleted()
-        .expr_as(Expr::col(Alias::new("id")).count(), Alias::new("n"))
-        .to_owned();
-    let total: i64 = match conn.query_one(&count).await? {
-        Some(row) => row.try_get("", "n")?,
-        None => 0,
-    };
-    let rows = deleted()
+    let mut rows = deleted()
         .columns(["id", "deleted_at", "deleted_by", "delete_batch_id"].map(Alias::new))
-        .order_by(Alias::new("deleted_at"), sea_orm::sea_query::Order::Desc)
-        .order_by(Alias::new("id"), sea_orm::sea_query::Order::Desc)
-        .limit(per_page)
-        .offset((page - 1).saturating_mul(per_page))
+        .order_by(Alias::new("deleted_at"), Order::Desc)
+        .order_by(Alias::new("id"), Order::Desc)
         .to_owned();
-    let data = conn
-        .query_all(&rows)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(TrashEntry {
-                id: row.try_get("", "id")?,
-                deleted_at: row.try_get("", "deleted_at")?,
-                deleted_by: row.try_get("", "deleted_by")?,
-                delete_batch_id: row.try_get("", "delete_batch_id")?,
+    let entries = |rows: Vec<QueryResult>| {
+        rows.iter()
+            .map(|row| {
+                Ok(TrashEntry {
+                    id: row.try_get("", "id")?,
+                    deleted_at: row.try_get("", "deleted_at")?,
+                    deleted_by: row.try_get("", "deleted_by")?,
+                    delete_batch_id: row.try_get("", "delete_batch_id")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, DbErr>>()?;
-    let total = u64::try_from(total).unwrap_or_default();
-    let meta = crate::list::PageMeta::offset(total, page, per_page);
-    Ok(crate::list::Page { data, meta })
+            .collect::<Result<Vec<_>, DbErr>>()
+    };
+    match list::paging(params)? {
+        Paging::Offset(page, per_page) => {
+            let count = deleted()
+                .expr_as(Expr::col(Alias::new("id")).count(), Alias::new("n"))
+                .to_owned();
+            let total: i64 = match conn.query_one(&count).await? {
+                Some(row) => row.try_get("", "n")?,
+                None => 0,
+            };
+            rows.limit(per_page)
+                .offset((page - 1).saturating_mul(per_page));
+            let data = entries(conn.query_all(&rows).await?)?;
+            let total = u64::try_from(total).unwrap_or_default();
+            Ok(Page {
+                data,
+                meta: PageMeta::offset(total, page, per_page),
+            })
+        }
+        Paging::Cursor(per_page) => {
+            if let Some(text) = params.cursor.as_deref().filter(|c| !c.is_empty()) {
+                rows.cond_where(TRASH_ORDER.after(text, col("deleted_at"), col("id"))?);
+            }
+            rows.limit(per_page + 1);
+            let data = entries(conn.query_all(&rows).await?)?;
+            Ok(TRASH_ORDER.page(data, per_page, |e| (e.deleted_at, e.id)))
+        }
+    }
 }

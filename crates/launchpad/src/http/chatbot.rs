@@ -7,12 +7,13 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, ListSpec, Page, PageMeta, Search, SortOrder};
+use dbkit::cursor::NewestFirst;
+use dbkit::list::{self, ListParams, ListSpec, Page, PageMeta, Paging, Search, SortOrder};
 use dbkit::soft_delete::SoftDeletable;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query as SqlQuery, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    QueryResult, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -104,20 +105,10 @@ struct MessageIn {
     response_time_ms: Option<i64>,
 }
 
-/// Paging of a chat list.
+/// Paging of a chat list: by page, or by cursor.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct PageQuery {
-    /// 1-based page number.
-    page: Option<u64>,
-    /// Rows per page, 1–100 (default 20).
-    per_page: Option<u64>,
-}
-
-/// Paging of a session's messages: by page, or by cursor.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct MessagePageQuery {
     /// 1-based page number. Not together with `cursor`.
     page: Option<u64>,
     /// Rows per page, 1–100 (default 20).
@@ -125,6 +116,17 @@ struct MessagePageQuery {
     /// Keyset paging: empty for the first page, then the previous page's
     /// `meta.next_cursor`. Not together with `page`.
     cursor: Option<String>,
+}
+
+impl PageQuery {
+    fn params(&self) -> ListParams {
+        ListParams {
+            page: self.page,
+            per_page: self.per_page,
+            cursor: self.cursor.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 /// A session's messages, oldest first; paged like every list.
@@ -136,16 +138,6 @@ const MESSAGE_LIST: ListSpec<chat::Entity> = ListSpec {
     created_at: chat::Column::CreatedAt,
     id: chat::Column::Id,
 };
-
-impl PageQuery {
-    fn request(&self) -> Result<(u64, u64), AppError> {
-        Ok(list::page_request(&ListParams {
-            page: self.page,
-            per_page: self.per_page,
-            ..Default::default()
-        })?)
-    }
-}
 
 /// A message, validated.
 struct NewMessage {
@@ -286,52 +278,37 @@ fn live_of(user_id: Uuid) -> SelectStatement {
         .to_owned()
 }
 
+/// The sessions list's order, most recently active first, and its cursors.
+const SESSION_ORDER: NewestFirst = NewestFirst {
+    sort: "last_message_at",
+};
+
 async fn session_page(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
-    (page, per_page): (u64, u64),
-) -> Result<Page<SessionOut>, DbErr> {
-    let count = live_of(user_id)
+    params: &ListParams,
+) -> Result<Page<SessionOut>, AppError> {
+    let last_message_at = || Expr::col(chat::Column::CreatedAt).max();
+    // A session never changes project, so grouping by both gives one row per session.
+    let mut rows = live_of(user_id)
+        .column(chat::Column::SessionId)
+        .column(chat::Column::ProjectId)
         .expr_as(
-            Expr::col(chat::Column::SessionId).count_distinct(),
-            Alias::new("n"),
+            Expr::col(chat::Column::Id).count(),
+            Alias::new("message_count"),
         )
+        .expr_as(
+            Expr::col(chat::Column::CreatedAt).min(),
+            Alias::new("first_message_at"),
+        )
+        .expr_as(last_message_at(), Alias::new("last_message_at"))
+        .group_by_col(chat::Column::SessionId)
+        .group_by_col(chat::Column::ProjectId)
+        .order_by_expr(last_message_at(), Order::Desc)
+        .order_by(chat::Column::SessionId, Order::Desc)
         .to_owned();
-    let total: i64 = match conn.query_one(&count).await? {
-        Some(row) => row.try_get("", "n")?,
-        None => 0,
-    };
-    let total = u64::try_from(total).unwrap_or_default();
-    let offset = (page - 1).saturating_mul(per_page);
-    let data = if offset >= total {
-        Vec::new()
-    } else {
-        // A session never changes project, so grouping by both gives one row per session.
-        let rows = live_of(user_id)
-            .column(chat::Column::SessionId)
-            .column(chat::Column::ProjectId)
-            .expr_as(
-                Expr::col(chat::Column::Id).count(),
-                Alias::new("message_count"),
-            )
-            .expr_as(
-                Expr::col(chat::Column::CreatedAt).min(),
-                Alias::new("first_message_at"),
-            )
-            .expr_as(
-                Expr::col(chat::Column::CreatedAt).max(),
-                Alias::new("last_message_at"),
-            )
-            .group_by_col(chat::Column::SessionId)
-            .group_by_col(chat::Column::ProjectId)
-            .order_by_expr(Expr::col(chat::Column::CreatedAt).max(), Order::Desc)
-            .order_by(chat::Column::SessionId, Order::Desc)
-            .limit(per_page)
-            .offset(offset)
-            .to_owned();
-        conn.query_all(&rows)
-            .await?
-            .iter()
+    let sessions = |rows: Vec<QueryResult>| {
+        rows.iter()
             .map(|row| {
                 Ok(SessionOut {
                     session_id: row.try_get("", "session_id")?,
@@ -341,12 +318,49 @@ async fn session_page(
                     last_message_at: row.try_get("", "last_message_at")?,
                 })
             })
-            .collect::<Result<Vec<_>, DbErr>>()?
+            .collect::<Result<Vec<_>, DbErr>>()
     };
-    Ok(Page {
-        data,
-        meta: PageMeta::offset(total, page, per_page),
-    })
+    match list::paging(params)? {
+        Paging::Offset(page, per_page) => {
+            let count = live_of(user_id)
+                .expr_as(
+                    Expr::col(chat::Column::SessionId).count_distinct(),
+                    Alias::new("n"),
+                )
+                .to_owned();
+            let total: i64 = match conn.query_one(&count).await? {
+                Some(row) => row.try_get("", "n")?,
+                None => 0,
+            };
+            let total = u64::try_from(total).unwrap_or_default();
+            let offset = (page - 1).saturating_mul(per_page);
+            let data = if offset >= total {
+                Vec::new()
+            } else {
+                rows.limit(per_page).offset(offset);
+                sessions(conn.query_all(&rows).await?)?
+            };
+            Ok(Page {
+                data,
+                meta: PageMeta::offset(total, page, per_page),
+            })
+        }
+        // Keyed on the aggregate, so the database still groups all of the caller's
+        // messages: the cost grows with their history, not with the page's depth.
+        Paging::Cursor(per_page) => {
+            if let Some(text) = params.cursor.as_deref().filter(|c| !c.is_empty()) {
+                let after = SESSION_ORDER.after(
+                    text,
+                    last_message_at(),
+                    Expr::col(chat::Column::SessionId),
+                )?;
+                rows.cond_having(after);
+            }
+            rows.limit(per_page + 1);
+            let data = sessions(conn.query_all(&rows).await?)?;
+            Ok(SESSION_ORDER.page(data, per_page, |s| (s.last_message_at, s.session_id)))
+        }
+    }
 }
 
 /// The caller's sessions, the most recently active first.
@@ -361,13 +375,14 @@ async fn list_sessions(
     CurrentUser { user, .. }: CurrentUser,
     Query(q): Query<PageQuery>,
 ) -> Result<axum::Json<Page<SessionOut>>, AppError> {
-    let page = q.request()?;
-    Ok(axum::Json(session_page(&state.db, user.id, page).await?))
+    Ok(axum::Json(
+        session_page(&state.db, user.id, &q.params()).await?,
+    ))
 }
 
 /// The messages of one session, oldest first (an admin may read anyone's).
 #[utoipa::path(get, path = "/chatbot/sessions/{session_id}/messages", tag = "chatbot", security(("bearer" = [])),
-    params(("session_id" = Uuid, Path), MessagePageQuery), responses(
+    params(("session_id" = Uuid, Path), PageQuery), responses(
         (status = 200, body = Page<MessageOut>),
         (status = 401, body = ErrorResponse),
         (status = 404, description = "No such session, or not yours", body = ErrorResponse),
@@ -377,14 +392,9 @@ async fn list_session_messages(
     State(state): State<AppState>,
     CurrentUser { user, .. }: CurrentUser,
     Path(session_id): Path<Uuid>,
-    Query(q): Query<MessagePageQuery>,
+    Query(q): Query<PageQuery>,
 ) -> Result<axum::Json<Page<MessageOut>>, AppError> {
-    let params = ListParams {
-        page: q.page,
-        per_page: q.per_page,
-        cursor: q.cursor.clone(),
-        ..Default::default()
-    };
+    let params = q.params();
     let query =
         access::visible::<chat::Entity>(&user).filter(chat::Column::SessionId.eq(session_id));
     let messages = MESSAGE_LIST.fetch(&state.db, query, &params).await?;

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::list::{self, ListParams, Page};
+use dbkit::list::{ListParams, Page};
 use dbkit::soft_delete::{self, Affected, SoftDeleteTable, TrashEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -29,8 +29,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct TrashQuery {
     /// `user`, `project`, `order`, … (see `details.allowed` of a 422).
     entity_type: String,
+    /// 1-based page number. Not together with `cursor`.
     page: Option<u64>,
+    /// Rows per page, 1–100 (default 20).
     per_page: Option<u64>,
+    /// Keyset paging: empty for the first page, then the previous page's
+    /// `meta.next_cursor`. Not together with `page`.
+    cursor: Option<String>,
 }
 
 /// What a restore brought back.
@@ -64,13 +69,14 @@ async fn list_trash(
     Query(q): Query<TrashQuery>,
 ) -> Result<axum::Json<Page<TrashEntry>>, AppError> {
     let table = table_for(&q.entity_type)?;
-    let page = list::page_request(&ListParams {
+    let params = ListParams {
         page: q.page,
         per_page: q.per_page,
+        cursor: q.cursor,
         ..Default::default()
-    })?;
+    };
     Ok(axum::Json(
-        soft_delete::trash(&state.db, table, page).await?,
+        soft_delete::trash(&state.db, table, &params).await?,
     ))
 }
 

@@ -295,6 +295,19 @@ both_backends! {
             .expect("the ideas list");
         let params = ideas["get"]["parameters"].as_array().expect("parameters");
         assert!(params.iter().any(|p| p["name"] == "cursor" && p["in"] == "query"), "{params:#?}");
+        // Every list (every GET answering a Page) takes a cursor.
+        let mut lists = 0;
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            let Some(get) = item.get("get") else { continue };
+            let schema = &get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
+            if !schema.as_str().is_some_and(|r| r.starts_with("#/components/schemas/Page_")) {
+                continue;
+            }
+            lists += 1;
+            let params = get["parameters"].as_array().expect("parameters");
+            assert!(params.iter().any(|p| p["name"] == "cursor" && p["in"] == "query"), "{path} takes no cursor");
+        }
+        assert!(lists >= 18, "only {lists} lists");
         let meta = &doc["components"]["schemas"]["PageMeta"];
         assert!(meta["properties"].get("next_cursor").is_some(), "{meta:#}");
         assert!(meta["properties"].get("cursor").is_none(), "{meta:#}");
@@ -321,5 +334,93 @@ both_backends! {
         let other = app.register("chat-intruder@example.com").await;
         app.get(&format!("{path}?cursor="), other.token()).await.assert_error(StatusCode::NOT_FOUND);
         app.get(&format!("{path}?cursor=&page=1"), s.token()).await.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    async fn the_trash_pages_by_cursor_across_a_cascade_of_equal_timestamps(app: TestApp) {
+        let s = app.register("trashy@example.com").await;
+        let admin = app.admin().await;
+        let mut projects = Vec::new();
+        for i in 0..11 {
+            let r = app.post("/api/projects", s.token(), json!({"title": format!("Trashed {i}")})).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            projects.push(r.body["id"].as_str().expect("id").to_owned());
+        }
+        for id in &projects[..4] {
+            let r = app.delete(&format!("/api/projects/{id}"), s.token()).await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        }
+        // The account's deletion trashes the other 7 in one batch, with one timestamp:
+        // only the id orders them.
+        assert_eq!(app.delete("/api/users/me", s.token()).await.status, StatusCode::NO_CONTENT);
+        let path = "/api/admin/trash";
+        let query = "entity_type=project";
+        let offset = by_offset(&app, &admin, path, query, 4).await;
+        assert_eq!(offset.len(), 11);
+        for per_page in [1, 3, 4, 7, 100] {
+            assert_eq!(by_cursor(&app, &admin, path, query, per_page).await, offset, "per_page={per_page}");
+        }
+        // A cursor of another list, garbage, or with page: 422 `cursor`.
+        let ideas = app.get("/api/ideas?per_page=1&cursor=", admin.token()).await;
+        assert_eq!(ideas.status, StatusCode::OK, "{}", ideas.body);
+        let trash = app.get(&format!("{path}?{query}&per_page=2&cursor="), admin.token()).await;
+        let good = trash.body["meta"]["next_cursor"].as_str().expect("a next page").to_owned();
+        let mut wrong_id = decode(&good);
+        wrong_id["id"] = json!("nope");
+        let mut wrong_at = decode(&good);
+        wrong_at["v"] = json!(17);
+        for cursor in ["garbage!".to_owned(), encode(&wrong_id), encode(&wrong_at), encode(&json!({"s": "created_at", "o": "desc", "v": decode(&good)["v"], "id": decode(&good)["id"]}))] {
+            let r = app.get(&format!("{path}?{query}&cursor={cursor}"), admin.token()).await;
+            r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(r.body["details"]["field"], "cursor", "{cursor}: {}", r.body);
+        }
+        let r = app.get(&format!("{path}?{query}&page=1&cursor="), admin.token()).await;
+        assert_eq!(r.body["details"]["field"], "cursor", "{}", r.body);
+    }
+
+    async fn chat_sessions_page_by_cursor_most_recently_active_first(app: TestApp) {
+        let s = app.register("sessions@example.com").await;
+        let mut sessions = Vec::new();
+        for i in 0..6 {
+            let r = app.post("/api/chatbot/messages", s.token(), json!({"message_type": "user", "message": format!("s{i}")})).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            sessions.push(r.body["session_id"].as_str().expect("session").to_owned());
+        }
+        // A later message moves an older session to the front.
+        let r = app.post("/api/chatbot/messages", s.token(), json!({"message_type": "user", "message": "again", "session_id": sessions[1]})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let path = "/api/chatbot/sessions";
+        let session_ids = |page: &Value| -> Vec<String> {
+            page["data"].as_array().expect("data").iter()
+                .map(|r| r["session_id"].as_str().expect("session_id").to_owned())
+                .collect()
+        };
+        let first = app.get(&format!("{path}?per_page=100"), s.token()).await;
+        let offset = session_ids(&first.body);
+        assert_eq!(offset.len(), 6);
+        assert_eq!(offset[0], sessions[1]);
+        for per_page in [1, 2, 4, 6] {
+            let mut walked = Vec::new();
+            let mut cursor = String::new();
+            loop {
+                let r = app.get(&format!("{path}?per_page={per_page}&cursor={cursor}"), s.token()).await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                walked.extend(session_ids(&r.body));
+                match r.body["meta"]["next_cursor"].as_str() {
+                    Some(next) => cursor = next.to_owned(),
+                    None => break,
+                }
+                assert!(walked.len() <= 6, "the walk does not end");
+            }
+            assert_eq!(walked, offset, "per_page={per_page}");
+        }
+        // A trash cursor is not a sessions cursor.
+        let admin = app.admin().await;
+        app.delete(&format!("/api/chatbot/sessions/{}", sessions[0]), s.token()).await;
+        app.delete(&format!("/api/chatbot/sessions/{}", sessions[2]), s.token()).await;
+        let trash = app.get("/api/admin/trash?entity_type=chat_message&per_page=1&cursor=", admin.token()).await;
+        let other = trash.body["meta"]["next_cursor"].as_str().expect("a next page").to_owned();
+        let r = app.get(&format!("{path}?cursor={other}"), s.token()).await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.body["details"]["field"], "cursor");
     }
 }
