@@ -3,7 +3,8 @@
 //! points somewhere; what identifies the person or is free text they wrote (or that was
 //! written about them) is replaced, in live and trashed rows alike; their files go; their
 //! sessions end; the activity log's personal part about them is blanked without breaking
-//! the hash chain (`dbkit::chain::erase_subject`).
+//! the hash chain (`dbkit::chain::erase_subject`), in the live log at once and in the
+//! archive by an `activity_log.erase` job queued in the same transaction.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use crate::entity::{files, users};
 use crate::http::auth::{bump_token_version, revoke_all_for_user};
 use crate::http::error::AppError;
+use crate::jobs::erase_archived;
 use crate::storage::Storage;
 
 /// What replaces erased free text where the column may not be empty.
@@ -114,6 +116,8 @@ pub async fn erase(tx: &impl ConnectionTrait, user_id: Uuid) -> Result<ErasureRe
         .await?
         .rows_affected;
     report.log_rows = chain::erase_subject(tx, user_id).await?;
+    // Rows already archived follow once this commits.
+    dbkit::jobs::enqueue(tx, erase_archived::job(&[user_id])).await?;
     Ok(report)
 }
 

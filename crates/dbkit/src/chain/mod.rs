@@ -16,6 +16,8 @@ pub mod archive;
 pub mod hash;
 pub mod verify;
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
@@ -113,6 +115,13 @@ impl Row {
         self.subject = self.user_id.map(hash::subject);
         self.personal_hash = Some(hash::personal_hash(self));
         self.hash = Some(hash::row_hash(prev, self));
+    }
+
+    /// Whether the personal part is what erasure leaves of it.
+    pub fn is_blanked(&self) -> bool {
+        self.details.as_object().is_some_and(|m| m.is_empty())
+            && self.ip_address.is_none()
+            && self.user_agent.is_none()
     }
 
     fn values(self) -> [sea_orm::Value; 16] {
@@ -282,6 +291,41 @@ pub async fn seal_unchained(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
     }
     set_head(conn, seq, &prev).await?;
     Ok(sealed)
+}
+
+/// Erased users, to blank rows read back out of the database (an archive) exactly as
+/// [`erase_subject`] blanks them in it.
+#[derive(Debug, Clone, Default)]
+pub struct ErasedUsers {
+    ids: HashSet<Uuid>,
+    subjects: HashSet<String>,
+}
+
+impl ErasedUsers {
+    pub fn new(users: &[Uuid]) -> Self {
+        Self {
+            ids: users.iter().copied().collect(),
+            subjects: users.iter().map(|&u| hash::subject(u)).collect(),
+        }
+    }
+
+    /// Blanks `row`'s personal part if it is about one of the users (written by them, or
+    /// about their account) and not blank yet; whether it changed.
+    pub fn blank(&self, row: &mut Row) -> bool {
+        let written_by = row
+            .subject
+            .as_ref()
+            .is_some_and(|s| self.subjects.contains(s));
+        let about = row.entity_type.as_deref() == Some("user")
+            && row.entity_id.is_some_and(|id| self.ids.contains(&id));
+        if !(written_by || about) || row.is_blanked() {
+            return false;
+        }
+        row.details = Value::Object(Default::default());
+        row.ip_address = None;
+        row.user_agent = None;
+        true
+    }
 }
 
 /// Blanks the personal part (details, IP address, user agent) of every row about

@@ -99,13 +99,6 @@ impl Erasures {
     }
 }
 
-/// What erasure leaves of a row's personal part.
-fn is_blanked(row: &Row) -> bool {
-    row.details.as_object().is_some_and(|m| m.is_empty())
-        && row.ip_address.is_none()
-        && row.user_agent.is_none()
-}
-
 /// Checks rows one by one, in `seq` order, from a known starting point.
 #[derive(Debug, Clone)]
 pub struct Walker {
@@ -174,7 +167,7 @@ impl Walker {
             return Err(problem("user_id was changed".into()));
         }
         if hash::personal_hash(row) != personal
-            && !(is_blanked(row) && self.erasures.covers(row, seq))
+            && !(row.is_blanked() && self.erasures.covers(row, seq))
         {
             return Err(problem(
                 "details, ip_address, user_agent or user_id were edited".into(),

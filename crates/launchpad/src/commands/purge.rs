@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::{CommandResult, open};
 use crate::cli::PurgeArgs;
 use crate::config::Settings;
-use crate::jobs::{self, remove_files};
+use crate::jobs::{self, erase_archived, remove_files};
 use crate::retention::{audit_archive, trash};
 
 pub async fn run(settings: &Settings, args: PurgeArgs) -> CommandResult {
@@ -16,13 +16,14 @@ pub async fn run(settings: &Settings, args: PurgeArgs) -> CommandResult {
         .map_err(|e| format!("trash purge: {e}"))?;
     print!("{report}");
     if !args.dry_run {
-        // The purge queued the removal of its files; run it now rather than wait for a
-        // worker (removals a worker has not yet done are run too).
+        // The purge queued the removal of its files and the erasure of purged accounts
+        // from the archive; run them now rather than wait for a worker (such jobs a
+        // worker has not yet done are run too).
         let ctx = jobs::Context::new(db.clone(), settings);
-        let ran = jobs::worker::drain(&ctx, &[remove_files::KIND])
+        let ran = jobs::worker::drain(&ctx, &[remove_files::KIND, erase_archived::KIND])
             .await
-            .map_err(|e| format!("removing stored files: {e}"))?;
-        println!("file removal jobs run: {ran}");
+            .map_err(|e| format!("running the queued jobs: {e}"))?;
+        println!("file removal and archive erasure jobs run: {ran}");
     }
     let archived = audit_archive::run(
         &db,

@@ -3,6 +3,7 @@
 //! `dbkit::jobs`.
 
 pub mod archive_log;
+pub mod erase_archived;
 pub mod purge_trash;
 pub mod remove_files;
 pub mod worker;
@@ -42,7 +43,12 @@ impl Context {
 
 /// Every kind this build runs; workers claim only these, so a job queued by a newer
 /// version waits for a worker that knows it.
-pub const KINDS: &[&str] = &[purge_trash::KIND, archive_log::KIND, remove_files::KIND];
+pub const KINDS: &[&str] = &[
+    purge_trash::KIND,
+    archive_log::KIND,
+    erase_archived::KIND,
+    remove_files::KIND,
+];
 
 /// Jobs every worker process queues on each of its maintenance rounds; each is
 /// deduplicated, so many instances queue one occurrence between them.
@@ -63,6 +69,7 @@ async fn run(ctx: &Context, job: &Job) -> Result<(), String> {
     match job.kind.as_str() {
         purge_trash::KIND => purge_trash::run(ctx).await,
         archive_log::KIND => archive_log::run(ctx).await,
+        erase_archived::KIND => erase_archived::run(ctx, &job.payload).await,
         remove_files::KIND => remove_files::run(&ctx.storage, &job.payload).await,
         other => Err(format!("no handler for job kind {other:?}")),
     }

@@ -16,13 +16,14 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use dbkit::audit::Event;
-use dbkit::chain::{self, Row, archive, verify::Erasures, verify::Walker};
+use dbkit::chain::{self, ErasedUsers, Row, archive, verify::Erasures, verify::Walker};
 use dbkit::{Actor, Writer};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::json;
+use uuid::Uuid;
 
 /// Why archiving stopped; nothing was deleted.
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +127,7 @@ async fn write_file(
     path: &Path,
 ) -> Result<String, ArchiveError> {
     let dir = path.parent().unwrap_or(Path::new(".")).to_owned();
-    let partial = path.with_extension("gz.partial");
+    let partial = partial_name(path);
     let mut encoder = {
         let (dir, partial) = (dir.clone(), partial.clone());
         blocking(move || {
@@ -161,14 +162,22 @@ async fn write_file(
         .finish(*range.end(), &last_hash, "archive range")
         .map_err(ArchiveError::Broken)?;
     let path = path.to_owned();
-    blocking(move || {
-        let file = encoder.finish()?;
-        file.sync_all()?;
-        std::fs::rename(&partial, &path)?;
-        File::open(&dir)?.sync_all()
-    })
-    .await?;
+    blocking(move || install(encoder, &partial, &path)).await?;
     Ok(last_hash)
+}
+
+/// Where a file is written before it replaces `path`: a name [`files`] does not list.
+fn partial_name(path: &Path) -> PathBuf {
+    path.with_extension("gz.partial")
+}
+
+/// Finishes `encoder` (writing `partial`), syncs it, renames it to `path` and syncs the
+/// directory: `path` holds either its old content or all of the new, never a part.
+fn install(encoder: GzEncoder<File>, partial: &Path, path: &Path) -> std::io::Result<()> {
+    let file = encoder.finish()?;
+    file.sync_all()?;
+    std::fs::rename(partial, path)?;
+    File::open(path.parent().unwrap_or(Path::new(".")))?.sync_all()
 }
 
 async fn blocking<T: Send + 'static>(
@@ -177,6 +186,64 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(std::io::Error::other)?
+}
+
+/// What erasing users from the archive changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Erased {
+    /// Files rewritten.
+    pub files: u64,
+    /// Rows whose personal part was blanked.
+    pub rows: u64,
+}
+
+/// Erases `users` from the archive files in `dir` (see [`erase`]), holding the chain's
+/// head meanwhile so that no archive run or other erasure writes a file at the same time.
+/// A run that blanks something is recorded as `activity_log.erase`; one that finds
+/// nothing left to blank writes nothing, so running it again is harmless.
+pub async fn erase_users(
+    db: &DatabaseConnection,
+    dir: &Path,
+    users: Vec<Uuid>,
+) -> Result<Erased, ArchiveError> {
+    let writer = Writer::begin(db, &Actor::system()).await?;
+    chain::head(writer.tx(), true).await?;
+    let erased = {
+        let (dir, users) = (dir.to_owned(), users.clone());
+        blocking(move || erase(&dir, &ErasedUsers::new(&users))).await?
+    };
+    if erased.rows > 0 {
+        let details = json!({ "users": users, "files": erased.files, "rows": erased.rows });
+        writer
+            .commit(Event::action("activity_log.erase").details(details))
+            .await?;
+    }
+    Ok(erased)
+}
+
+/// Blanks the personal part of every archived row about one of `users`, as erasure does
+/// to live rows (`dbkit::chain::erase_subject`), rewriting only the files that hold one.
+/// The chain still verifies: a row's hash commits to the digest of its personal part,
+/// and the users' erasing events (`user.erase`, `user.purge`) cover the blanked form.
+fn erase(dir: &Path, users: &ErasedUsers) -> std::io::Result<Erased> {
+    let mut erased = Erased::default();
+    for path in files(dir)? {
+        let mut rows = read_file(&path)?;
+        let blanked: u64 = rows.iter_mut().map(|row| u64::from(users.blank(row))).sum();
+        if blanked == 0 {
+            continue;
+        }
+        let partial = partial_name(&path);
+        let mut encoder = GzEncoder::new(File::create(&partial)?, Compression::default());
+        for row in &rows {
+            serde_json::to_writer(&mut encoder, row).map_err(std::io::Error::other)?;
+            encoder.write_all(b"\n")?;
+        }
+        install(encoder, &partial, &path)?;
+        erased.files += 1;
+        erased.rows += blanked;
+    }
+    Ok(erased)
 }
 
 /// The rows of one archive file, in order.

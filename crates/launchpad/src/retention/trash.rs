@@ -21,7 +21,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, T
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::jobs::remove_files;
+use crate::jobs::{erase_archived, remove_files};
 use crate::tables::{
     ADMIN_REQUESTS, CHAT_MESSAGES, FILES, IDEAS, MEETINGS, ORDERS, PLANS, PROJECTS, REGISTRY,
     SERVICES, SYNOPSIS, USER_SERVICES, USERS,
@@ -117,7 +117,8 @@ pub async fn purge(
 
 /// The activity log's rows about purged users lose their `user_id` (SET NULL): blank
 /// their personal part and record a `user.purge` event per user, so that the hash chain
-/// still verifies (the contract of `dbkit::chain::erase_subject`).
+/// still verifies (the contract of `dbkit::chain::erase_subject`); their archived rows
+/// follow by `activity_log.erase` jobs.
 async fn forget_in_log(
     tx: &DatabaseTransaction,
     users: &[Uuid],
@@ -128,9 +129,13 @@ async fn forget_in_log(
             .iter()
             .any(|k| k.entity_type == USERS.entity_type && k.id == **id)
     });
-    for &user in purged {
+    let purged: Vec<Uuid> = purged.copied().collect();
+    for &user in &purged {
         dbkit::chain::erase_subject(tx, user).await?;
         dbkit::audit::insert(tx, &Actor::system(), Event::new("user.purge", "user", user)).await?;
+    }
+    for chunk in purged.chunks(erase_archived::USERS_PER_JOB) {
+        dbkit::jobs::enqueue(tx, erase_archived::job(chunk)).await?;
     }
     Ok(())
 }

@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 use crate::audit_chain::log_rows;
 use crate::both_backends;
 use crate::helpers::{CliRun, TestApp, cli};
+use crate::jobs::{TempDir, job_rows};
+use reqwest::StatusCode;
 
 /// `launchpad <args>` with this test's archive directory and the default 90-day retention.
 async fn run(app: &TestApp, dir: &Path, args: &[&str]) -> CliRun {
@@ -59,6 +61,18 @@ fn read_archive(path: &Path) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(&l.expect("a line")).expect("a JSON line"))
         .collect()
+}
+
+/// Replaces an archive file with `lines`, behind the service's back.
+fn write_archive(path: &Path, lines: &[Value]) {
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).expect("rewrite"),
+        flate2::Compression::default(),
+    );
+    for line in lines {
+        std::io::Write::write_all(&mut encoder, format!("{line}\n").as_bytes()).expect("write");
+    }
+    encoder.finish().expect("finish");
 }
 
 fn files_in(dir: &Path) -> Vec<PathBuf> {
@@ -126,17 +140,195 @@ both_backends! {
         // A damaged archive file is caught against the anchor.
         let mut lines = archived.clone();
         lines[1]["action"] = json!("user.forged");
-        let mut encoder = flate2::write::GzEncoder::new(
-            std::fs::File::create(&files[0]).expect("rewrite"),
-            flate2::Compression::default(),
-        );
-        for line in &lines {
-            std::io::Write::write_all(&mut encoder, format!("{line}\n").as_bytes()).expect("write");
-        }
-        encoder.finish().expect("finish");
+        write_archive(&files[0], &lines);
         let verify = run(&app, &dir, &["verify", "--archive"]).await;
         assert_eq!(verify.code, Some(1), "{verify}");
         assert!(verify.stdout.contains("archive: FAIL: row seq 2"), "{verify}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The archive's rows (every file) whose text holds `marker`.
+fn archived_with(dir: &Path, marker: &str) -> usize {
+    files_in(dir)
+        .iter()
+        .flat_map(|f| read_archive(f))
+        .filter(|row| row.to_string().to_lowercase().contains(marker))
+        .count()
+}
+
+/// The archive's rows about `user` (written by them, or about their account) that still
+/// hold a personal part: details, an IP address or a user agent.
+fn personal_rows(dir: &Path, user: uuid::Uuid) -> usize {
+    let subject = json!(dbkit::chain::hash::subject(user));
+    files_in(dir)
+        .iter()
+        .flat_map(|f| read_archive(f))
+        .filter(|r| {
+            r["subject"] == subject || (r["entity_type"] == "user" && r["entity_id"] == json!(user))
+        })
+        .filter(|r| {
+            r["details"] != json!({})
+                || !Value::is_null(&r["ip_address"])
+                || !Value::is_null(&r["user_agent"])
+        })
+        .count()
+}
+
+/// Waits until every `activity_log.erase` job has succeeded; their number.
+async fn erase_jobs_done(app: &TestApp) -> usize {
+    let kind = Expr::col(Alias::new("kind")).eq("activity_log.erase");
+    for _ in 0..300 {
+        let jobs = job_rows(&app.db, Some(kind.clone())).await;
+        if !jobs.is_empty() && jobs.iter().all(|(_, j)| j.status == "succeeded") {
+            return jobs.len();
+        }
+        assert!(jobs.iter().all(|(_, j)| j.status != "dead"), "{jobs:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the archive erasure did not run within 15 s");
+}
+
+/// Erasure and the trash purge reach rows already archived: the erased (or purged)
+/// user's details, IP address and user agent leave the archive files by a job queued with
+/// the erasure, other users' stay, and `verify --archive` still passes.
+mod erasure_and_purge_blank_the_archive_too {
+    use super::*;
+    use crate::erasure::active_student;
+    use crate::helpers::Backend;
+
+    async fn body(backend: Backend) {
+        let dir = TempDir::new("archive-erase");
+        let dir_arg = dir.0.display().to_string();
+        let app = TestApp::spawn_with(
+            backend,
+            &["--archive-dir", &dir_arg, "--job-poll-interval-ms", "50"],
+        )
+        .await;
+        let admin = app.admin().await;
+        let victim = active_student(&app, "zqxv").await;
+        let purged = active_student(&app, "pgmk").await;
+        let bystander = active_student(&app, "kplw").await;
+        // Everything so far is archived.
+        let seqs: Vec<i64> = log_rows(&app.db)
+            .await
+            .iter()
+            .filter_map(|r| r.seq)
+            .collect();
+        backdate(&app.db, &seqs).await;
+        let archived = run(&app, &dir.0, &["purge"]).await;
+        assert_eq!(archived.code, Some(0), "{archived}");
+        let before = [
+            archived_with(&dir.0, "zqxv"),
+            archived_with(&dir.0, "pgmk"),
+            archived_with(&dir.0, "kplw"),
+        ];
+        assert!(
+            before.iter().all(|&n| n >= 1),
+            "every student's marker archived: {before:?}"
+        );
+        let ids = [&victim, &purged, &bystander].map(|s| s.user_id.expect("id"));
+        let personal = ids.map(|id| personal_rows(&dir.0, id));
+        assert!(
+            personal.iter().all(|&n| n >= 8),
+            "every student's rows archived: {personal:?}"
+        );
+
+        // Erasure: the victim's archived rows are blanked once its job has run.
+        let victim_id = victim.user_id.expect("victim id");
+        let r = app
+            .post(
+                &format!("/api/admin/users/{victim_id}/erase"),
+                admin.token(),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(erase_jobs_done(&app).await, 1);
+        assert_eq!(
+            archived_with(&dir.0, "zqxv"),
+            0,
+            "the erased user is still in the archive"
+        );
+        assert_eq!(personal_rows(&dir.0, ids[0]), 0);
+        assert_eq!(personal_rows(&dir.0, ids[2]), personal[2]);
+        assert_eq!(archived_with(&dir.0, "pgmk"), before[1]);
+        assert_eq!(archived_with(&dir.0, "kplw"), before[2]);
+        let logged = app.activity("activity_log.erase").await;
+        assert_eq!(logged.len(), 1);
+        println!("archive erasure: {}", logged[0].details);
+        assert_eq!(logged[0].details["files"], 1);
+        assert_eq!(
+            logged[0].details["rows"], personal[0],
+            "{}",
+            logged[0].details
+        );
+        let verify = run(&app, &dir.0, &["verify", "--archive"]).await;
+        assert_eq!(verify.code, Some(0), "{verify}");
+
+        // Again: nothing left to blank, nothing written, nothing logged.
+        let file = &files_in(&dir.0)[0];
+        let bytes = std::fs::read(file).expect("read");
+        let again =
+            launchpad::retention::audit_archive::erase_users(&app.db, &dir.0, vec![victim_id])
+                .await
+                .expect("erase again");
+        assert_eq!((again.files, again.rows), (0, 0));
+        assert_eq!(std::fs::read(file).expect("read"), bytes);
+        assert_eq!(app.activity("activity_log.erase").await.len(), 1);
+
+        // A trash purge that deletes an account blanks its archived rows the same way.
+        assert_eq!(
+            app.delete("/api/users/me", purged.token()).await.status,
+            StatusCode::NO_CONTENT
+        );
+        let long_ago = dbkit::time::now() - chrono::Duration::days(40);
+        let expire = Query::update()
+            .table(Alias::new("users"))
+            .value(Alias::new("deleted_at"), long_ago)
+            .and_where(Expr::col(Alias::new("id")).eq(purged.user_id.expect("id")))
+            .to_owned();
+        app.db.execute(&expire).await.expect("expire");
+        let purge = run(&app, &dir.0, &["purge"]).await;
+        assert_eq!(purge.code, Some(0), "{purge}");
+        assert!(purge.stdout.contains("users: 1"), "{purge}");
+        assert_eq!(erase_jobs_done(&app).await, 2);
+        assert_eq!(
+            archived_with(&dir.0, "pgmk"),
+            0,
+            "the purged user is still in the archive"
+        );
+        assert_eq!(personal_rows(&dir.0, ids[1]), 0);
+        assert_eq!(personal_rows(&dir.0, ids[2]), personal[2]);
+        assert_eq!(archived_with(&dir.0, "kplw"), before[2]);
+        let verify = run(&app, &dir.0, &["verify", "--archive"]).await;
+        assert_eq!(verify.code, Some(0), "{verify}");
+
+        // Only blanking is covered: writing into an erased archived row is still caught.
+        let mut lines = read_archive(file);
+        let subject = dbkit::chain::hash::subject(victim_id);
+        let forged = lines
+            .iter_mut()
+            .find(|l| l["subject"] == json!(subject))
+            .expect("a victim row");
+        forged["details"] = json!({"forged": true});
+        write_archive(file, &lines);
+        let verify = run(&app, &dir.0, &["verify", "--archive"]).await;
+        assert_eq!(verify.code, Some(1), "{verify}");
+        assert!(verify.stdout.contains("edited"), "{verify}");
+        assert_eq!(
+            app.get("/api/users/me", bystander.token()).await.status,
+            StatusCode::OK
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        body(Backend::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        body(Backend::Postgres).await
     }
 }

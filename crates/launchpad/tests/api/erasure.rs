@@ -53,7 +53,7 @@ async fn rows_with(db: &DatabaseConnection, marker: &str) -> Vec<(&'static str, 
 }
 
 /// Registers a student who then writes one of everything, a trashed project included.
-async fn active_student(app: &TestApp, marker: &str) -> Session {
+pub async fn active_student(app: &TestApp, marker: &str) -> Session {
     let register = app
         .client
         .post(format!("{}/api/auth/register", app.address))
