@@ -322,13 +322,5 @@ mod erasure_and_purge_blank_the_archive_too {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        body(Backend::Sqlite).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        body(Backend::Postgres).await
-    }
+    crate::both_backends!(@tests body);
 }

@@ -9,8 +9,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, Statement};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::both_backends;
 use crate::helpers::{CliRun, TestApp, cli};
-use crate::{both_backends, both_databases};
 
 /// Every log row, in chain order.
 pub async fn log_rows(db: &DatabaseConnection) -> Vec<Row> {
@@ -176,7 +176,7 @@ both_backends! {
     }
 }
 
-both_databases! {
+both_backends! {
     async fn migration_012_chains_rows_written_before_it_oldest_first(testdb: TestDb) {
         let db = testdb.connect().await;
         dbkit::migrate::up::<Migrator>(&db, Some(11)).await.expect("migrate to 011");

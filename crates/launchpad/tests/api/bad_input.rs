@@ -175,13 +175,5 @@ mod a_request_whose_body_arrives_too_slowly_is_408_and_writes_nothing {
         }
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        body(Backend::Sqlite).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        body(Backend::Postgres).await
-    }
+    crate::both_backends!(@tests body);
 }

@@ -140,22 +140,7 @@ async fn attempts_beyond_the_address_limit_get_429(backend: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attempts_beyond_the_account_limit_get_429_with_retry_after_sqlite() {
-    attempts_beyond_the_account_limit_get_429_with_retry_after(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attempts_beyond_the_account_limit_get_429_with_retry_after_postgres() {
-    attempts_beyond_the_account_limit_get_429_with_retry_after(Backend::Postgres).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attempts_beyond_the_address_limit_get_429_sqlite() {
-    attempts_beyond_the_address_limit_get_429(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attempts_beyond_the_address_limit_get_429_postgres() {
-    attempts_beyond_the_address_limit_get_429(Backend::Postgres).await
+crate::both_backends! {
+    attempts_beyond_the_account_limit_get_429_with_retry_after => super::attempts_beyond_the_account_limit_get_429_with_retry_after,
+    attempts_beyond_the_address_limit_get_429 => super::attempts_beyond_the_address_limit_get_429,
 }

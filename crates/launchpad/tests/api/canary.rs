@@ -337,12 +337,6 @@ async fn body(backend: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn canary_passwords_and_tokens_appear_in_no_log_activity_row_or_other_response_sqlite() {
-    body(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn canary_passwords_and_tokens_appear_in_no_log_activity_row_or_other_response_postgres() {
-    body(Backend::Postgres).await
+crate::both_backends! {
+    canary_passwords_and_tokens_appear_in_no_log_activity_row_or_other_response => super::body,
 }

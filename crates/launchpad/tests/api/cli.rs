@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use tokio::process::Command;
 
-use crate::both_databases;
+use crate::both_backends;
 use crate::helpers::{Backend, JWT_SECRET, TestDb};
 use crate::process::{TempDir, bare, free_port, until_serving};
 
@@ -119,7 +119,7 @@ fn has_entry(output: &str, word: &str) -> bool {
         .any(|line| line.split_whitespace().next() == Some(word))
 }
 
-both_databases! {
+both_backends! {
     async fn three_concurrent_migrate_up_processes_apply_each_migration_exactly_once(testdb: TestDb) {
         let dir = TempDir::new();
         let up = || launchpad(&["migrate", "up"], dir.path(), &testdb.url);

@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::both_databases;
+use crate::both_backends;
 use crate::helpers::{Backend, TestDb};
 use crate::process::Server;
 
@@ -48,7 +48,7 @@ struct Landed {
     logged: HashSet<Uuid>,
 }
 
-both_databases! {
+both_backends! {
     async fn acknowledged_writes_survive_sigkill_with_their_log_rows(testdb: TestDb) {
         let backend = if testdb.url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
         let mut server = Server::start(&testdb.url, &[&["--auto-migrate", "true"][..], SERVER_FLAGS].concat()).await;

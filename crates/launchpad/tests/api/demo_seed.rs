@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use crate::both_databases;
+use crate::both_backends;
 use crate::helpers::{cli, settings};
 
 /// `launchpad <args>` on the database at `url`; asserts success and returns stdout.
@@ -92,7 +92,7 @@ async fn login_and_list(url: &str, email: &str) -> Value {
     body
 }
 
-both_databases! {
+both_backends! {
     async fn demo_seed_inserts_the_sizes_asked_once_and_tops_up(testdb: TestDb) {
         launchpad(&["migrate", "up"], &testdb.url).await;
         let out = launchpad(&["seed", "--demo", "--users", "20", "--projects", "200"], &testdb.url).await;

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use crate::both_databases;
+use crate::both_backends;
 use crate::process::{Server, signal};
 
 /// A `POST /api/projects` on a raw connection, stopped halfway through its body.
@@ -83,7 +83,7 @@ async fn refused_within(port: u16, limit: Duration) -> Duration {
     }
 }
 
-both_databases! {
+both_backends! {
     async fn sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_0(testdb: TestDb) {
         let server = Server::start(&testdb.url, &["--auto-migrate", "true"]).await;
         let token = server.register("drain@example.com").await;

@@ -98,13 +98,5 @@ mod pool_exhaustion {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        body(Backend::Sqlite).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        body(Backend::Postgres).await
-    }
+    crate::both_backends!(@tests body);
 }

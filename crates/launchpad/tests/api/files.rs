@@ -509,13 +509,5 @@ mod an_upload_over_max_upload_mb_is_413_and_leaves_nothing_behind {
         assert_eq!(r.body["size_bytes"], 1024 * 1024);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        body(Backend::Sqlite).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        body(Backend::Postgres).await
-    }
+    crate::both_backends!(@tests body);
 }

@@ -16,49 +16,66 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-/// Runs each test body on SQLite and on PostgreSQL: `<name>::sqlite` and `<name>::postgres`.
+/// Runs each test on SQLite and on PostgreSQL, as `<name>::sqlite` and `<name>::postgres`.
+/// A body's argument type says what it starts from ([`Fixture`]): a running `TestApp`,
+/// an empty `TestDb`, or only the `Backend` (to build its own). `name => path` runs the
+/// function at `path` with the `Backend`.
 #[macro_export]
 macro_rules! both_backends {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+    ($(async fn $name:ident($arg:ident: $ty:ident) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
                 use super::*;
-                async fn body($app: $crate::helpers::TestApp) $body
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+                async fn body($arg: $crate::helpers::$ty) $body
+                // Named so as not to shadow what the body uses from `super`.
+                async fn on_backend_with_fixture(backend: $crate::helpers::Backend) {
+                    body(<$crate::helpers::$ty as $crate::helpers::Fixture>::make(backend).await).await
                 }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
-                }
+                $crate::both_backends!(@tests on_backend_with_fixture);
             }
         )*
+    };
+    ($($name:ident => $body:path),* $(,)?) => {
+        $(
+            mod $name {
+                $crate::both_backends!(@tests $body);
+            }
+        )*
+    };
+    (@tests $run:path) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sqlite() {
+            $run($crate::helpers::Backend::Sqlite).await
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres() {
+            $run($crate::helpers::Backend::Postgres).await
+        }
     };
 }
 
-/// Runs each test body on a fresh, empty database of each backend, with no server:
-/// `<name>::sqlite` and `<name>::postgres`.
-#[macro_export]
-macro_rules! both_databases {
-    ($(async fn $name:ident($db:ident: TestDb) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-                async fn body($db: $crate::helpers::TestDb) $body
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    body($crate::helpers::TestDb::new($crate::helpers::Backend::Sqlite).await).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    body($crate::helpers::TestDb::new($crate::helpers::Backend::Postgres).await).await
-                }
-            }
-        )*
-    };
+/// What a [`both_backends!`] test starts from, made for one backend.
+pub trait Fixture: Sized {
+    fn make(backend: Backend) -> impl std::future::Future<Output = Self>;
+}
+
+impl Fixture for Backend {
+    async fn make(backend: Backend) -> Self {
+        backend
+    }
+}
+
+impl Fixture for TestApp {
+    async fn make(backend: Backend) -> Self {
+        TestApp::spawn(backend).await
+    }
+}
+
+impl Fixture for TestDb {
+    async fn make(backend: Backend) -> Self {
+        TestDb::new(backend).await
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

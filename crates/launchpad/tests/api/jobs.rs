@@ -14,28 +14,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use crate::both_databases;
+use crate::both_backends;
 use crate::helpers::{Backend, TestApp, TestDb};
 
-/// Runs `$body(backend)` as `<name>::sqlite` and `<name>::postgres`.
-macro_rules! on_both_backends {
-    ($($name:ident => $body:path),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    $body($crate::helpers::Backend::Sqlite).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    $body($crate::helpers::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
-
-on_both_backends! {
+both_backends! {
     a_failing_job_is_retried_after_a_doubling_backoff_then_dead_after_its_last_attempt => super::retries_then_dead,
     a_job_that_fails_once_succeeds_on_its_retry => super::retry_succeeds,
     jobs_of_a_worker_that_died_are_rescued_or_dead_when_out_of_attempts => super::rescue,
@@ -329,7 +311,7 @@ async fn daily_purge(backend: Backend) {
     }
 }
 
-both_databases! {
+both_backends! {
     async fn concurrent_claimers_each_take_every_job_exactly_once(testdb: TestDb) {
         let db = testdb.connect().await;
         dbkit::migrate::up::<Migrator>(&db, None).await.expect("migrate");

@@ -7,7 +7,7 @@ use dbkit::schema::{self, Snapshot};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use crate::both_databases;
+use crate::both_backends;
 use crate::helpers::{TestDb, settings};
 
 /// Every migration's name, oldest first.
@@ -57,7 +57,7 @@ fn constraint_names(snapshot: &Snapshot) -> BTreeSet<String> {
         .collect()
 }
 
-both_databases! {
+both_backends! {
     async fn down_all_then_up_again_rebuilds_the_identical_schema(testdb: TestDb) {
         let all = names();
         let db = migrated(&testdb).await;
