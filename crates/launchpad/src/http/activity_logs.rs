@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::domain;
 use crate::entity::activity_logs as logs;
-use crate::http::error::{AppError, ErrorResponse};
+use crate::http::error::AppError;
 use crate::http::extract::{AdminUser, CurrentUser, Query};
 use crate::state::AppState;
 
@@ -140,9 +140,6 @@ async fn page_of(
 #[utoipa::path(get, path = "/activity-logs", tag = "admin", security(("bearer" = [])), params(ListParams, LogFilters),
     responses(
         (status = 200, body = Page<ActivityLogOut>),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_logs(
     State(state): State<AppState>,
@@ -167,8 +164,6 @@ async fn list_logs(
 #[utoipa::path(get, path = "/activity-logs/me", tag = "users", security(("bearer" = [])), params(ListParams, MyLogFilters),
     responses(
         (status = 200, body = Page<ActivityLogOut>),
-        (status = 401, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_my_logs(
     State(state): State<AppState>,

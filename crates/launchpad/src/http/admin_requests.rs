@@ -115,7 +115,7 @@ const REQUEST_LIST: ListSpec<admin_requests::Entity> = ListSpec {
 
 /// Ask the admins for something.
 #[utoipa::path(post, path = "/requests", tag = "requests", security(("bearer" = [])), request_body = FileRequestIn,
-    responses((status = 201, body = RequestOut), (status = 422, body = ErrorResponse)))]
+    responses((status = 201, body = RequestOut)))]
 async fn file_request(
     State(state): State<AppState>,
     CurrentUser { user, actor }: CurrentUser,
@@ -151,7 +151,6 @@ async fn file_request(
 /// The caller's requests (an admin sees every request).
 #[utoipa::path(get, path = "/requests", tag = "requests", security(("bearer" = [])), params(ListParams), responses(
     (status = 200, body = Page<RequestOut>),
-    (status = 422, body = ErrorResponse),
 ))]
 async fn list_requests(
     State(state): State<AppState>,
@@ -199,7 +198,6 @@ async fn delete_request(
         (status = 200, body = RequestOut),
         (status = 404, body = ErrorResponse),
         (status = 409, description = "Not allowed from the current status; `details.allowed` lists what is", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn resolve_request(
     State(state): State<AppState>,

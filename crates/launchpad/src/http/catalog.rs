@@ -133,7 +133,6 @@ const SERVICE_LIST: ListSpec<services::Entity> = ListSpec {
 /// Active plans: what a student can buy.
 #[utoipa::path(get, path = "/plans", tag = "catalog", params(ListParams), responses(
     (status = 200, body = Page<PlanOut>),
-    (status = 422, body = ErrorResponse),
 ))]
 async fn list_plans(
     State(state): State<AppState>,
@@ -169,7 +168,6 @@ async fn get_plan(
 /// Active services.
 #[utoipa::path(get, path = "/services", tag = "catalog", params(ListParams), responses(
     (status = 200, body = Page<ServiceOut>),
-    (status = 422, body = ErrorResponse),
 ))]
 async fn list_services(
     State(state): State<AppState>,
@@ -205,7 +203,6 @@ async fn get_service(
 /// Move a plan to the trash (admin).
 #[utoipa::path(delete, path = "/admin/plans/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Deleted"),
-    (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse),
 ))]
 async fn delete_plan(
@@ -375,9 +372,6 @@ where
 #[utoipa::path(get, path = "/admin/plans", tag = "admin", security(("bearer" = [])), params(ListParams, ActiveFilter),
     responses(
         (status = 200, body = Page<PlanOut>),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_admin_plans(
     State(state): State<AppState>,
@@ -398,10 +392,7 @@ async fn list_admin_plans(
 #[utoipa::path(post, path = "/admin/plans", tag = "admin", security(("bearer" = [])), request_body = CreatePlanIn,
     responses(
         (status = 201, body = PlanOut),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
         (status = 409, description = "A live plan has this name", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn create_plan(
     State(state): State<AppState>,
@@ -441,10 +432,8 @@ async fn create_plan(
 #[utoipa::path(patch, path = "/admin/plans/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = UpdatePlanIn, responses(
         (status = 200, body = PlanOut),
-        (status = 403, body = ErrorResponse),
         (status = 404, body = ErrorResponse),
         (status = 409, description = "A live plan has this name", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn update_plan(
     State(state): State<AppState>,
@@ -504,9 +493,6 @@ async fn update_plan(
 #[utoipa::path(get, path = "/admin/services", tag = "admin", security(("bearer" = [])), params(ListParams, ActiveFilter),
     responses(
         (status = 200, body = Page<ServiceOut>),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_admin_services(
     State(state): State<AppState>,
@@ -531,10 +517,7 @@ async fn list_admin_services(
 #[utoipa::path(post, path = "/admin/services", tag = "admin", security(("bearer" = [])), request_body = CreateServiceIn,
     responses(
         (status = 201, body = ServiceOut),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
         (status = 409, description = "A live service has this name", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn create_service(
     State(state): State<AppState>,
@@ -570,10 +553,8 @@ async fn create_service(
 #[utoipa::path(patch, path = "/admin/services/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = UpdateServiceIn, responses(
         (status = 200, body = ServiceOut),
-        (status = 403, body = ErrorResponse),
         (status = 404, body = ErrorResponse),
         (status = 409, description = "A live service has this name", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn update_service(
     State(state): State<AppState>,
@@ -616,7 +597,6 @@ async fn update_service(
 /// Move a service to the trash (admin). Subscriptions to it are kept.
 #[utoipa::path(delete, path = "/admin/services/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Deleted"),
-    (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse),
 ))]
 async fn delete_service(

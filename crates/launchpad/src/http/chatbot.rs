@@ -222,9 +222,7 @@ async fn session_project(
 #[utoipa::path(post, path = "/chatbot/messages", tag = "chatbot", security(("bearer" = [])), request_body = MessageIn,
     responses(
         (status = 201, body = MessageOut),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such session or project, or not yours", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn post_message(
     State(state): State<AppState>,
@@ -367,8 +365,6 @@ async fn session_page(
 #[utoipa::path(get, path = "/chatbot/sessions", tag = "chatbot", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, body = Page<SessionOut>),
-        (status = 401, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_sessions(
     State(state): State<AppState>,
@@ -384,9 +380,7 @@ async fn list_sessions(
 #[utoipa::path(get, path = "/chatbot/sessions/{session_id}/messages", tag = "chatbot", security(("bearer" = [])),
     params(("session_id" = Uuid, Path), PageQuery), responses(
         (status = 200, body = Page<MessageOut>),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such session, or not yours", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_session_messages(
     State(state): State<AppState>,
@@ -413,7 +407,6 @@ async fn list_session_messages(
 #[utoipa::path(delete, path = "/chatbot/sessions/{session_id}", tag = "chatbot", security(("bearer" = [])),
     params(("session_id" = Uuid, Path)), responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = ErrorResponse),
         (status = 403, description = "An admin deleting someone else's session", body = ErrorResponse),
         (status = 404, description = "No such session, or not yours", body = ErrorResponse),
     ))]

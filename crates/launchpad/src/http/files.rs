@@ -182,9 +182,7 @@ async fn upload_file(
     params(("id" = Uuid, Path, description = "The project"), ListParams, FileFilters),
     responses(
         (status = 200, body = Page<FileOut>),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such project, or not yours", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_files(
     State(state): State<AppState>,
@@ -212,7 +210,6 @@ async fn list_files(
 #[utoipa::path(get, path = "/files/{id}", tag = "files", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "The file's bytes, with its detected Content-Type", content_type = "application/octet-stream", body = FileBytes),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such file, or not yours", body = ErrorResponse),
     ))]
 async fn download_file(

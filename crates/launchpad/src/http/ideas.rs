@@ -241,9 +241,7 @@ impl NewIdea {
 #[utoipa::path(post, path = "/ideas", tag = "ideas", security(("bearer" = [])), request_body = CreateIdeaIn,
     responses(
         (status = 201, body = IdeaOut),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such project, or not yours", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn create_idea(
     State(state): State<AppState>,
@@ -278,8 +276,6 @@ async fn create_idea(
 #[utoipa::path(get, path = "/ideas", tag = "ideas", security(("bearer" = [])), params(ListParams, IdeaFilters),
     responses(
         (status = 200, description = "Sorted by `created_at` (default), `rating` (unrated last either way) or `title`; `search` looks in title and description", body = Page<IdeaOut>),
-        (status = 401, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_ideas(
     State(state): State<AppState>,
@@ -309,7 +305,6 @@ async fn list_ideas(
 #[utoipa::path(get, path = "/ideas/{id}", tag = "ideas", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = IdeaOut),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such idea, or not yours", body = ErrorResponse),
     ))]
 async fn get_idea(
@@ -325,7 +320,6 @@ async fn get_idea(
 #[utoipa::path(post, path = "/ideas/{id}/select", tag = "ideas", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = IdeaOut),
-        (status = 401, body = ErrorResponse),
         (status = 403, description = "An admin choosing someone else's idea", body = ErrorResponse),
         (status = 404, body = ErrorResponse),
     ))]
@@ -363,7 +357,6 @@ async fn select_idea(
 #[utoipa::path(post, path = "/ideas/{id}/rate", tag = "ideas", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = RateIn, responses(
         (status = 200, body = IdeaOut),
-        (status = 401, body = ErrorResponse),
         (status = 403, description = "An admin rating someone else's idea", body = ErrorResponse),
         (status = 404, body = ErrorResponse),
         (status = 422, description = "Not a whole number from 1 to 5", body = ErrorResponse),
@@ -391,10 +384,8 @@ async fn rate_idea(
 #[utoipa::path(post, path = "/ideas/{id}/refine", tag = "ideas", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = RefineIdeaIn, responses(
         (status = 201, body = IdeaOut),
-        (status = 401, body = ErrorResponse),
         (status = 403, description = "An admin refining someone else's idea", body = ErrorResponse),
         (status = 404, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn refine_idea(
     State(state): State<AppState>,
@@ -428,7 +419,6 @@ async fn refine_idea(
 #[utoipa::path(delete, path = "/ideas/{id}", tag = "ideas", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = ErrorResponse),
         (status = 403, body = ErrorResponse),
         (status = 404, body = ErrorResponse),
     ))]

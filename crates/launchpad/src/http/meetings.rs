@@ -150,7 +150,6 @@ fn link(raw: &str) -> Result<String, AppError> {
     responses(
         (status = 201, body = MeetingOut),
         (status = 404, description = "No such project of yours", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn request_meeting(
     State(state): State<AppState>,
@@ -192,7 +191,6 @@ async fn request_meeting(
 /// The caller's meetings (an admin sees every meeting).
 #[utoipa::path(get, path = "/meetings", tag = "meetings", security(("bearer" = [])), params(ListParams), responses(
     (status = 200, body = Page<MeetingOut>),
-    (status = 422, body = ErrorResponse),
 ))]
 async fn list_meetings(
     State(state): State<AppState>,
@@ -257,7 +255,6 @@ async fn cancel_meeting(
         (status = 200, body = MeetingOut),
         (status = 404, body = ErrorResponse),
         (status = 409, description = "Completed or cancelled", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn schedule_meeting(
     State(state): State<AppState>,

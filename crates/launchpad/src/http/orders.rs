@@ -134,7 +134,6 @@ fn payment_reference(raw: &str) -> Result<String, AppError> {
 #[utoipa::path(post, path = "/orders", tag = "orders", security(("bearer" = [])), request_body = CreateOrderIn,
     responses(
         (status = 201, body = OrderOut),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such active plan", body = ErrorResponse),
         (status = 422, description = "A free plan, or an unknown field such as `amount`", body = ErrorResponse),
     ))]
@@ -186,8 +185,6 @@ async fn create_order(
 #[utoipa::path(get, path = "/orders", tag = "orders", security(("bearer" = [])), params(ListParams, OrderFilters),
     responses(
         (status = 200, body = Page<OrderOut>),
-        (status = 401, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_orders(
     State(state): State<AppState>,
@@ -211,7 +208,6 @@ async fn list_orders(
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = OrderOut),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such order, or not yours", body = ErrorResponse),
     ))]
 async fn get_order(
@@ -228,7 +224,6 @@ async fn get_order(
 #[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = OrderOut),
-        (status = 401, body = ErrorResponse),
         (status = 403, description = "An admin cancelling someone else's order (use the admin route)", body = ErrorResponse),
         (status = 404, body = ErrorResponse),
         (status = 409, description = "Not pending any more", body = ErrorResponse),
@@ -262,11 +257,8 @@ async fn cancel_order(
 #[utoipa::path(post, path = "/admin/orders/{id}/status", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = OrderStatusIn, responses(
         (status = 200, body = OrderOut),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
         (status = 404, body = ErrorResponse),
         (status = 409, description = "Not allowed from the current status (`details.allowed` lists what is), or the payment reference is used by another order", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn set_order_status(
     State(state): State<AppState>,

@@ -165,8 +165,6 @@ fn category(raw: &str) -> Result<String, AppError> {
 #[utoipa::path(post, path = "/projects", tag = "projects", security(("bearer" = [])), request_body = CreateProjectIn,
     responses(
         (status = 201, body = ProjectOut),
-        (status = 401, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn create_project(
     State(state): State<AppState>,
@@ -201,8 +199,6 @@ async fn create_project(
 #[utoipa::path(get, path = "/projects", tag = "projects", security(("bearer" = [])), params(ListParams, ProjectFilters),
     responses(
         (status = 200, body = Page<ProjectOut>),
-        (status = 401, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_projects(
     State(state): State<AppState>,
@@ -226,7 +222,6 @@ async fn list_projects(
 #[utoipa::path(get, path = "/projects/{id}", tag = "projects", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = ProjectOut),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such project, or not yours", body = ErrorResponse),
     ))]
 async fn get_project(
@@ -244,7 +239,6 @@ async fn get_project(
         (status = 200, body = ProjectOut),
         (status = 403, description = "An admin changing someone else's project", body = ErrorResponse),
         (status = 404, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn update_project(
     State(state): State<AppState>,
@@ -301,7 +295,6 @@ async fn delete_project(
         (status = 200, body = ProjectOut),
         (status = 404, body = ErrorResponse),
         (status = 409, description = "Not allowed from the current status; `details.allowed` lists what is", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn set_project_status(
     State(state): State<AppState>,

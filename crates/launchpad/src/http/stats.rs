@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::entity::{activity_logs as logs, chatbot_history as chat, ideas, users};
-use crate::http::error::{AppError, ErrorResponse};
+use crate::http::error::AppError;
 use crate::http::extract::{AdminUser, Query};
 use crate::state::AppState;
 
@@ -149,9 +149,6 @@ pub struct ActiveUserRow {
 #[utoipa::path(get, path = "/admin/stats/active-users", tag = "admin", security(("bearer" = [])), params(TopQuery),
     responses(
         (status = 200, description = "Most actions first", body = Stats<ActiveUserRow>),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn active_users(
     State(state): State<AppState>,
@@ -209,9 +206,6 @@ pub struct FailedActionRow {
 #[utoipa::path(get, path = "/admin/stats/failed-actions", tag = "admin", security(("bearer" = [])), params(TopQuery),
     responses(
         (status = 200, description = "Most failures first", body = Stats<FailedActionRow>),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn failed_actions(
     State(state): State<AppState>,
@@ -259,9 +253,6 @@ pub struct ChatDayRow {
 #[utoipa::path(get, path = "/admin/stats/chatbot-daily", tag = "admin", security(("bearer" = [])), params(DaysQuery),
     responses(
         (status = 200, body = Stats<ChatDayRow>),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn chatbot_daily(
     State(state): State<AppState>,
@@ -317,9 +308,6 @@ pub struct IntentRow {
 #[utoipa::path(get, path = "/admin/stats/chatbot-intents", tag = "admin", security(("bearer" = [])), params(TopQuery),
     responses(
         (status = 200, body = Stats<IntentRow>),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn chatbot_intents(
     State(state): State<AppState>,
@@ -380,9 +368,6 @@ pub struct CategoryRow {
 #[utoipa::path(get, path = "/admin/stats/idea-categories", tag = "admin", security(("bearer" = [])), params(TopQuery),
     responses(
         (status = 200, description = "Most ideas first", body = Stats<CategoryRow>),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn idea_categories(
     State(state): State<AppState>,

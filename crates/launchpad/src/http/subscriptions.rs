@@ -170,10 +170,8 @@ const SUBSCRIPTION_LIST: ListSpec<user_services::Entity> = ListSpec {
 #[utoipa::path(post, path = "/subscriptions", tag = "subscriptions", security(("bearer" = [])),
     request_body = CreateSubscriptionIn, responses(
         (status = 201, body = SubscriptionOut),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such active service", body = ErrorResponse),
         (status = 409, description = "You already have an open subscription to it", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn create_subscription(
     State(state): State<AppState>,
@@ -214,8 +212,6 @@ async fn create_subscription(
 #[utoipa::path(get, path = "/subscriptions", tag = "subscriptions", security(("bearer" = [])),
     params(ListParams, SubscriptionFilters), responses(
         (status = 200, body = Page<SubscriptionOut>),
-        (status = 401, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_subscriptions(
     State(state): State<AppState>,
@@ -238,7 +234,6 @@ async fn list_subscriptions(
 #[utoipa::path(get, path = "/subscriptions/{id}", tag = "subscriptions", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses(
         (status = 200, body = SubscriptionOut),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such subscription, or not yours", body = ErrorResponse),
     ))]
 async fn get_subscription(
@@ -254,7 +249,6 @@ async fn get_subscription(
 #[utoipa::path(post, path = "/subscriptions/{id}/cancel", tag = "subscriptions", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses(
         (status = 200, body = SubscriptionOut),
-        (status = 401, body = ErrorResponse),
         (status = 403, description = "An admin cancelling someone else's subscription (use the admin route)", body = ErrorResponse),
         (status = 404, body = ErrorResponse),
         (status = 409, description = "Already completed or cancelled; `details.allowed` lists what is allowed", body = ErrorResponse),
@@ -281,11 +275,8 @@ async fn cancel_subscription(
 #[utoipa::path(post, path = "/admin/subscriptions/{id}/status", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = StatusIn, responses(
         (status = 200, body = SubscriptionOut),
-        (status = 401, body = ErrorResponse),
-        (status = 403, body = ErrorResponse),
         (status = 404, body = ErrorResponse),
         (status = 409, description = "Not allowed from the current status; `details.allowed` lists what is", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn set_subscription_status(
     State(state): State<AppState>,

@@ -143,7 +143,6 @@ const SYNOPSIS_LIST: ListSpec<synopsis::Entity> = ListSpec {
         (status = 409, description = "A synopsis is already waiting for review, or the project is past that stage", body = ErrorResponse),
         (status = 413, description = "Larger than MAX_UPLOAD_MB", body = ErrorResponse),
         (status = 415, description = "Not a PDF, DOCX, ZIP, PNG or JPEG (judged by the bytes)", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn submit_synopsis(
     State(state): State<AppState>,
@@ -205,8 +204,6 @@ async fn submit_synopsis(
 #[utoipa::path(get, path = "/synopsis", tag = "synopsis", security(("bearer" = [])), params(ListParams, SynopsisFilters),
     responses(
         (status = 200, body = Page<SynopsisOut>),
-        (status = 401, body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn list_synopsis(
     State(state): State<AppState>,
@@ -230,7 +227,6 @@ async fn list_synopsis(
 #[utoipa::path(get, path = "/synopsis/{id}", tag = "synopsis", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = SynopsisOut),
-        (status = 401, body = ErrorResponse),
         (status = 404, description = "No such synopsis, or not yours", body = ErrorResponse),
     ))]
 async fn get_synopsis(
@@ -291,10 +287,8 @@ async fn delete_synopsis(
 #[utoipa::path(post, path = "/admin/synopsis/{id}/review", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ReviewIn, responses(
         (status = 200, body = SynopsisOut),
-        (status = 403, body = ErrorResponse),
         (status = 404, body = ErrorResponse),
         (status = 409, description = "Already reviewed; `details.allowed` lists what is", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn review_synopsis(
     State(state): State<AppState>,

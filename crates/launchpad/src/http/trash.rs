@@ -60,7 +60,6 @@ fn table_for(entity_type: &str) -> Result<&'static SoftDeleteTable, AppError> {
 /// The trash of one entity type, most recently deleted first (admin).
 #[utoipa::path(get, path = "/admin/trash", tag = "admin", security(("bearer" = [])), params(TrashQuery), responses(
     (status = 200, body = Page<TrashEntry>),
-    (status = 403, body = ErrorResponse),
     (status = 422, description = "Unknown entity type or bad paging", body = ErrorResponse),
 ))]
 async fn list_trash(
@@ -87,7 +86,6 @@ async fn list_trash(
         (status = 200, body = RestoredOut),
         (status = 404, description = "Not in the trash", body = ErrorResponse),
         (status = 409, description = "Its owner is deleted, or a unique value is taken again", body = ErrorResponse),
-        (status = 422, body = ErrorResponse),
     ))]
 async fn restore_from_trash(
     State(state): State<AppState>,

@@ -74,7 +74,6 @@ impl From<users::Model> for UserOut {
 /// The caller's own account.
 #[utoipa::path(get, path = "/users/me", tag = "users", security(("bearer" = [])), responses(
     (status = 200, body = UserOut),
-    (status = 401, body = ErrorResponse),
 ))]
 async fn get_me(CurrentUser { user, .. }: CurrentUser) -> axum::Json<UserOut> {
     axum::Json(user.into())
@@ -94,8 +93,6 @@ struct UpdateMeIn {
 /// Change the caller's name, phone or signup step.
 #[utoipa::path(patch, path = "/users/me", tag = "users", security(("bearer" = [])), request_body = UpdateMeIn, responses(
     (status = 200, body = UserOut),
-    (status = 401, body = ErrorResponse),
-    (status = 422, body = ErrorResponse),
 ))]
 async fn update_me(
     State(state): State<AppState>,
@@ -132,7 +129,6 @@ async fn update_me(
 /// and every session ends. An admin can restore it.
 #[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])), responses(
     (status = 204, description = "Deleted"),
-    (status = 401, body = ErrorResponse),
 ))]
 async fn delete_me(
     State(state): State<AppState>,
@@ -162,7 +158,6 @@ struct ChangePasswordIn {
 #[utoipa::path(post, path = "/users/me/password", tag = "users", security(("bearer" = [])),
     request_body = ChangePasswordIn, responses(
         (status = 204, description = "Changed; sign in again"),
-        (status = 401, body = ErrorResponse),
         (status = 422, description = "Wrong current password, or an invalid new one", body = ErrorResponse),
     ))]
 async fn change_password(
@@ -220,9 +215,6 @@ struct UserFilters {
 /// Users, live or in the trash (admin).
 #[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])), params(ListParams, UserFilters), responses(
     (status = 200, body = Page<UserOut>),
-    (status = 401, body = ErrorResponse),
-    (status = 403, body = ErrorResponse),
-    (status = 422, body = ErrorResponse),
 ))]
 async fn list_users(
     State(state): State<AppState>,
@@ -272,8 +264,6 @@ async fn restore_user(
 #[utoipa::path(post, path = "/admin/users/{id}/erase", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The user, live or deleted")), responses(
     (status = 200, description = "Erased; what changed", body = ErasureReport),
-    (status = 401, body = ErrorResponse),
-    (status = 403, body = ErrorResponse),
     (status = 404, description = "No such user", body = ErrorResponse),
     (status = 409, description = "An admin erasing their own account", body = ErrorResponse),
 ))]
