@@ -168,7 +168,7 @@ async fn list_requests(
 
 /// One request.
 #[utoipa::path(get, path = "/requests/{id}", tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = RequestOut), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = RequestOut)))]
 async fn get_request(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -183,7 +183,7 @@ async fn get_request(
 
 /// Withdraw one of the caller's requests (to the trash).
 #[utoipa::path(delete, path = "/requests/{id}", tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorResponse)))]
+    responses((status = 204, description = "Deleted")))]
 async fn delete_request(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -196,7 +196,6 @@ async fn delete_request(
 #[utoipa::path(post, path = "/admin/requests/{id}/resolve", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ResolveIn, responses(
         (status = 200, body = RequestOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Not allowed from the current status; `details.allowed` lists what is", body = ErrorResponse),
     ))]
 async fn resolve_request(

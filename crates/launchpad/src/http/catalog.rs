@@ -150,7 +150,6 @@ async fn list_plans(
 /// One active plan.
 #[utoipa::path(get, path = "/plans/{id}", tag = "catalog", params(("id" = Uuid, Path)), responses(
     (status = 200, body = PlanOut),
-    (status = 404, body = ErrorResponse),
 ))]
 async fn get_plan(
     State(state): State<AppState>,
@@ -185,7 +184,6 @@ async fn list_services(
 /// One active service.
 #[utoipa::path(get, path = "/services/{id}", tag = "catalog", params(("id" = Uuid, Path)), responses(
     (status = 200, body = ServiceOut),
-    (status = 404, body = ErrorResponse),
 ))]
 async fn get_service(
     State(state): State<AppState>,
@@ -203,7 +201,6 @@ async fn get_service(
 /// Move a plan to the trash (admin).
 #[utoipa::path(delete, path = "/admin/plans/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Deleted"),
-    (status = 404, body = ErrorResponse),
 ))]
 async fn delete_plan(
     State(state): State<AppState>,
@@ -223,7 +220,6 @@ async fn delete_plan(
 /// Bring a plan back from the trash (admin).
 #[utoipa::path(post, path = "/admin/plans/{id}/restore", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = PlanOut),
-    (status = 404, body = ErrorResponse),
     (status = 409, description = "Its name is taken by a live plan", body = ErrorResponse),
 ))]
 async fn restore_plan(
@@ -432,7 +428,6 @@ async fn create_plan(
 #[utoipa::path(patch, path = "/admin/plans/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = UpdatePlanIn, responses(
         (status = 200, body = PlanOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "A live plan has this name", body = ErrorResponse),
     ))]
 async fn update_plan(
@@ -553,7 +548,6 @@ async fn create_service(
 #[utoipa::path(patch, path = "/admin/services/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = UpdateServiceIn, responses(
         (status = 200, body = ServiceOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "A live service has this name", body = ErrorResponse),
     ))]
 async fn update_service(
@@ -597,7 +591,6 @@ async fn update_service(
 /// Move a service to the trash (admin). Subscriptions to it are kept.
 #[utoipa::path(delete, path = "/admin/services/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Deleted"),
-    (status = 404, body = ErrorResponse),
 ))]
 async fn delete_service(
     State(state): State<AppState>,
@@ -619,7 +612,6 @@ async fn delete_service(
 /// Bring a service back from the trash (admin).
 #[utoipa::path(post, path = "/admin/services/{id}/restore", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = ServiceOut),
-    (status = 404, body = ErrorResponse),
     (status = 409, description = "Its name is taken by a live service", body = ErrorResponse),
 ))]
 async fn restore_service(

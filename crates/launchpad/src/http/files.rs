@@ -260,7 +260,6 @@ async fn download_file(
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "An admin deleting someone else's file", body = ErrorResponse),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "The file of a synopsis", body = ErrorResponse),
     ))]
 async fn delete_file(

@@ -321,7 +321,6 @@ async fn get_idea(
     responses(
         (status = 200, body = IdeaOut),
         (status = 403, description = "An admin choosing someone else's idea", body = ErrorResponse),
-        (status = 404, body = ErrorResponse),
     ))]
 async fn select_idea(
     State(state): State<AppState>,
@@ -358,7 +357,6 @@ async fn select_idea(
     request_body = RateIn, responses(
         (status = 200, body = IdeaOut),
         (status = 403, description = "An admin rating someone else's idea", body = ErrorResponse),
-        (status = 404, body = ErrorResponse),
         (status = 422, description = "Not a whole number from 1 to 5", body = ErrorResponse),
     ))]
 async fn rate_idea(
@@ -385,7 +383,6 @@ async fn rate_idea(
     request_body = RefineIdeaIn, responses(
         (status = 201, body = IdeaOut),
         (status = 403, description = "An admin refining someone else's idea", body = ErrorResponse),
-        (status = 404, body = ErrorResponse),
     ))]
 async fn refine_idea(
     State(state): State<AppState>,
@@ -420,7 +417,6 @@ async fn refine_idea(
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse),
     ))]
 async fn delete_idea(
     State(state): State<AppState>,

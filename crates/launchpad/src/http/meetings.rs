@@ -208,7 +208,7 @@ async fn list_meetings(
 
 /// One meeting.
 #[utoipa::path(get, path = "/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = MeetingOut), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = MeetingOut)))]
 async fn get_meeting(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -223,7 +223,7 @@ async fn get_meeting(
 
 /// Move one of the caller's meetings to the trash.
 #[utoipa::path(delete, path = "/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorResponse)))]
+    responses((status = 204, description = "Deleted")))]
 async fn delete_meeting(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -236,7 +236,6 @@ async fn delete_meeting(
 #[utoipa::path(post, path = "/meetings/{id}/cancel", tag = "meetings", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses(
         (status = 200, body = MeetingOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Already completed or cancelled", body = ErrorResponse),
     ))]
 async fn cancel_meeting(
@@ -253,7 +252,6 @@ async fn cancel_meeting(
 #[utoipa::path(post, path = "/admin/meetings/{id}/schedule", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ScheduleIn, responses(
         (status = 200, body = MeetingOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Completed or cancelled", body = ErrorResponse),
     ))]
 async fn schedule_meeting(
@@ -286,7 +284,6 @@ async fn schedule_meeting(
 #[utoipa::path(post, path = "/admin/meetings/{id}/complete", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = CompleteIn, responses(
         (status = 200, body = MeetingOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Not scheduled", body = ErrorResponse),
     ))]
 async fn complete_meeting(
@@ -309,7 +306,6 @@ async fn complete_meeting(
 #[utoipa::path(post, path = "/admin/meetings/{id}/cancel", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses(
         (status = 200, body = MeetingOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Already completed or cancelled", body = ErrorResponse),
     ))]
 async fn admin_cancel_meeting(

@@ -225,7 +225,6 @@ async fn get_order(
     responses(
         (status = 200, body = OrderOut),
         (status = 403, description = "An admin cancelling someone else's order (use the admin route)", body = ErrorResponse),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Not pending any more", body = ErrorResponse),
     ))]
 async fn cancel_order(
@@ -257,7 +256,6 @@ async fn cancel_order(
 #[utoipa::path(post, path = "/admin/orders/{id}/status", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = OrderStatusIn, responses(
         (status = 200, body = OrderOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Not allowed from the current status (`details.allowed` lists what is), or the payment reference is used by another order", body = ErrorResponse),
     ))]
 async fn set_order_status(

@@ -238,7 +238,6 @@ async fn get_project(
     request_body = UpdateProjectIn, responses(
         (status = 200, body = ProjectOut),
         (status = 403, description = "An admin changing someone else's project", body = ErrorResponse),
-        (status = 404, body = ErrorResponse),
     ))]
 async fn update_project(
     State(state): State<AppState>,
@@ -279,7 +278,6 @@ async fn update_project(
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, body = ErrorResponse),
-        (status = 404, body = ErrorResponse),
     ))]
 async fn delete_project(
     State(state): State<AppState>,
@@ -293,7 +291,6 @@ async fn delete_project(
 #[utoipa::path(post, path = "/admin/projects/{id}/status", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = StatusIn, responses(
         (status = 200, body = ProjectOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Not allowed from the current status; `details.allowed` lists what is", body = ErrorResponse),
     ))]
 async fn set_project_status(

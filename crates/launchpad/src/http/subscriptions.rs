@@ -250,7 +250,6 @@ async fn get_subscription(
     params(("id" = Uuid, Path)), responses(
         (status = 200, body = SubscriptionOut),
         (status = 403, description = "An admin cancelling someone else's subscription (use the admin route)", body = ErrorResponse),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Already completed or cancelled; `details.allowed` lists what is allowed", body = ErrorResponse),
     ))]
 async fn cancel_subscription(
@@ -275,7 +274,6 @@ async fn cancel_subscription(
 #[utoipa::path(post, path = "/admin/subscriptions/{id}/status", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = StatusIn, responses(
         (status = 200, body = SubscriptionOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Not allowed from the current status; `details.allowed` lists what is", body = ErrorResponse),
     ))]
 async fn set_subscription_status(

@@ -244,7 +244,6 @@ async fn get_synopsis(
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "An admin deleting someone else's synopsis", body = ErrorResponse),
-        (status = 404, body = ErrorResponse),
     ))]
 async fn delete_synopsis(
     State(state): State<AppState>,
@@ -287,7 +286,6 @@ async fn delete_synopsis(
 #[utoipa::path(post, path = "/admin/synopsis/{id}/review", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ReviewIn, responses(
         (status = 200, body = SynopsisOut),
-        (status = 404, body = ErrorResponse),
         (status = 409, description = "Already reviewed; `details.allowed` lists what is", body = ErrorResponse),
     ))]
 async fn review_synopsis(
