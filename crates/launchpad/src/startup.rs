@@ -135,17 +135,7 @@ impl Application {
             .clone()
             .map(|ctx| jobs::worker::Workers::start(ctx, timing));
         let grace = Duration::from_secs(self.state.settings.shutdown_timeout);
-        let (signalled, on_signal) = oneshot::channel::<()>();
-        let shutdown = async move {
-            shutdown.await;
-            let _ = signalled.send(());
-        };
-        let drain_deadline = async move {
-            match on_signal.await {
-                Ok(()) => tokio::time::sleep(grace).await,
-                Err(_) => std::future::pending().await,
-            }
-        };
+        let (shutdown, drain_deadline) = with_deadline(shutdown, grace);
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -172,6 +162,29 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// `shutdown`, and a future that completes `grace` after it has (never, if it never
+/// does): how long requests in flight may keep the server from stopping.
+fn with_deadline(
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> (
+    impl Future<Output = ()> + Send + 'static,
+    impl Future<Output = ()> + Send + 'static,
+) {
+    let (signalled, on_signal) = oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
+    let deadline = async move {
+        match on_signal.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    (shutdown, deadline)
 }
 
 /// How long stopping waits for the pool's connections to close.
