@@ -18,6 +18,7 @@ mod m20261122_000010_list_order_indexes;
 mod m20261122_000011_add_users_token_version;
 mod m20261122_000012_activity_log_hash_chain;
 mod m20261122_000013_add_jobs_dedupe_key;
+mod m20261122_000014_trash_order_indexes;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_add_users_token_version::Migration),
             Box::new(m20261122_000012_activity_log_hash_chain::Migration),
             Box::new(m20261122_000013_add_jobs_dedupe_key::Migration),
+            Box::new(m20261122_000014_trash_order_indexes::Migration),
         ]
     }
 }

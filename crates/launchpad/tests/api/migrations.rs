@@ -131,9 +131,9 @@ both_backends! {
 
         let last = migrate::sql::<Migrator>(&db, &settings, Direction::Down, Some(1)).await.expect("sql");
         let two = migrate::sql::<Migrator>(&db, &settings, Direction::Down, Some(2)).await.expect("sql");
-        // Rolling back drops what the migrations made; two steps print the last step's
-        // statements and then the one before's.
-        assert!(!last.is_empty() && last.iter().all(|s| s.contains("DROP")), "{last:#?}");
+        // Rolling back drops what the migrations made (and rebuilds what they replaced);
+        // two steps print the last step's statements and then the one before's.
+        assert!(last.iter().any(|s| s.contains("DROP")), "{last:#?}");
         assert!(two.len() > last.len() && two.starts_with(&last), "{two:#?}");
 
         assert_same_schema(&before, &snapshot(&db).await, "printing SQL changed the schema");
