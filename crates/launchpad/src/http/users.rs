@@ -260,7 +260,8 @@ async fn restore_user(
 /// Erase a user for good (admin): the right to be forgotten. The account is anonymised
 /// and deactivated, every session ends, free text they wrote (live or in the trash) is
 /// replaced, their files are removed, and the activity log keeps only what they did,
-/// not their details; the log's hash chain still verifies.
+/// not their details, IP addresses or user agents (archived rows follow within seconds,
+/// by a background job); the log's hash chain still verifies.
 #[utoipa::path(post, path = "/admin/users/{id}/erase", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The user, live or deleted")), responses(
     (status = 200, description = "Erased; what changed", body = ErasureReport),
