@@ -222,6 +222,7 @@ async fn every_list_query_is_served_by_an_index(app: TestApp) {
             }
         }
     }
+    println!("{:?}: {planned} statements planned", app.backend);
     assert!(planned >= 60, "only {planned} statements planned");
     assert!(
         failures.is_empty(),
