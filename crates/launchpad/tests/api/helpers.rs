@@ -220,6 +220,24 @@ fn init_logs() {
     });
 }
 
+/// The list operations of an OpenAPI document: every GET whose 200 answer is a `Page_…`,
+/// as (path template, operation).
+pub fn list_operations(doc: &Value) -> Vec<(&str, &Value)> {
+    doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .filter_map(|(template, item)| {
+            let get = item.get("get")?;
+            let schema = get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+                .as_str()?;
+            schema
+                .starts_with("#/components/schemas/Page_")
+                .then_some((template.as_str(), get))
+        })
+        .collect()
+}
+
 /// A running server on its own database.
 pub struct TestApp {
     pub address: String,

@@ -65,15 +65,7 @@ struct Endpoint {
 /// Every GET whose 200 answer is a `Page_…`, with its query parameters.
 fn list_endpoints(doc: &Value, project: &str, session: &str) -> Vec<Endpoint> {
     let mut lists = Vec::new();
-    for (template, item) in doc["paths"].as_object().expect("paths") {
-        let Some(get) = item.get("get") else { continue };
-        let schema = &get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
-        if !schema
-            .as_str()
-            .is_some_and(|r| r.starts_with("#/components/schemas/Page_"))
-        {
-            continue;
-        }
+    for (template, get) in crate::helpers::list_operations(doc) {
         let params = get["parameters"]
             .as_array()
             .into_iter()
@@ -86,7 +78,7 @@ fn list_endpoints(doc: &Value, project: &str, session: &str) -> Vec<Endpoint> {
             .replace("{session_id}", session);
         lists.push(Endpoint {
             admin: path.starts_with("/api/admin/") || path == "/api/activity-logs",
-            template: template.clone(),
+            template: template.to_owned(),
             path,
             params,
         });

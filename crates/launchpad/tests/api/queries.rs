@@ -108,12 +108,7 @@ both_backends! {
         let (project, session) = populate(&app, &s).await;
         let doc = app.get("/openapi.json", None).await.body;
         let mut checked = Vec::new();
-        for (template, item) in doc["paths"].as_object().expect("paths") {
-            let Some(get) = item.get("get") else { continue };
-            let schema = &get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
-            if !schema.as_str().is_some_and(|r| r.starts_with("#/components/schemas/Page_")) {
-                continue;
-            }
+        for (template, _) in crate::helpers::list_operations(&doc) {
             let path = template.replace("{id}", &project).replace("{session_id}", &session);
             let extra = if path.contains("/trash") { "entity_type=project&" } else { "" };
             let admin_only = path.starts_with("/api/admin/") || path == "/api/activity-logs";
