@@ -9,13 +9,12 @@
 //! answers 422 `cursor`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::sea_query::{ColumnType, Condition, Expr, ExprTrait};
+use sea_orm::sea_query::ColumnType;
 use sea_orm::{ColumnDef, Value};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use uuid::Uuid;
 
-use crate::list::{InvalidParam, Page, PageMeta, SortOrder, invalid};
+use crate::list::SortOrder;
 
 /// The longest cursor accepted, in bytes: a sort value is at most a few hundred
 /// characters (a title).
@@ -145,71 +144,6 @@ pub fn from_json(column: &ColumnDef, json: &Json, nullable: bool) -> Option<Valu
     })
 }
 
-/// Cursor paging for a list with one fixed order, newest first: by a timestamp, then by
-/// id, both descending (the trash, chat sessions). Its cursors are ordinary [`Cursor`]s
-/// whose sort field is `sort`.
-pub struct NewestFirst {
-    /// The timestamp's name in the cursor.
-    pub sort: &'static str,
-}
-
-impl NewestFirst {
-    /// The rows after the cursor `text`, as a condition on the expressions `at` and `id`
-    /// (expressions, so that an aggregate can be keyed in a `HAVING`).
-    pub fn after(&self, text: &str, at: Expr, id: Expr) -> Result<Condition, InvalidParam> {
-        let (value, last) = self
-            .decode(text)
-            .ok_or_else(|| invalid("cursor", "invalid cursor: not a cursor of this list"))?;
-        // `at <= value` repeats what the OR implies: it gives an index range its start
-        // (see `ListSpec::after_cursor`).
-        Ok(Condition::all().add(at.clone().lte(value)).add(
-            Condition::any()
-                .add(at.clone().lt(value))
-                .add(Condition::all().add(at.eq(value)).add(id.lt(last))),
-        ))
-    }
-
-    /// The page of `rows` (fetched with `LIMIT per_page + 1`) and its next cursor;
-    /// `key` gives a row's timestamp and id.
-    pub fn page<T>(
-        &self,
-        mut rows: Vec<T>,
-        per_page: u64,
-        key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
-    ) -> Page<T> {
-        let next = if rows.len() as u64 > per_page {
-            rows.truncate(per_page as usize);
-            rows.last().and_then(|last| self.encode(key(last)))
-        } else {
-            None
-        };
-        Page {
-            data: rows,
-            meta: PageMeta::cursor(per_page, next),
-        }
-    }
-
-    fn encode(&self, (at, id): (DateTime<Utc>, Uuid)) -> Option<String> {
-        Cursor {
-            sort: self.sort.to_owned(),
-            order: SortOrder::Desc,
-            value: to_json(Value::ChronoDateTimeUtc(Some(at))),
-            id: Json::from(id.to_string()),
-        }
-        .encode()
-    }
-
-    fn decode(&self, text: &str) -> Option<(DateTime<Utc>, Uuid)> {
-        let cursor = Cursor::decode(text)?;
-        if cursor.sort != self.sort || cursor.order != SortOrder::Desc {
-            return None;
-        }
-        let at = DateTime::parse_from_rfc3339(cursor.value.as_str()?).ok()?;
-        let id = Uuid::parse_str(cursor.id.as_str()?).ok()?;
-        Some((at.with_timezone(&Utc), id))
-    }
-}
-
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Base64url without padding.
@@ -295,30 +229,5 @@ mod tests {
         assert_eq!(Cursor::decode("not a cursor"), None);
         assert_eq!(Cursor::decode(&base64url_encode(b"{\"s\":1}")), None);
         assert_eq!(Cursor::decode(&"A".repeat(MAX_CURSOR_LEN + 4)), None);
-    }
-
-    #[test]
-    fn newest_first_cursors_name_their_list() {
-        let trash = NewestFirst { sort: "deleted_at" };
-        let at = DateTime::parse_from_rfc3339("2026-11-22T05:49:58.123456Z")
-            .expect("time")
-            .with_timezone(&Utc);
-        let id = Uuid::parse_str("0190c6a0-0000-7000-8000-000000000000").expect("uuid");
-        let text = trash.encode((at, id)).expect("encodes");
-        assert_eq!(trash.decode(&text), Some((at, id)));
-        assert_eq!(
-            NewestFirst {
-                sort: "last_message_at"
-            }
-            .decode(&text),
-            None
-        );
-        let page = trash.page(vec![1, 2, 3], 2, |_| (at, id));
-        assert_eq!(
-            (page.data, page.meta.cursor),
-            (vec![1, 2], Some(Some(text)))
-        );
-        let last = trash.page(vec![1, 2], 2, |_| (at, id));
-        assert_eq!(last.meta.cursor, Some(None));
     }
 }

@@ -26,6 +26,7 @@ pub mod error;
 pub mod jobs;
 pub mod list;
 pub mod migrate;
+pub mod newest_first;
 pub mod schema;
 pub mod soft_delete;
 pub mod time;

@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 use sea_orm::sea_query::{
     Alias, Condition, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr,
 };
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryResult, Select};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, Select};
 use uuid::Uuid;
 
-use crate::cursor::NewestFirst;
-use crate::list::{self, ListError, ListParams, Page, PageMeta, Paging};
+use crate::list::{ListError, ListParams, Page};
+use crate::newest_first::{NewestFirst, RawList};
 
 /// A soft-deletable table and the tables whose rows it owns.
 #[derive(Debug)]
@@ -260,7 +260,7 @@ impl Registry {
 }
 
 /// One row in the trash.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, FromQueryResult)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrashEntry {
     /// The row's id.
@@ -289,48 +289,19 @@ pub async fn trash(
             .and_where(col("deleted_at").is_not_null())
             .to_owned()
     };
-    let mut rows = deleted()
-        .columns(["id", "deleted_at", "deleted_by", "delete_batch_id"].map(Alias::new))
-        .order_by(Alias::new("deleted_at"), Order::Desc)
-        .order_by(Alias::new("id"), Order::Desc)
-        .to_owned();
-    let entries = |rows: Vec<QueryResult>| {
-        rows.iter()
-            .map(|row| {
-                Ok(TrashEntry {
-                    id: row.try_get("", "id")?,
-                    deleted_at: row.try_get("", "deleted_at")?,
-                    deleted_by: row.try_get("", "deleted_by")?,
-                    delete_batch_id: row.try_get("", "delete_batch_id")?,
-                })
-            })
-            .collect::<Result<Vec<_>, DbErr>>()
+    let list = RawList {
+        rows: deleted()
+            .columns(["id", "deleted_at", "deleted_by", "delete_batch_id"].map(Alias::new))
+            .order_by(Alias::new("deleted_at"), Order::Desc)
+            .order_by(Alias::new("id"), Order::Desc)
+            .to_owned(),
+        count: deleted()
+            .expr_as(Expr::col(Alias::new("id")).count(), Alias::new("n"))
+            .to_owned(),
+        key: (col("deleted_at"), col("id")),
+        aggregate: false,
     };
-    match list::paging(params)? {
-        Paging::Offset(page, per_page) => {
-            let count = deleted()
-                .expr_as(Expr::col(Alias::new("id")).count(), Alias::new("n"))
-                .to_owned();
-            let total: i64 = match conn.query_one(&count).await? {
-                Some(row) => row.try_get("", "n")?,
-                None => 0,
-            };
-            rows.limit(per_page)
-                .offset((page - 1).saturating_mul(per_page));
-            let data = entries(conn.query_all(&rows).await?)?;
-            let total = u64::try_from(total).unwrap_or_default();
-            Ok(Page {
-                data,
-                meta: PageMeta::offset(total, page, per_page),
-            })
-        }
-        Paging::Cursor(per_page) => {
-            if let Some(text) = params.cursor.as_deref().filter(|c| !c.is_empty()) {
-                rows.cond_where(TRASH_ORDER.after(text, col("deleted_at"), col("id"))?);
-            }
-            rows.limit(per_page + 1);
-            let data = entries(conn.query_all(&rows).await?)?;
-            Ok(TRASH_ORDER.page(data, per_page, |e| (e.deleted_at, e.id)))
-        }
-    }
+    TRASH_ORDER
+        .fetch(conn, list, params, |e: &TrashEntry| (e.deleted_at, e.id))
+        .await
 }

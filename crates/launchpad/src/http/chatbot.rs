@@ -7,13 +7,13 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use dbkit::cursor::NewestFirst;
-use dbkit::list::{self, ListParams, ListSpec, Page, PageMeta, Paging, Search, SortOrder};
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
+use dbkit::newest_first::{NewestFirst, RawList};
 use dbkit::soft_delete::SoftDeletable;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query as SqlQuery, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QueryResult, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -75,7 +75,7 @@ impl From<chat::Model> for MessageOut {
 }
 
 /// A conversation: its live messages summed up.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, FromQueryResult)]
 pub struct SessionOut {
     session_id: Uuid,
     project_id: Option<Uuid>,
@@ -281,6 +281,8 @@ const SESSION_ORDER: NewestFirst = NewestFirst {
     sort: "last_message_at",
 };
 
+/// The caller's sessions. Keyed on an aggregate, so a cursor page still groups all of the
+/// caller's messages: its cost grows with their history, not with the page's depth.
 async fn session_page(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
@@ -288,7 +290,7 @@ async fn session_page(
 ) -> Result<Page<SessionOut>, AppError> {
     let last_message_at = || Expr::col(chat::Column::CreatedAt).max();
     // A session never changes project, so grouping by both gives one row per session.
-    let mut rows = live_of(user_id)
+    let rows = live_of(user_id)
         .column(chat::Column::SessionId)
         .column(chat::Column::ProjectId)
         .expr_as(
@@ -305,60 +307,23 @@ async fn session_page(
         .order_by_expr(last_message_at(), Order::Desc)
         .order_by(chat::Column::SessionId, Order::Desc)
         .to_owned();
-    let sessions = |rows: Vec<QueryResult>| {
-        rows.iter()
-            .map(|row| {
-                Ok(SessionOut {
-                    session_id: row.try_get("", "session_id")?,
-                    project_id: row.try_get("", "project_id")?,
-                    message_count: row.try_get("", "message_count")?,
-                    first_message_at: row.try_get("", "first_message_at")?,
-                    last_message_at: row.try_get("", "last_message_at")?,
-                })
-            })
-            .collect::<Result<Vec<_>, DbErr>>()
+    let count = live_of(user_id)
+        .expr_as(
+            Expr::col(chat::Column::SessionId).count_distinct(),
+            Alias::new("n"),
+        )
+        .to_owned();
+    let list = RawList {
+        rows,
+        count,
+        key: (last_message_at(), Expr::col(chat::Column::SessionId)),
+        aggregate: true,
     };
-    match list::paging(params)? {
-        Paging::Offset(page, per_page) => {
-            let count = live_of(user_id)
-                .expr_as(
-                    Expr::col(chat::Column::SessionId).count_distinct(),
-                    Alias::new("n"),
-                )
-                .to_owned();
-            let total: i64 = match conn.query_one(&count).await? {
-                Some(row) => row.try_get("", "n")?,
-                None => 0,
-            };
-            let total = u64::try_from(total).unwrap_or_default();
-            let offset = (page - 1).saturating_mul(per_page);
-            let data = if offset >= total {
-                Vec::new()
-            } else {
-                rows.limit(per_page).offset(offset);
-                sessions(conn.query_all(&rows).await?)?
-            };
-            Ok(Page {
-                data,
-                meta: PageMeta::offset(total, page, per_page),
-            })
-        }
-        // Keyed on the aggregate, so the database still groups all of the caller's
-        // messages: the cost grows with their history, not with the page's depth.
-        Paging::Cursor(per_page) => {
-            if let Some(text) = params.cursor.as_deref().filter(|c| !c.is_empty()) {
-                let after = SESSION_ORDER.after(
-                    text,
-                    last_message_at(),
-                    Expr::col(chat::Column::SessionId),
-                )?;
-                rows.cond_having(after);
-            }
-            rows.limit(per_page + 1);
-            let data = sessions(conn.query_all(&rows).await?)?;
-            Ok(SESSION_ORDER.page(data, per_page, |s| (s.last_message_at, s.session_id)))
-        }
-    }
+    Ok(SESSION_ORDER
+        .fetch(conn, list, params, |s: &SessionOut| {
+            (s.last_message_at, s.session_id)
+        })
+        .await?)
 }
 
 /// The caller's sessions, the most recently active first.
