@@ -3,8 +3,9 @@
 //! points somewhere; what identifies the person or is free text they wrote (or that was
 //! written about them) is replaced, in live and trashed rows alike; their files go; their
 //! sessions end; the activity log's personal part about them is blanked without breaking
-//! the hash chain (`dbkit::chain::erase_subject`), in the live log at once and in the
-//! archive by an `activity_log.erase` job queued in the same transaction.
+//! the hash chain (`dbkit::chain::erase_subject`). The database changes in one
+//! transaction; the files' bytes and rows already archived follow by `files.remove` and
+//! `activity_log.erase` jobs queued in it.
 
 use std::collections::BTreeMap;
 
@@ -18,8 +19,7 @@ use uuid::Uuid;
 use crate::entity::{files, users};
 use crate::http::auth::{bump_token_version, revoke_all_for_user};
 use crate::http::error::AppError;
-use crate::jobs::erase_archived;
-use crate::storage::Storage;
+use crate::jobs::{erase_archived, remove_files};
 
 /// What replaces erased free text where the column may not be empty.
 pub const ERASED: &str = "[erased]";
@@ -75,13 +75,12 @@ pub struct ErasureReport {
     pub sessions_revoked: u64,
     /// Activity-log rows whose personal part was blanked.
     pub log_rows: u64,
-    /// Storage keys of the removed files: their bytes go once the transaction commits.
-    #[serde(skip)]
-    pub storage_keys: Vec<String>,
 }
 
 /// Erases `user_id` inside `tx` (the caller's [`dbkit::Writer`] transaction, which must
-/// record a `user.erase` event); then call [`remove_files`] after the commit.
+/// record a `user.erase` event). What lies outside the database — the files' bytes, rows
+/// already archived — goes by jobs queued here, so only once the erasure has committed,
+/// and not forgotten if the process dies right after.
 pub async fn erase(tx: &impl ConnectionTrait, user_id: Uuid) -> Result<ErasureReport, AppError> {
     // The chain's head first: erasure updates log rows, and taking the head only at
     // commit (as other writers do) could deadlock with an archive run deleting them.
@@ -103,20 +102,22 @@ pub async fn erase(tx: &impl ConnectionTrait, user_id: Uuid) -> Result<ErasureRe
     }
     // The rows go with the bytes: a row whose file is gone could only answer 500.
     // A synopsis that pointed at one keeps its row (`file_id` is set to NULL).
-    report.storage_keys = files::Entity::find()
+    let storage_keys: Vec<String> = files::Entity::find()
         .select_only()
         .column(files::Column::StorageKey)
         .filter(files::Column::OwnerId.eq(user_id))
         .into_tuple()
         .all(tx)
         .await?;
+    for chunk in storage_keys.chunks(remove_files::KEYS_PER_JOB) {
+        dbkit::jobs::enqueue(tx, remove_files::job(chunk)).await?;
+    }
     report.files = files::Entity::delete_many()
         .filter(files::Column::OwnerId.eq(user_id))
         .exec(tx)
         .await?
         .rows_affected;
     report.log_rows = chain::erase_subject(tx, user_id).await?;
-    // Rows already archived follow once this commits.
     dbkit::jobs::enqueue(tx, erase_archived::job(&[user_id])).await?;
     Ok(report)
 }
@@ -143,24 +144,4 @@ async fn anonymise_account(tx: &impl ConnectionTrait, user_id: Uuid) -> Result<(
         .exec(tx)
         .await?;
     Ok(())
-}
-
-/// Deletes the bytes of erased files. After the commit: a rollback must not lose them.
-/// A file already gone is fine; any other failure is logged and reported as a count.
-pub async fn remove_files(storage: &Storage, keys: &[String]) -> u64 {
-    let mut failed = 0;
-    for key in keys {
-        let removed = match storage.path(key) {
-            Ok(path) => match tokio::fs::remove_file(&path).await {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
-                _ => Ok(()),
-            },
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(e) = removed {
-            tracing::error!(storage_key = %key, error = %e, "erasure: file bytes not removed");
-            failed += 1;
-        }
-    }
-    failed
 }

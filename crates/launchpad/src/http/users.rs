@@ -24,7 +24,6 @@ use crate::http::auth::{bump_token_version, revoke_all_for_user};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
 use crate::state::AppState;
-use crate::storage::Storage;
 use crate::tables::USERS;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -260,8 +259,8 @@ async fn restore_user(
 /// Erase a user for good (admin): the right to be forgotten. The account is anonymised
 /// and deactivated, every session ends, free text they wrote (live or in the trash) is
 /// replaced, their files are removed, and the activity log keeps only what they did,
-/// not their details, IP addresses or user agents (archived rows follow within seconds,
-/// by a background job); the log's hash chain still verifies.
+/// not their details, IP addresses or user agents (stored files and archived rows go
+/// within seconds, by background jobs); the log's hash chain still verifies.
 #[utoipa::path(post, path = "/admin/users/{id}/erase", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The user, live or deleted")), responses(
     (status = 200, description = "Erased; what changed", body = ErasureReport),
@@ -289,10 +288,5 @@ async fn erase_user(
     writer
         .commit(Event::new("user.erase", "user", id).details(details))
         .await?;
-    erasure::remove_files(
-        &Storage::from_settings(&state.settings),
-        &report.storage_keys,
-    )
-    .await;
     Ok(axum::Json(report))
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::audit_chain::log_rows;
 use crate::both_backends;
 use crate::helpers::{CliRun, TestApp, cli};
-use crate::jobs::{TempDir, job_rows};
+use crate::jobs::{TempDir, jobs_done, kind};
 use dbkit::jobs::NewJob;
 use launchpad::jobs::{archive_log, erase_archived};
 use reqwest::StatusCode;
@@ -175,24 +175,6 @@ fn personal_rows(dir: &Path, user: uuid::Uuid) -> usize {
                 || !Value::is_null(&r["user_agent"])
         })
         .count()
-}
-
-fn kind(kind: &str) -> Expr {
-    Expr::col(Alias::new("kind")).eq(kind)
-}
-
-/// Waits until every job `which` selects has succeeded (the server's workers run them);
-/// their number.
-async fn jobs_done(app: &TestApp, which: Expr) -> usize {
-    for _ in 0..300 {
-        let jobs = job_rows(&app.db, Some(which.clone())).await;
-        if !jobs.is_empty() && jobs.iter().all(|(_, j)| j.status == "succeeded") {
-            return jobs.len();
-        }
-        assert!(jobs.iter().all(|(_, j)| j.status != "dead"), "{jobs:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the jobs did not run within 15 s");
 }
 
 /// Erasure and the trash purge reach rows already archived: the erased (or purged)

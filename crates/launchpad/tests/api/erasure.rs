@@ -169,6 +169,8 @@ both_backends! {
             .query_one_raw(Statement::from_string(app.db.get_database_backend(), ips))
             .await.expect("count").expect("row").try_get_by_index(0).expect("n");
         assert_eq!(left, 0, "IP addresses or user agents of the victim left in the log");
+        // The bytes go by a job queued with the erasure, run by the server's worker.
+        assert_eq!(crate::jobs::jobs_done(&app, crate::jobs::kind("files.remove")).await, 1);
         let files_after = crate::files::stored(&app);
         assert_eq!(files_after.len(), 1, "the victim's file bytes are still stored: {files_after:?}");
         assert!(files_before.contains(&files_after[0]));

@@ -39,6 +39,25 @@ fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
 }
 
+/// Jobs of `kind`.
+pub fn kind(kind: &str) -> Expr {
+    Expr::col(Alias::new("kind")).eq(kind)
+}
+
+/// Waits until every job `which` selects has succeeded (the server's workers run them);
+/// their number.
+pub async fn jobs_done(app: &TestApp, which: Expr) -> usize {
+    for _ in 0..300 {
+        let jobs = job_rows(&app.db, Some(which.clone())).await;
+        if !jobs.is_empty() && jobs.iter().all(|(_, j)| j.status == "succeeded") {
+            return jobs.len();
+        }
+        assert!(jobs.iter().all(|(_, j)| j.status != "dead"), "{jobs:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the jobs did not run within 15 s");
+}
+
 /// Every job row, or those matching `filter`.
 pub async fn job_rows(db: &DatabaseConnection, filter: Option<Expr>) -> Vec<(Uuid, JobRow)> {
     let mut select = Query::select();
