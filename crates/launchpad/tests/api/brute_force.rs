@@ -3,23 +3,31 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use launchpad::entity::users;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
 use crate::helpers::{Backend, TestApp};
 
 fn login(email: &str, password: &str) -> Value {
     json!({"email": email, "password": password})
 }
 
+/// Registers `known@example.com` and `disabled@example.com`, then deactivates the latter.
+async fn known_and_disabled_accounts(app: &TestApp) {
+    app.register("known@example.com").await;
+    let off = app.register("disabled@example.com").await;
+    users::Entity::update_many()
+        .col_expr(users::Column::IsActive, Expr::value(false))
+        .filter(users::Column::Id.eq(off.user_id.expect("id")))
+        .exec(&app.db)
+        .await
+        .expect("deactivate");
+}
+
 crate::both_backends! {
     async fn failed_logins_are_indistinguishable(app: TestApp) {
-        app.register("known@example.com").await;
-        let off = app.register("disabled@example.com").await;
-        let id = off.user_id.expect("id");
-        let sql = if app.backend == Backend::Postgres {
-            format!("UPDATE users SET is_active = false WHERE id = '{id}'")
-        } else {
-            format!("UPDATE users SET is_active = 0 WHERE id = x'{}'", id.simple())
-        };
-        sea_orm::ConnectionTrait::execute_unprepared(&app.db, &sql).await.expect("deactivate");
+        known_and_disabled_accounts(&app).await;
         let mut bodies = Vec::new();
         for (email, password) in [
             ("nobody@example.com", "Passw0rd!"),
@@ -36,15 +44,7 @@ crate::both_backends! {
     }
 
     async fn every_login_attempt_runs_the_password_hasher_exactly_once(app: TestApp) {
-        app.register("known@example.com").await;
-        let off = app.register("disabled@example.com").await;
-        let id = off.user_id.expect("id");
-        let sql = if app.backend == Backend::Postgres {
-            format!("UPDATE users SET is_active = false WHERE id = '{id}'")
-        } else {
-            format!("UPDATE users SET is_active = 0 WHERE id = x'{}'", id.simple())
-        };
-        sea_orm::ConnectionTrait::execute_unprepared(&app.db, &sql).await.expect("deactivate");
+        known_and_disabled_accounts(&app).await;
         for (email, password, status) in [
             ("nobody@example.com", "Passw0rd!", StatusCode::UNAUTHORIZED),
             ("known@example.com", "wrong-password", StatusCode::UNAUTHORIZED),
