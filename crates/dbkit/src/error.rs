@@ -20,6 +20,11 @@ pub enum DbFailure {
     NotNull(Violated),
     /// The database could not be reached, or no connection was free in time.
     Unavailable,
+    /// The schema lacks a table or column the statement needs: migrations are pending.
+    SchemaBehind,
+    /// A concurrent transaction won: a deadlock or a serialization failure (PostgreSQL
+    /// aborts one of the two). Nothing was changed; the request can be sent again.
+    Concurrent,
     /// Anything else: a bug, not the client's doing.
     Other,
 }
@@ -63,6 +68,10 @@ fn classify_sqlx(err: &sea_orm::sqlx::Error) -> DbFailure {
                     DbFailure::ForeignKey(violated())
                 }
                 _ if is_unavailable_code(db.code().as_deref()) => DbFailure::Unavailable,
+                _ if is_concurrency_code(db.code().as_deref()) => DbFailure::Concurrent,
+                _ if is_missing_schema(db.code().as_deref(), db.message()) => {
+                    DbFailure::SchemaBehind
+                }
                 _ => DbFailure::Other,
             }
         }
@@ -85,6 +94,18 @@ fn is_unavailable_code(code: Option<&str>) -> bool {
         code,
         Some("57P01" | "57P02" | "57P03" | "53300" | "08000" | "08003" | "08006" | "5" | "517")
     )
+}
+
+/// PostgreSQL's `undefined_table` and `undefined_column`; SQLite says it in words.
+fn is_missing_schema(code: Option<&str>, message: &str) -> bool {
+    matches!(code, Some("42P01" | "42703"))
+        || message.starts_with("no such table")
+        || message.starts_with("no such column")
+}
+
+/// PostgreSQL's `deadlock_detected` and `serialization_failure`.
+fn is_concurrency_code(code: Option<&str>) -> bool {
+    matches!(code, Some("40P01" | "40001"))
 }
 
 fn describe(constraint: Option<&str>, table: Option<&str>, message: &str) -> Violated {

@@ -140,10 +140,19 @@ pub async fn restore(
         }
         q
     };
+    // Guarded by `deleted_at` again: of two concurrent restores, the second finds the
+    // row restored when the first commits (PostgreSQL re-checks the condition), and
+    // restores nothing.
     let root = conn
-        .execute(&unstamp(table, col("id").eq(id)))
+        .execute(&unstamp(
+            table,
+            col("id").eq(id).and(col("deleted_at").is_not_null()),
+        ))
         .await?
         .rows_affected();
+    if root == 0 {
+        return Ok(None);
+    }
     let mut affected = Affected::from([(table.table, root)]);
     let Some(_) = batch else {
         return Ok(Some(affected));

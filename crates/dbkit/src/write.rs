@@ -2,9 +2,10 @@
 
 use std::time::Instant;
 
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -67,6 +68,26 @@ impl Writer {
     /// Who is acting.
     pub fn actor(&self) -> &Actor {
         &self.actor
+    }
+
+    /// Locks the row `id` of `table` until the commit, so that transactions changing
+    /// what hangs off that row take turns: `SELECT … FOR UPDATE` on PostgreSQL, which does
+    /// not serialise writers; nothing on SQLite, where `BEGIN IMMEDIATE` already has.
+    /// What the transaction read before this may be stale: guard the writes after it.
+    /// Lock a parent before its children, as deletes (which cascade downwards) do, so
+    /// that two transactions never wait for each other.
+    pub async fn lock(&self, table: &str, id: Uuid) -> Result<(), DbErr> {
+        if self.tx.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let lock = Query::select()
+            .expr(Expr::val(1))
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .lock(LockType::Update)
+            .to_owned();
+        self.tx.query_one(&lock).await?;
+        Ok(())
     }
 
     /// Writes the activity-log row and commits the change with it.

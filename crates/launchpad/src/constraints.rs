@@ -331,6 +331,13 @@ pub const CONSTRAINTS: &[ConstraintRule] = &[
         "complexity must be beginner, intermediate or advanced",
     ),
     rule(
+        "ux_ideas_selected_per_project",
+        "idea_generation_history",
+        &["project_id"],
+        "id",
+        "another idea of this project was selected at the same moment; select again",
+    ),
+    rule(
         "ck_ideas_title_length",
         "idea_generation_history",
         &[],

@@ -19,6 +19,7 @@ mod m20261122_000011_add_users_token_version;
 mod m20261122_000012_activity_log_hash_chain;
 mod m20261122_000013_add_jobs_dedupe_key;
 mod m20261122_000014_trash_order_indexes;
+mod m20261202_000015_one_selected_idea_per_project;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_activity_log_hash_chain::Migration),
             Box::new(m20261122_000013_add_jobs_dedupe_key::Migration),
             Box::new(m20261122_000014_trash_order_indexes::Migration),
+            Box::new(m20261202_000015_one_selected_idea_per_project::Migration),
         ]
     }
 }

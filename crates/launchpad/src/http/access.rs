@@ -7,7 +7,10 @@ use dbkit::Writer;
 use dbkit::audit::Event;
 use dbkit::soft_delete::{self, SoftDeletable, SoftDeleteTable};
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, Select,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -49,16 +52,44 @@ pub fn visible<E: Resource>(user: &users::Model) -> Select<E> {
     }
 }
 
+/// Where a row is read. A write transaction reads the row *and locks it* until it
+/// commits (`FOR UPDATE` on PostgreSQL, which does not serialise writers; SQLite's
+/// `BEGIN IMMEDIATE` already has): what it then changes is decided on the row as it is,
+/// never on a copy a concurrent change has since made stale. A plain read locks nothing.
+pub trait Reader: ConnectionTrait {
+    /// Whether reads through this lock what they read.
+    const LOCKS: bool;
+}
+
+impl Reader for DatabaseConnection {
+    const LOCKS: bool = false;
+}
+
+impl Reader for DatabaseTransaction {
+    const LOCKS: bool = true;
+}
+
+/// The first row of `select` on `conn`, locked if `conn` locks.
+async fn one<E: EntityTrait, C: Reader>(
+    conn: &C,
+    select: Select<E>,
+) -> Result<Option<E::Model>, AppError> {
+    let select = if C::LOCKS && conn.get_database_backend() == DbBackend::Postgres {
+        select.lock_exclusive()
+    } else {
+        select
+    };
+    Ok(select.one(conn).await?)
+}
+
 /// One live row `user` may see; anything else — missing, deleted or someone else's —
 /// is the same 404.
 pub async fn find_visible<E: Resource>(
-    conn: &impl ConnectionTrait,
+    conn: &impl Reader,
     user: &users::Model,
     id: Uuid,
 ) -> Result<E::Model, AppError> {
-    visible::<E>(user)
-        .filter(E::id().eq(id))
-        .one(conn)
+    one(conn, visible::<E>(user).filter(E::id().eq(id)))
         .await?
         .ok_or(AppError::NotFound(E::NOUN))
 }
@@ -67,15 +98,17 @@ pub async fn find_visible<E: Resource>(
 /// someone else's row this way gets 403 (admins act through the admin routes); anyone
 /// else gets the 404 of a missing row.
 pub async fn find_owned<E: Resource>(
-    conn: &impl ConnectionTrait,
+    conn: &impl Reader,
     user: &users::Model,
     id: Uuid,
 ) -> Result<E::Model, AppError> {
-    let own = E::find_live()
-        .filter(E::id().eq(id))
-        .filter(E::owner().eq(user.id))
-        .one(conn)
-        .await?;
+    let own = one(
+        conn,
+        E::find_live()
+            .filter(E::id().eq(id))
+            .filter(E::owner().eq(user.id)),
+    )
+    .await?;
     match own {
         Some(row) => Ok(row),
         None if user.is_admin && find_visible::<E>(conn, user, id).await.is_ok() => {

@@ -182,6 +182,19 @@ impl From<DbErr> for AppError {
                 tracing::warn!(error = %err, "database unavailable");
                 AppError::Unavailable
             }
+            DbFailure::SchemaBehind => {
+                tracing::error!(error = %err, "the database schema is behind this binary (migrations pending?)");
+                AppError::Unavailable
+            }
+            DbFailure::Concurrent => {
+                tracing::warn!(error = %err, "transaction lost to a concurrent one");
+                AppError::Conflict {
+                    message: "the request collided with a concurrent change and did nothing; \
+                              send it again"
+                        .into(),
+                    details: json!({ "retry": true }),
+                }
+            }
             DbFailure::Other => AppError::Internal(err.to_string()),
         }
     }

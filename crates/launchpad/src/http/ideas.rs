@@ -327,11 +327,21 @@ async fn select_idea(
     CurrentUser { user, actor }: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<IdeaOut>, AppError> {
+    // An idea's project never changes: read it first, to lock the project (the parent)
+    // before the idea, in the order every other write takes them.
+    let project = access::find_owned::<ideas::Entity>(&state.db, &user, id)
+        .await?
+        .project_id;
     let writer = Writer::begin(&state.db, &actor).await?;
-    let idea = access::find_owned::<ideas::Entity>(writer.tx(), &user, id).await?;
+    if let Some(project_id) = project {
+        // Selections in one project take turns, so each sees the one before it; the
+        // unique index ux_ideas_selected_per_project is the database's own guard.
+        writer.lock("projects", project_id).await?;
+    }
+    access::find_owned::<ideas::Entity>(writer.tx(), &user, id).await?;
     let now = dbkit::time::now();
     let mut unselected = 0;
-    if let Some(project_id) = idea.project_id {
+    if let Some(project_id) = project {
         unselected = ideas::Entity::update_many()
             .col_expr(ideas::Column::UserSelected, Expr::value(false))
             .col_expr(ideas::Column::UpdatedAt, Expr::value(now))
@@ -343,10 +353,19 @@ async fn select_idea(
             .await?
             .rows_affected;
     }
-    let mut model: ideas::ActiveModel = idea.into();
-    model.user_selected = Set(true);
-    model.updated_at = Set(now);
-    let idea = model.update(writer.tx()).await?;
+    // Guarded: the idea may have been deleted while this waited for the lock.
+    let selected = ideas::Entity::update_many()
+        .col_expr(ideas::Column::UserSelected, Expr::value(true))
+        .col_expr(ideas::Column::UpdatedAt, Expr::value(now))
+        .filter(ideas::Column::Id.eq(id))
+        .filter(ideas::Column::DeletedAt.is_null())
+        .exec(writer.tx())
+        .await?
+        .rows_affected;
+    if selected == 0 {
+        return Err(AppError::NotFound("idea"));
+    }
+    let idea = access::reload::<ideas::Entity>(writer.tx(), id).await?;
     let event = Event::new("idea.select", "idea", id).details(json!({ "unselected": unselected }));
     writer.commit(event).await?;
     Ok(axum::Json(idea.into()))

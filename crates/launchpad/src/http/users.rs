@@ -7,6 +7,7 @@ use dbkit::Writer;
 use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::{self, SoftDeletable};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -157,6 +158,7 @@ struct ChangePasswordIn {
 #[utoipa::path(post, path = "/users/me/password", tag = "users", security(("bearer" = [])),
     request_body = ChangePasswordIn, responses(
         (status = 204, description = "Changed; sign in again"),
+        (status = 409, description = "Another password change or a logout came first", body = ErrorResponse),
         (status = 422, description = "Wrong current password, or an invalid new one", body = ErrorResponse),
     ))]
 async fn change_password(
@@ -174,10 +176,22 @@ async fn change_password(
     }
     let hash = password::hash(new_password).await?;
     let writer = Writer::begin(&state.db, &actor).await?;
-    let mut model: users::ActiveModel = user.clone().into();
-    model.password_hash = Set(hash);
-    model.updated_at = Set(dbkit::time::now());
-    model.update(writer.tx()).await?;
+    // Only if no other change of password (or logout) came first: the check above was
+    // against the account as this request's token found it.
+    let changed = users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(hash))
+        .col_expr(users::Column::UpdatedAt, Expr::value(dbkit::time::now()))
+        .filter(users::Column::Id.eq(user.id))
+        .filter(users::Column::TokenVersion.eq(user.token_version))
+        .exec(writer.tx())
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        return Err(AppError::conflict(
+            "the account's sessions ended while this was checked (another password change \
+             or a logout); sign in again",
+        ));
+    }
     let revoked = revoke_all_for_user(writer.tx(), user.id).await?;
     bump_token_version(writer.tx(), user.id).await?;
     let event = Event::new("user.password_change", "user", user.id)

@@ -15,6 +15,7 @@ mod canary;
 mod catalog;
 mod chatbot;
 mod cli;
+mod concurrency;
 mod crash;
 mod cursor;
 mod demo_seed;
@@ -31,6 +32,7 @@ mod meetings;
 mod metrics;
 mod migrations;
 mod openapi;
+
 mod orders;
 mod outage;
 mod projects;
