@@ -12,7 +12,7 @@ if curl -s -o /dev/null "$url"; then
   exit 1
 fi
 created=()
-for f in launchpad.db launchpad.db-wal launchpad.db-shm launchpad.db.migrate-lock uploads archive; do
+for f in launchpad.db launchpad.db-wal launchpad.db-shm launchpad.db.migrate-lock launchpad.db.in-use uploads archive; do
   [ -e "$f" ] || created+=("$f")
 done
 cleanup() { rm -rf "${created[@]}"; }

@@ -1,9 +1,10 @@
 //! Opening a tuned connection pool for SQLite or PostgreSQL.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Everything needed to open the pool; built from the application's configuration.
@@ -33,6 +34,21 @@ pub struct DbSettings {
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// An idle connection older than this is pinged before it is handed out.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+
+/// A file beside a SQLite database file, named `<file><suffix>` (for locks); `None` for
+/// an in-memory database.
+pub(crate) fn sqlite_sidecar(db: &DatabaseConnection, suffix: &str) -> Option<PathBuf> {
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let options: &SqliteConnectOptions = options.as_ref();
+    let file = options.get_filename();
+    let name = file.to_str()?;
+    if name.is_empty() || name == ":memory:" {
+        return None;
+    }
+    let mut path = file.as_os_str().to_owned();
+    path.push(suffix);
+    Some(PathBuf::from(path))
+}
 
 /// The backend a URL selects, without connecting.
 pub fn backend_of(url: &str) -> Option<DbBackend> {

@@ -4,6 +4,8 @@
 //! entities, migrations and routes, and gets:
 //!
 //! - [`connect`]: a tuned pool for SQLite or PostgreSQL (pragmas, timeouts, slow-query log);
+//! - [`in_use`]: running services mark the database in use; destructive schema changes
+//!   refuse while they do;
 //! - [`migrate`]: locked migrations, status/history, SQL printing and a drift [`migrate::check`];
 //! - [`write::Writer`]: the one write path — a transaction that can only commit together
 //!   with its activity-log row;
@@ -23,6 +25,7 @@ pub mod chain;
 pub mod connect;
 pub mod cursor;
 pub mod error;
+pub mod in_use;
 pub mod jobs;
 pub mod list;
 pub mod migrate;

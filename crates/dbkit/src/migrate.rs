@@ -1,11 +1,10 @@
 //! Migrations with what SeaORM's migrator lacks: a lock so concurrent starts apply each
 //! migration once, history, the current version, SQL printing and a drift check.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sqlx::{self, Connection, sqlite::SqliteConnectOptions};
+use sea_orm::sqlx::{self, Connection};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use sea_orm_migration::MigratorTrait;
 
@@ -137,6 +136,41 @@ pub async fn fresh<M: MigratorTrait>(db: &DatabaseConnection) -> Result<Vec<Stri
     .await
 }
 
+/// Every table of the database (the current schema on PostgreSQL) with its rows, by name.
+pub async fn row_counts(db: &DatabaseConnection) -> Result<Vec<(String, u64)>, DbErr> {
+    let err = |e: sqlx::Error| DbErr::Custom(format!("counting rows: {e}"));
+    let tables: Vec<String> = match db.get_database_backend() {
+        DbBackend::Postgres => sqlx::query_scalar(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1",
+        )
+        .fetch_all(db.get_postgres_connection_pool())
+        .await
+        .map_err(err)?,
+        _ => sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             ORDER BY 1",
+        )
+        .fetch_all(db.get_sqlite_connection_pool())
+        .await
+        .map_err(err)?,
+    };
+    let mut counts = Vec::with_capacity(tables.len());
+    for table in tables {
+        let sql = format!("SELECT COUNT(*) FROM \"{}\"", table.replace('"', "\"\""));
+        let n = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
+            .await?
+            .map(|row| row.try_get_by_index::<i64>(0))
+            .transpose()?
+            .unwrap_or_default();
+        counts.push((table, u64::try_from(n).unwrap_or_default()));
+    }
+    Ok(counts)
+}
+
 async fn drop_all_tables(db: &DatabaseConnection) -> Result<(), DbErr> {
     let err = |e: sqlx::Error| DbErr::Custom(format!("dropping tables: {e}"));
     match db.get_database_backend() {
@@ -216,7 +250,7 @@ pub async fn with_lock<T>(
             result
         }
         _ => {
-            let Some(path) = sqlite_lock_path(db) else {
+            let Some(path) = crate::connect::sqlite_sidecar(db, ".migrate-lock") else {
                 return work.await;
             };
             let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
@@ -236,19 +270,6 @@ pub async fn with_lock<T>(
             result
         }
     }
-}
-
-fn sqlite_lock_path(db: &DatabaseConnection) -> Option<PathBuf> {
-    let options = db.get_sqlite_connection_pool().connect_options();
-    let options: &SqliteConnectOptions = options.as_ref();
-    let file = options.get_filename();
-    let name = file.to_str()?;
-    if name.is_empty() || name == ":memory:" {
-        return None;
-    }
-    let mut lock = file.as_os_str().to_owned();
-    lock.push(".migrate-lock");
-    Some(PathBuf::from(lock))
 }
 
 /// What `check` found.

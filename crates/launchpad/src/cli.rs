@@ -103,13 +103,18 @@ pub enum MigrateCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Roll back the last N applied migrations (default 1).
+    /// Roll back the last N applied migrations (default 1). Says what it will drop;
+    /// refuses while a server or worker uses the database, and without --yes unless
+    /// confirmed at a terminal.
     Down {
         /// How many to roll back.
         n: Option<u32>,
         /// Print the SQL instead of running it.
         #[arg(long)]
         dry_run: bool,
+        /// Do it without asking.
+        #[arg(long)]
+        yes: bool,
     },
     /// List every migration, applied or pending.
     Status,
@@ -117,10 +122,20 @@ pub enum MigrateCommand {
     History,
     /// Print the last applied migration.
     Current,
-    /// Drop every table, then apply every migration.
-    Fresh,
-    /// Roll back every migration.
-    Reset,
+    /// Drop every table, then apply every migration (like `down`: refuses while the
+    /// database is in use, asks first).
+    Fresh {
+        /// Do it without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Roll back every migration (like `down`: refuses while the database is in use,
+    /// asks first).
+    Reset {
+        /// Do it without asking.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Exit non-zero if the live schema differs from what the migrations produce.
     Check,
 }

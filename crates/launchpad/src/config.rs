@@ -136,6 +136,17 @@ pub struct Settings {
     /// Comma-separated origins allowed by CORS (empty = no cross-origin access).
     #[arg(long, env = "CORS_ORIGINS", default_value = "", global = true)]
     pub cors_origins: String,
+    /// Bearer token that `/metrics` and the details of `/health` then require (16+ bytes;
+    /// empty = open to anyone). `/health/live` and `/health/ready` stay public.
+    #[arg(
+        long,
+        env = "OPS_TOKEN",
+        default_value = "",
+        hide_env_values = true,
+        hide_default_value = true,
+        global = true
+    )]
+    pub ops_token: String,
 
     /// Seconds `serve` lets requests in flight finish after SIGTERM before it exits
     /// anyway (below the 30 s a supervisor such as Kubernetes waits before SIGKILL).
@@ -197,6 +208,7 @@ pub struct ConfigError {
 /// warning says they are forgeable.
 const DEV_JWT_SECRET: &str = "launchpad-development-secret-not-for-production";
 const MIN_SECRET_LEN: usize = 32;
+const MIN_OPS_TOKEN_LEN: usize = 16;
 
 impl Settings {
     /// Checks what clap cannot: combinations and formats.
@@ -218,6 +230,12 @@ impl Settings {
             }),
             _ => Ok(()),
         }?;
+        if !self.ops_token.is_empty() && self.ops_token.len() < MIN_OPS_TOKEN_LEN {
+            return Err(ConfigError {
+                variable: "OPS_TOKEN",
+                reason: format!("must be at least {MIN_OPS_TOKEN_LEN} bytes (or empty)"),
+            });
+        }
         self.cors_origin_list().map(|_| ())
     }
 

@@ -44,6 +44,8 @@ pub struct Application {
     state: AppState,
     /// What job workers need, when `serve` runs them (`SERVE_JOBS`).
     jobs: Option<jobs::Context>,
+    /// Marks the database in use while this runs, so `migrate down` refuses.
+    in_use: dbkit::in_use::InUse,
 }
 
 impl Application {
@@ -72,6 +74,7 @@ impl Application {
                 DbFailure::Unavailable => StartupError::Unreachable(e),
                 _ => StartupError::Database(e),
             })?;
+        let in_use = dbkit::in_use::hold(&db, db_settings.acquire_timeout).await?;
         if settings.auto_migrate() {
             prepare_database(&db, settings.app_env).await?;
         }
@@ -104,6 +107,7 @@ impl Application {
             router: crate::http::router(state.clone()),
             state,
             jobs,
+            in_use,
         })
     }
 
@@ -158,6 +162,7 @@ impl Application {
             let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, ctx.db.close()).await;
         }
         let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.state.db.close()).await;
+        drop(self.in_use);
         served?;
         tracing::info!("stopped");
         Ok(())

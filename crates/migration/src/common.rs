@@ -113,3 +113,29 @@ pub async fn drop_tables(
     }
     Ok(())
 }
+
+/// Refuses to roll back while `count_sql` (one `COUNT(*)`) finds rows: a down that would
+/// destroy what the up cannot rebuild — and so silently weaken a guarantee — does not run.
+/// `what` names those rows and why they matter, for the operator.
+pub async fn refuse_down_while(
+    manager: &SchemaManager<'_>,
+    count_sql: &str,
+    what: &str,
+) -> Result<(), DbErr> {
+    let conn = manager.get_connection();
+    let n: i64 = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            count_sql,
+        ))
+        .await?
+        .map(|row| row.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or_default();
+    if n > 0 {
+        return Err(DbErr::Migration(format!(
+            "refusing to roll back: {n} {what}"
+        )));
+    }
+    Ok(())
+}

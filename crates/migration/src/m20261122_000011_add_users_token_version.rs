@@ -1,7 +1,13 @@
 //! `users.token_version`: access tokens carry the version they were issued at; logging out
 //! or changing the password bumps it, so every older access token stops working at once.
+//!
+//! Its down refuses once any account has bumped its version: dropping the column and
+//! adding it again would set every version back to 0 and revive the access tokens those
+//! logouts, password changes and deletions ended.
 
 use sea_orm_migration::prelude::*;
+
+use crate::common;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -27,6 +33,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        common::refuse_down_while(
+            manager,
+            "SELECT COUNT(*) FROM users WHERE token_version <> 0",
+            "accounts have ended sessions (logout, password change, deletion); rolling back \
+             would make their old access tokens valid again",
+        )
+        .await?;
         manager
             .alter_table(
                 Table::alter()

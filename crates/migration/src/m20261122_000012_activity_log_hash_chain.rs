@@ -3,6 +3,10 @@
 //! and the archive anchor. Rows already there are chained oldest first. See
 //! `dbkit::chain`.
 //!
+//! Its down refuses once the chain holds a row (`audit_chain.head_seq > 0`): the up
+//! seals whatever rows it finds, so rolling back and forward again would seal rows
+//! edited in between and launder the log.
+//!
 //! The columns stay nullable: SQLite adds a `NOT NULL` column only with a default or a
 //! table rebuild, and `launchpad verify` reports any row without them anyway.
 
@@ -74,6 +78,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        common::refuse_down_while(
+            manager,
+            "SELECT COALESCE(MAX(head_seq), 0) FROM audit_chain",
+            "activity-log rows are chained; rolling back and forward would re-seal them, \
+             edited or not, and the log would no longer be tamper-evident",
+        )
+        .await?;
         // SQLite cannot drop an indexed column: the indexes go first.
         common::run(
             manager,

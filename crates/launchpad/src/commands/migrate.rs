@@ -2,8 +2,12 @@
 
 use std::process::ExitCode;
 
+use std::io::IsTerminal;
+
+use dbkit::in_use;
 use dbkit::migrate::{self, Direction};
 use migration::Migrator;
+use sea_orm::DatabaseConnection;
 
 use super::{CommandResult, open};
 use crate::cli::MigrateCommand;
@@ -18,7 +22,9 @@ pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult 
                 .await
                 .map_err(e)?,
         ),
-        MigrateCommand::Down { n, dry_run: true } => print_sql(
+        MigrateCommand::Down {
+            n, dry_run: true, ..
+        } => print_sql(
             &migrate::sql::<Migrator>(&db, &settings.db(), Direction::Down, Some(n.unwrap_or(1)))
                 .await
                 .map_err(e)?,
@@ -27,17 +33,23 @@ pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult 
             "applied",
             &migrate::up::<Migrator>(&db, n).await.map_err(e)?,
         ),
-        MigrateCommand::Down { n, .. } => print_names(
-            "rolled back",
-            &migrate::down::<Migrator>(&db, n.unwrap_or(1))
-                .await
-                .map_err(e)?,
-        ),
-        MigrateCommand::Fresh => print_names(
-            "applied",
-            &migrate::fresh::<Migrator>(&db).await.map_err(e)?,
-        ),
-        MigrateCommand::Reset => {
+        MigrateCommand::Down { n, yes, .. } => {
+            let n = n.unwrap_or(1);
+            let _alone = take_database(&db, down_plan(&db, settings, Some(n)).await?, yes).await?;
+            print_names(
+                "rolled back",
+                &migrate::down::<Migrator>(&db, n).await.map_err(e)?,
+            );
+        }
+        MigrateCommand::Fresh { yes } => {
+            let _alone = take_database(&db, fresh_plan(&db).await?, yes).await?;
+            print_names(
+                "applied",
+                &migrate::fresh::<Migrator>(&db).await.map_err(e)?,
+            );
+        }
+        MigrateCommand::Reset { yes } => {
+            let _alone = take_database(&db, down_plan(&db, settings, None).await?, yes).await?;
             migrate::reset::<Migrator>(&db).await.map_err(e)?;
             println!("every migration rolled back");
         }
@@ -69,6 +81,142 @@ pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult 
     Ok(ExitCode::SUCCESS)
 }
 
+/// What a destructive command is about to do, shown before it does it.
+struct Plan {
+    /// One line: what will happen.
+    summary: String,
+    /// What goes: tables (with their rows), columns, indexes.
+    drops: Vec<String>,
+}
+
+/// Rolling back the last `n` migrations (all when `None`): their names, and what their
+/// SQL (recorded on a scratch copy) drops.
+async fn down_plan(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    n: Option<u32>,
+) -> Result<Plan, String> {
+    let e = |e: sea_orm::DbErr| e.to_string();
+    let applied = migrate::history::<Migrator>(db).await.map_err(e)?;
+    let n = n.unwrap_or(applied.len() as u32);
+    let names: Vec<&str> = applied
+        .iter()
+        .rev()
+        .take(n as usize)
+        .map(|m| m.name.as_str())
+        .collect();
+    let sql = migrate::sql::<Migrator>(db, &settings.db(), Direction::Down, Some(n))
+        .await
+        .map_err(e)?;
+    let rows = migrate::row_counts(db).await.map_err(e)?;
+    let drops = sql.iter().filter_map(|s| describe_drop(s, &rows)).collect();
+    Ok(Plan {
+        summary: format!("rolls back {}: {}", names.len(), names.join(", ")),
+        drops,
+    })
+}
+
+/// Dropping every table.
+async fn fresh_plan(db: &DatabaseConnection) -> Result<Plan, String> {
+    let rows = migrate::row_counts(db).await.map_err(|e| e.to_string())?;
+    Ok(Plan {
+        summary: "drops every table, then applies every migration".into(),
+        drops: rows
+            .iter()
+            .map(|(table, n)| format!("table {table} ({n} rows)"))
+            .collect(),
+    })
+}
+
+/// A statement's drop in a few words (`table users (12 rows)`, `column users.token_version`),
+/// or `None` if it drops nothing.
+fn describe_drop(sql: &str, rows: &[(String, u64)]) -> Option<String> {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c| c == '"' || c == '`' || c == ';')
+                .to_owned()
+        })
+        .collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let after = |i: usize| {
+        let skip = if upper.get(i).is_some_and(|w| w == "IF") {
+            2
+        } else {
+            0
+        };
+        words.get(i + skip).cloned()
+    };
+    match upper
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["DROP", "TABLE", ..] => {
+            let table = after(2)?;
+            let n = rows
+                .iter()
+                .find(|(t, _)| *t == table)
+                .map_or(0, |(_, n)| *n);
+            Some(format!("table {table} ({n} rows)"))
+        }
+        [
+            "DROP",
+            kind @ ("INDEX" | "TRIGGER" | "VIEW" | "TYPE" | "FUNCTION"),
+            ..,
+        ] => Some(format!("{} {}", kind.to_ascii_lowercase(), after(2)?)),
+        ["ALTER", "TABLE", ..] => {
+            let at = upper.iter().position(|w| w == "DROP")?;
+            let column = if upper.get(at + 1).is_some_and(|w| w == "COLUMN") {
+                at + 2
+            } else {
+                at + 1
+            };
+            Some(format!("column {}.{}", words.get(2)?, after(column)?))
+        }
+        _ => None,
+    }
+}
+
+/// Shows `plan`, then takes the database for it alone: refused while a server or worker
+/// uses it, and — without `--yes` — unless someone at a terminal types `yes`.
+async fn take_database(
+    db: &DatabaseConnection,
+    plan: Plan,
+    yes: bool,
+) -> Result<in_use::Exclusive, String> {
+    println!("this {}", plan.summary);
+    if plan.drops.is_empty() {
+        println!("it drops no table, column or index");
+    }
+    for drop in &plan.drops {
+        println!("  drops {drop}");
+    }
+    let alone = in_use::exclusive(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or(
+            "refusing: a running `launchpad serve` or `launchpad worker` is using this \
+             database; stop them first",
+        )?;
+    if yes {
+        return Ok(alone);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err("refusing without --yes (no terminal to confirm at)".into());
+    }
+    eprint!("type yes to go ahead: ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| e.to_string())?;
+    if answer.trim() != "yes" {
+        return Err("not confirmed; nothing changed".into());
+    }
+    Ok(alone)
+}
+
 fn print_names(verb: &str, names: &[String]) {
     if names.is_empty() {
         println!("nothing to do");
@@ -84,7 +232,7 @@ fn print_sql(statements: &[String]) {
     }
 }
 
-async fn check(db: &sea_orm::DatabaseConnection, settings: &Settings) -> CommandResult {
+async fn check(db: &DatabaseConnection, settings: &Settings) -> CommandResult {
     Ok(if schema_report(db, settings).await? {
         ExitCode::SUCCESS
     } else {
@@ -95,7 +243,7 @@ async fn check(db: &sea_orm::DatabaseConnection, settings: &Settings) -> Command
 /// Compares the live schema with the migrations' and prints the differences; `true`
 /// when there are none.
 pub(super) async fn schema_report(
-    db: &sea_orm::DatabaseConnection,
+    db: &DatabaseConnection,
     settings: &Settings,
 ) -> Result<bool, String> {
     let report = migrate::check::<Migrator>(db, &settings.db())

@@ -10,6 +10,9 @@ use crate::startup::shutdown_signal;
 /// Runs workers until SIGTERM or Ctrl-C; a job in progress finishes first.
 pub async fn run(settings: &Settings) -> CommandResult {
     let db = open(settings).await?;
+    let _in_use = dbkit::in_use::hold(&db, settings.db().acquire_timeout)
+        .await
+        .map_err(|e| e.to_string())?;
     let workers = Workers::start(Context::new(db.clone(), settings), settings.job_timing());
     shutdown_signal().await;
     workers.stop().await;

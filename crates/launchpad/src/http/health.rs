@@ -1,10 +1,18 @@
-//! `GET /health`: is the service able to work, and in what state is it?
+//! Operations: `GET /health` (is the service able to work, and in what state is it?),
+//! `/health/live`, `/health/ready` for probes and load balancers, and `/metrics`.
+//!
+//! The service is ready only when its database answers *and* holds the schema this
+//! binary needs: with migrations pending every API call would fail, so a load balancer
+//! must not send it traffic. With `OPS_TOKEN` set, `/metrics` and the details of
+//! `/health` (versions, migration names, pool) need it as a bearer token.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
+use crate::http::error::AppError;
 use crate::state::AppState;
 
 /// How long `/health` waits for the database before calling it unreachable.
@@ -12,77 +20,187 @@ const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
-    /// `ok`, or `unavailable` when the database cannot be reached.
+    /// `ok`; `unavailable` when the database cannot be reached; `migrations_pending`
+    /// when its schema is behind this binary (`migrations.pending` lists them).
     status: &'static str,
-    /// `ok` or `unreachable`.
-    database: &'static str,
+    /// `ok` or `unreachable`. Like the rest below, only with the operations token when
+    /// `OPS_TOKEN` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pool: Option<dbkit::connect::PoolStats>,
-    #[schema(value_type = Object)]
-    migrations: Value,
-    version: &'static str,
-    uptime_seconds: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    migrations: Option<Migrations>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uptime_seconds: Option<u64>,
 }
 
-/// Service health: database, pool, migrations, version, uptime. 200 when the database
-/// answers, 503 otherwise.
+/// The schema's state against this binary's migrations.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Migrations {
+    /// The last applied migration.
+    current: Option<String>,
+    /// Migrations this binary needs that are not applied.
+    pending: Vec<String>,
+}
+
+/// What a probe sees.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Probe {
+    /// `ok`, `unavailable` or `migrations_pending`.
+    status: &'static str,
+}
+
+/// The database and its schema, as a probe judges them.
+struct Readiness {
+    reachable: bool,
+    migrations: Option<Migrations>,
+}
+
+impl Readiness {
+    async fn check(state: &AppState) -> Self {
+        // Bounded on its own: during an outage the ping would otherwise wait the whole
+        // pool acquire timeout, and a probe that waits that long is a probe that times out.
+        let reachable = tokio::time::timeout(PING_TIMEOUT, state.db.ping())
+            .await
+            .is_ok_and(|pinged| pinged.is_ok());
+        let migrations = if reachable {
+            migrations(state).await
+        } else {
+            None
+        };
+        Self {
+            reachable,
+            migrations,
+        }
+    }
+
+    fn status(&self) -> &'static str {
+        match &self.migrations {
+            _ if !self.reachable => "unavailable",
+            Some(m) if m.pending.is_empty() => "ok",
+            // Pending, or the bookkeeping could not be read: not a schema to serve from.
+            _ => "migrations_pending",
+        }
+    }
+
+    fn code(&self) -> StatusCode {
+        if self.status() == "ok" {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+async fn migrations(state: &AppState) -> Option<Migrations> {
+    let all = dbkit::migrate::status::<migration::Migrator>(&state.db)
+        .await
+        .ok()?;
+    let current = all
+        .iter()
+        .filter(|m| m.applied_at.is_some())
+        .map(|m| m.name.clone())
+        .max();
+    let pending = all
+        .into_iter()
+        .filter(|m| m.applied_at.is_none())
+        .map(|m| m.name)
+        .collect();
+    Some(Migrations { current, pending })
+}
+
+/// Service health: database, schema, pool, version, uptime. 200 when the database answers
+/// and holds every migration this binary needs; 503 otherwise. With `OPS_TOKEN` set, only
+/// `status` unless the request carries the token.
 #[utoipa::path(get, path = "/health", tag = "operations", responses(
     (status = 200, body = Health),
-    (status = 503, description = "The database is unreachable", body = Health),
+    (status = 503, description = "The database is unreachable, or migrations are pending", body = Health),
 ))]
-pub async fn health(State(state): State<AppState>) -> (StatusCode, axum::Json<Health>) {
-    // Bounded on its own: during an outage the ping would otherwise wait the whole pool
-    // acquire timeout, and a probe that waits that long is a probe that times out.
-    let reachable = tokio::time::timeout(PING_TIMEOUT, state.db.ping())
-        .await
-        .is_ok_and(|pinged| pinged.is_ok());
-    let migrations = if reachable {
-        match dbkit::migrate::status::<migration::Migrator>(&state.db).await {
-            Ok(all) => {
-                let current = all
-                    .iter()
-                    .filter(|m| m.applied_at.is_some())
-                    .map(|m| &m.name)
-                    .max();
-                let pending: Vec<&String> = all
-                    .iter()
-                    .filter(|m| m.applied_at.is_none())
-                    .map(|m| &m.name)
-                    .collect();
-                json!({ "current": current, "pending": pending })
-            }
-            Err(_) => Value::Null,
+pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> impl IntoResponse {
+    let ready = Readiness::check(&state).await;
+    let status = ready.status();
+    let code = ready.code();
+    let health = if has_ops_token(&state, &headers) {
+        Health {
+            status,
+            database: Some(if ready.reachable { "ok" } else { "unreachable" }),
+            pool: dbkit::connect::pool_stats(&state.db),
+            migrations: ready.migrations,
+            version: Some(env!("CARGO_PKG_VERSION")),
+            uptime_seconds: Some(state.started.elapsed().as_secs()),
         }
     } else {
-        Value::Null
+        Health {
+            status,
+            database: None,
+            pool: None,
+            migrations: None,
+            version: None,
+            uptime_seconds: None,
+        }
     };
-    let health = Health {
-        status: if reachable { "ok" } else { "unavailable" },
-        database: if reachable { "ok" } else { "unreachable" },
-        pool: dbkit::connect::pool_stats(&state.db),
-        migrations,
-        version: env!("CARGO_PKG_VERSION"),
-        uptime_seconds: state.started.elapsed().as_secs(),
+    (code, axum::Json(health))
+}
+
+/// Liveness: the process answers. Never looks at the database (restarting a server
+/// because its database is down helps nobody).
+#[utoipa::path(get, path = "/health/live", tag = "operations", responses(
+    (status = 200, body = Probe),
+))]
+pub async fn live() -> axum::Json<Probe> {
+    axum::Json(Probe { status: "ok" })
+}
+
+/// Readiness, for load balancers: 200 only when the database answers and its schema is
+/// complete.
+#[utoipa::path(get, path = "/health/ready", tag = "operations", responses(
+    (status = 200, body = Probe),
+    (status = 503, description = "The database is unreachable, or migrations are pending", body = Probe),
+))]
+pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    let ready = Readiness::check(&state).await;
+    let probe = Probe {
+        status: ready.status(),
     };
-    let status = if reachable {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, axum::Json(health))
+    (ready.code(), axum::Json(probe))
 }
 
 /// Prometheus metrics: requests and latency per route, pool connections, statement
-/// latency, slow statements.
+/// latency, slow statements. With `OPS_TOKEN` set, only with the token.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses(
     (status = 200, description = "Prometheus text exposition format", content_type = "text/plain; version=0.0.4", body = String),
+    (status = 401, description = "OPS_TOKEN is set and the request does not carry it", body = crate::http::error::ErrorResponse),
 ))]
-pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !has_ops_token(&state, &headers) {
+        return AppError::Unauthorized("this endpoint needs the operations token").into_response();
+    }
     let body = state.metrics.render(&state.db);
     (
         [(
-            axum::http::header::CONTENT_TYPE,
+            header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         body,
     )
+        .into_response()
+}
+
+/// Whether the request may see operational details: always when no `OPS_TOKEN` is set,
+/// otherwise only with `Authorization: Bearer <OPS_TOKEN>`. Compared as digests, so the
+/// time taken says nothing about how much of the token was right.
+fn has_ops_token(state: &AppState, headers: &HeaderMap) -> bool {
+    let expected = &state.settings.ops_token;
+    if expected.is_empty() {
+        return true;
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    Sha256::digest(given.trim().as_bytes()) == Sha256::digest(expected.as_bytes())
 }

@@ -89,6 +89,8 @@ pub fn api() -> OpenApiRouter<AppState> {
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api", api)
         .routes(routes!(health::health))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
         .routes(routes!(health::metrics));
     error_docs::add_common_errors(api.get_openapi_mut());
     doc_links::link_created_resources(api.get_openapi_mut());

@@ -155,7 +155,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {
             Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm", ".migrate-lock"] {
+                for suffix in ["", "-wal", "-shm", ".migrate-lock", ".in-use"] {
                     let mut p = path.clone().into_os_string();
                     p.push(suffix);
                     let _ = std::fs::remove_file(p);

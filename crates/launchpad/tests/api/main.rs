@@ -32,7 +32,7 @@ mod meetings;
 mod metrics;
 mod migrations;
 mod openapi;
-
+mod operations;
 mod orders;
 mod outage;
 mod projects;
