@@ -267,3 +267,30 @@ pub(super) async fn schema_report(
     }
     Ok(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::describe_drop;
+
+    #[test]
+    fn drops_are_described_in_a_few_words_with_row_counts() {
+        let rows = [("users".to_owned(), 12)];
+        let cases = [
+            (r#"DROP TABLE "users""#, Some("table users (12 rows)")),
+            ("DROP TABLE IF EXISTS jobs;", Some("table jobs (0 rows)")),
+            (
+                "DROP INDEX ux_ideas_selected_per_project",
+                Some("index ux_ideas_selected_per_project"),
+            ),
+            (
+                r#"ALTER TABLE "users" DROP COLUMN "token_version""#,
+                Some("column users.token_version"),
+            ),
+            (r#"ALTER TABLE "users" ADD COLUMN "x" integer"#, None),
+            ("CREATE INDEX ix_a ON a (b)", None),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(describe_drop(sql, &rows).as_deref(), expected, "{sql}");
+        }
+    }
+}
