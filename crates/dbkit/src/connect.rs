@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::{self, Postgres, Sqlite};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Everything needed to open the pool; built from the application's configuration.
@@ -123,6 +124,12 @@ async fn open(
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        })
+        .map_sqlx_sqlite_pool_opts(|o| {
+            o.after_release(|conn, _| Box::pin(no_transaction_left::<Sqlite>(conn)))
+        })
+        .map_sqlx_postgres_pool_opts(|o| {
+            o.after_release(|conn, _| Box::pin(no_transaction_left::<Postgres>(conn)))
         });
     if let Some(timeout) = settings.statement_timeout {
         opt.statement_timeout(timeout);
@@ -151,6 +158,31 @@ async fn open(
         }
     });
     Ok(db)
+}
+
+/// Whether a connection handed back to the pool may be handed out again: only with no
+/// transaction open. When a statement fails with `SQLITE_FULL` or an I/O error, SQLite may
+/// roll the whole transaction back by itself; the `ROLLBACK` that follows then fails and
+/// sqlx still counts the transaction as open. Reused, such a connection turned the next
+/// `BEGIN` into a `SAVEPOINT` (SeaORM nests when the count is not 0), and after one more
+/// failure into a transaction that never ended: later requests "committed" savepoints,
+/// were answered 201, held the write lock against everyone, and were rolled back when
+/// the connection closed. So the pool closes any connection whose transaction count is
+/// not 0 once its queued rollback has run; closing rolls back whatever is left.
+async fn no_transaction_left<DB: sqlx::Database>(
+    conn: &mut DB::Connection,
+) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // A dropped transaction's rollback is queued on the connection; the ping runs it.
+    conn.ping().await?;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("a connection still in a transaction after its rollback was closed");
+    }
+    Ok(clean)
 }
 
 /// The longest SQL text a slow-query line carries: a bulk insert's statement runs to

@@ -25,6 +25,11 @@ pub enum DbFailure {
     /// A concurrent transaction won: a deadlock or a serialization failure (PostgreSQL
     /// aborts one of the two). Nothing was changed; the request can be sent again.
     Concurrent,
+    /// The disk (SQLite's file, a PostgreSQL tablespace) is full: nothing was written.
+    StorageFull,
+    /// The database cannot write for another reason: an I/O error, a read-only file or
+    /// server. Nothing was written.
+    StorageFailed,
     /// Anything else: a bug, not the client's doing.
     Other,
 }
@@ -69,6 +74,8 @@ fn classify_sqlx(err: &sea_orm::sqlx::Error) -> DbFailure {
                 }
                 _ if is_unavailable_code(db.code().as_deref()) => DbFailure::Unavailable,
                 _ if is_concurrency_code(db.code().as_deref()) => DbFailure::Concurrent,
+                _ if is_full_code(db.code().as_deref()) => DbFailure::StorageFull,
+                _ if is_storage_code(db.code().as_deref()) => DbFailure::StorageFailed,
                 _ if is_missing_schema(db.code().as_deref(), db.message()) => {
                     DbFailure::SchemaBehind
                 }
@@ -101,6 +108,25 @@ fn is_missing_schema(code: Option<&str>, message: &str) -> bool {
     matches!(code, Some("42P01" | "42703"))
         || message.starts_with("no such table")
         || message.starts_with("no such column")
+}
+
+/// PostgreSQL's `disk_full`; SQLite's `SQLITE_FULL` (13).
+fn is_full_code(code: Option<&str>) -> bool {
+    matches!(code, Some("53100" | "13"))
+}
+
+/// PostgreSQL's `io_error`, `insufficient_resources` and `read_only_sql_transaction`;
+/// SQLite's `SQLITE_IOERR` (10), `SQLITE_READONLY` (8) and `SQLITE_CANTOPEN` (14), with
+/// their extended codes (the primary code is the low byte; SQLite's codes are numbers of
+/// at most four digits, PostgreSQL's always five characters).
+fn is_storage_code(code: Option<&str>) -> bool {
+    match code {
+        Some("58030" | "53000" | "25006") => true,
+        Some(code) if code.len() < 5 => code
+            .parse::<u32>()
+            .is_ok_and(|c| matches!(c & 0xff, 8 | 10 | 14)),
+        _ => false,
+    }
 }
 
 /// PostgreSQL's `deadlock_detected` and `serialization_failure`.
@@ -191,6 +217,24 @@ impl Violated {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_disks_and_io_errors_are_told_apart_from_other_codes() {
+        for full in ["13", "53100"] {
+            assert!(is_full_code(Some(full)), "{full}");
+        }
+        // SQLITE_IOERR_WRITE, _FSYNC, SQLITE_READONLY, _DBMOVED, CANTOPEN; PostgreSQL's.
+        for failing in ["10", "778", "1034", "8", "1032", "14", "58030", "25006"] {
+            assert!(is_storage_code(Some(failing)), "{failing}");
+        }
+        // PostgreSQL codes that happen to be numbers are not SQLite's.
+        for other in ["1", "19", "2067", "22008", "23505", "08000"] {
+            assert!(
+                !is_full_code(Some(other)) && !is_storage_code(Some(other)),
+                "{other}"
+            );
+        }
+    }
 
     #[test]
     fn sqlite_unique_expression_index_is_named() {

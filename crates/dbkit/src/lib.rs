@@ -17,8 +17,9 @@
 //!   and keyset ([`cursor`]) paging;
 //! - [`jobs`]: a job queue for many workers in many processes: claims that skip each
 //!   other, retries with backoff, dead jobs, rescue of jobs whose worker died;
-//! - [`error`]: database errors classified (unique / foreign key / check / unavailable)
-//!   and explained by constraint name.
+//! - [`error`]: database errors classified (unique / foreign key / check / unavailable /
+//!   storage full) and explained by constraint name;
+//! - [`writable`]: whether writes are landing, for health checks while a disk is full.
 
 pub mod audit;
 pub mod chain;
@@ -33,6 +34,7 @@ pub mod newest_first;
 pub mod schema;
 pub mod soft_delete;
 pub mod time;
+pub mod writable;
 pub mod write;
 
 pub use connect::{DbSettings, connect};

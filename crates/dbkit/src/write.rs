@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::audit::{self, Event};
+use crate::writable;
 
 /// Who is acting, from where; recorded with every log row.
 #[derive(Debug, Clone)]
@@ -93,7 +94,9 @@ impl Writer {
     /// Writes the activity-log row and commits the change with it.
     pub async fn commit(self, event: Event) -> Result<(), DbErr> {
         audit::insert(&self.tx, &self.actor, event).await?;
-        self.tx.commit().await
+        self.tx.commit().await?;
+        writable::succeeded();
+        Ok(())
     }
 }
 

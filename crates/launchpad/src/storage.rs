@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request};
 use axum::http::{StatusCode, header};
+use dbkit::writable;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -305,8 +306,15 @@ fn form_error(e: MultipartError) -> AppError {
     }
 }
 
+/// The upload directory refused a write: a full disk is a 507, anything else (read-only,
+/// an I/O error, permissions) a 503 — neither is the client's doing nor a bug of ours.
 fn io(e: std::io::Error) -> AppError {
-    AppError::Internal(format!("upload storage: {e}"))
+    use std::io::ErrorKind;
+    let problem = match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => writable::Problem::Full,
+        _ => writable::Problem::Failing,
+    };
+    AppError::storage(problem, &format_args!("upload storage: {e}"))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use dbkit::{DbFailure, classify, error::Violated};
+use dbkit::{DbFailure, classify, error::Violated, writable};
 use sea_orm::DbErr;
 use serde_json::{Value, json};
 
@@ -52,6 +52,9 @@ pub enum AppError {
     /// 503: the database is unreachable or no connection was free in time.
     #[error("service temporarily unavailable")]
     Unavailable,
+    /// 507: the disk is full; nothing was written. Retry after space is freed.
+    #[error("the server's storage is full; nothing was saved, try again later")]
+    StorageFull,
     /// 500: a bug. The cause is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -88,6 +91,7 @@ impl AppError {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -146,7 +150,10 @@ impl IntoResponse for AppError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if matches!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE
+        ) {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECS),
@@ -195,7 +202,22 @@ impl From<DbErr> for AppError {
                     details: json!({ "retry": true }),
                 }
             }
+            DbFailure::StorageFull => AppError::storage(writable::Problem::Full, &err),
+            DbFailure::StorageFailed => AppError::storage(writable::Problem::Failing, &err),
             DbFailure::Other => AppError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl AppError {
+    /// A write the storage refused (full disk, I/O error, read-only): marked for the
+    /// health check, logged, and answered 507 or 503 — the client did nothing wrong.
+    pub fn storage(problem: writable::Problem, cause: &dyn std::fmt::Display) -> Self {
+        writable::failed(problem);
+        tracing::error!(%cause, storage = problem.as_str(), "a write was refused by storage");
+        match problem {
+            writable::Problem::Full => AppError::StorageFull,
+            writable::Problem::Failing => AppError::Unavailable,
         }
     }
 }

@@ -11,14 +11,22 @@ use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response};
 pub fn add_common_errors(openapi: &mut OpenApi) {
     for item in openapi.paths.paths.values_mut() {
         let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
         ];
-        for operation in operations.into_iter().flatten() {
-            for (status, description) in common_errors(operation) {
+        for (operation, writes) in operations {
+            let Some(operation) = operation else { continue };
+            let mut errors = common_errors(operation);
+            if writes {
+                errors.push((
+                    "507",
+                    "The server's storage is full: nothing was saved; retry after Retry-After seconds",
+                ));
+            }
+            for (status, description) in errors {
                 operation
                     .responses
                     .responses

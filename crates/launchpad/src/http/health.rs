@@ -21,12 +21,18 @@ const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
     /// `ok`; `unavailable` when the database cannot be reached; `migrations_pending`
-    /// when its schema is behind this binary (`migrations.pending` lists them).
+    /// when its schema is behind this binary (`migrations.pending` lists them);
+    /// `storage_full` or `storage_failing` while writes are refused by a full disk or an
+    /// I/O error (reads still work).
     status: &'static str,
     /// `ok` or `unreachable`. Like the rest below, only with the operations token when
     /// `OPS_TOKEN` is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<&'static str>,
+    /// `ok`, or `full` / `failing` since a write was refused for want of storage (until a
+    /// write commits again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pool: Option<dbkit::connect::PoolStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,21 +118,31 @@ async fn migrations(state: &AppState) -> Option<Migrations> {
     Some(Migrations { current, pending })
 }
 
-/// Service health: database, schema, pool, version, uptime. 200 when the database answers
-/// and holds every migration this binary needs; 503 otherwise. With `OPS_TOKEN` set, only
-/// `status` unless the request carries the token.
+/// Service health: database, schema, storage, pool, version, uptime. 200 when the
+/// database answers, holds every migration this binary needs and takes writes; 503
+/// otherwise. With `OPS_TOKEN` set, only `status` unless the request carries the token.
 #[utoipa::path(get, path = "/health", tag = "operations", responses(
     (status = 200, body = Health),
-    (status = 503, description = "The database is unreachable, or migrations are pending", body = Health),
+    (status = 503, description = "The database is unreachable, migrations are pending, or writes are refused by a full disk or an I/O error", body = Health),
 ))]
 pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> impl IntoResponse {
     let ready = Readiness::check(&state).await;
-    let status = ready.status();
-    let code = ready.code();
+    let storage = dbkit::writable::problem();
+    let (status, code) = match storage {
+        Some(problem) if ready.status() == "ok" => (
+            match problem {
+                dbkit::writable::Problem::Full => "storage_full",
+                dbkit::writable::Problem::Failing => "storage_failing",
+            },
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        _ => (ready.status(), ready.code()),
+    };
     let health = if has_ops_token(&state, &headers) {
         Health {
             status,
             database: Some(if ready.reachable { "ok" } else { "unreachable" }),
+            storage: Some(storage.map_or("ok", dbkit::writable::Problem::as_str)),
             pool: dbkit::connect::pool_stats(&state.db),
             migrations: ready.migrations,
             version: Some(env!("CARGO_PKG_VERSION")),
@@ -136,6 +152,7 @@ pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> impl I
         Health {
             status,
             database: None,
+            storage: None,
             pool: None,
             migrations: None,
             version: None,
@@ -155,7 +172,8 @@ pub async fn live() -> axum::Json<Probe> {
 }
 
 /// Readiness, for load balancers: 200 only when the database answers and its schema is
-/// complete.
+/// complete. A full disk does not make the service unready: reads still work, and every
+/// node shares the database, so there is nowhere better to send them.
 #[utoipa::path(get, path = "/health/ready", tag = "operations", responses(
     (status = 200, body = Probe),
     (status = 503, description = "The database is unreachable, or migrations are pending", body = Probe),

@@ -19,6 +19,7 @@ mod concurrency;
 mod crash;
 mod cursor;
 mod demo_seed;
+mod disk_full;
 mod drain;
 mod erasure;
 mod errors;
