@@ -5,9 +5,10 @@
 //! `/health` says `storage_full` while it lasts, writes resume by themselves, and the
 //! database checks clean. Mounting needs root: elsewhere the test says so and skips.
 //!
-//! And the cause, on its own: a connection whose transaction the database ended behind
-//! the driver's back (SQLite does on some `SQLITE_FULL`/`SQLITE_IOERR`) must not be
-//! handed out again to run later "transactions" inside one that never commits.
+//! And the cause, on its own: a connection whose `COMMIT` failed, or whose transaction
+//! the database ended behind the driver's back (SQLite does on some `SQLITE_FULL` /
+//! `SQLITE_IOERR`), must not be handed out again to run later "transactions" inside one
+//! that never commits.
 
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
@@ -350,7 +351,7 @@ crate::both_backends! {
         assert_eq!(verify.code, Some(0), "{verify}");
     }
 
-    async fn a_connection_whose_transaction_the_database_ended_is_never_reused_inside_it(
+    async fn a_connection_whose_commit_failed_or_whose_transaction_ended_is_never_reused_inside_it(
         app: TestApp
     ) {
         // One connection, so that every transaction below runs on the same one.
@@ -360,8 +361,25 @@ crate::both_backends! {
         db.execute_unprepared("CREATE TABLE probe (id VARCHAR(36) PRIMARY KEY, v TEXT NOT NULL)")
             .await
             .expect("create table");
+        db.execute_unprepared(
+            "CREATE TABLE probe_child (id VARCHAR(36) PRIMARY KEY, parent VARCHAR(36) \
+             REFERENCES probe (id) DEFERRABLE INITIALLY DEFERRED)",
+        )
+        .await
+        .expect("create table");
         let actor = Actor::system();
 
+        // A COMMIT fails (a deferred foreign key), leaving the transaction open.
+        let writer = Writer::begin(&db, &actor).await.expect("begin");
+        writer
+            .tx()
+            .execute_unprepared("INSERT INTO probe_child (id, parent) VALUES ('c', 'missing')")
+            .await
+            .expect("deferred until the commit");
+        let failed = writer
+            .commit(Event::new("probe.write", "probe", Uuid::now_v7()))
+            .await;
+        assert!(failed.is_err(), "the COMMIT failed");
         // The database ends the transaction by itself, as SQLite may on a full disk.
         let writer = Writer::begin(&db, &actor).await.expect("begin");
         writer.tx().execute_unprepared("ROLLBACK").await.expect("end it");
