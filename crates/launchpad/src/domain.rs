@@ -14,14 +14,23 @@ pub const SIGNUP_STEPS: &[&str] = &[
     "completed",
 ];
 
-/// A normalised (trimmed, lower-case) email address.
+/// A normalised email address: one visible address is one account. Trimmed, in Unicode
+/// compatibility form (NFKC: full-width letters and `ſ` become plain ones) and lower
+/// case; refused if it holds a character nobody can see (zero-width spaces, direction
+/// overrides, controls).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let email = raw.trim().to_lowercase();
         let bad = |why: &str| Err(AppError::invalid("email", why.to_owned()));
+        if raw.len() > 4 * 320 {
+            return bad("email must be 5 to 320 characters");
+        }
+        let email = fold(raw.trim());
+        if email.chars().any(invisible) {
+            return bad("email must not contain invisible or control characters");
+        }
         if email.chars().count() < 5 || email.len() > 320 {
             return bad("email must be 5 to 320 characters");
         }
@@ -32,10 +41,7 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains('@');
-        if local.is_empty()
-            || !domain_ok
-            || email.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
+        if local.is_empty() || !domain_ok || email.chars().any(char::is_whitespace) {
             return bad("email must look like name@example.com");
         }
         Ok(Email(email))
@@ -44,6 +50,48 @@ impl Email {
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// `text` in compatibility form, lower case: NFKC, then lower case, then NFKC again
+/// (lowering can undo the normal form).
+fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let lower: String = text.nfkc().flat_map(char::to_lowercase).collect();
+    lower.nfkc().collect()
+}
+
+/// Characters a reader cannot see, or that change how the rest is seen: controls, format
+/// characters (zero-width spaces and joiners, direction overrides such as U+202E, the
+/// byte-order mark), separators other than the plain space, unassigned and private-use
+/// code points, variation selectors and the Hangul fillers.
+pub fn invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
+    if c == ' ' {
+        return false;
+    }
+    matches!(
+        c.general_category(),
+        G::Control
+            | G::Format
+            | G::Surrogate
+            | G::PrivateUse
+            | G::Unassigned
+            | G::SpaceSeparator
+            | G::LineSeparator
+            | G::ParagraphSeparator
+    ) || matches!(
+        c,
+        '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FFA0}'
+            | '\u{E0100}'..='\u{E01EF}'
+    )
 }
 
 /// A display name: 2–100 characters after trimming.
@@ -226,6 +274,36 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(320))).is_err());
+    }
+
+    #[test]
+    fn lookalike_emails_are_one_address_and_invisible_characters_are_refused() {
+        for lookalike in [
+            "ſtudent@test.com",
+            "ＳＴＵＤＥＮＴ@ｔｅｓｔ．ｃｏｍ",
+            "Student@TEST.com",
+            "stu\u{0064}\u{0065}nt@test.com",
+        ] {
+            assert_eq!(
+                Email::parse(lookalike)
+                    .map(Email::into_inner)
+                    .ok()
+                    .as_deref(),
+                Some("student@test.com"),
+                "{lookalike:?}"
+            );
+        }
+        for hidden in [
+            "student@test.com\u{200B}",
+            "stu\u{200D}dent@test.com",
+            "student\u{202E}@test.com",
+            "\u{FEFF}student@test.com",
+            "stu\u{00AD}dent@test.com",
+            "student@test.com\u{3164}",
+            "stu\u{00A0}dent@test.com",
+        ] {
+            assert!(Email::parse(hidden).is_err(), "{hidden:?} accepted");
+        }
     }
 
     #[test]

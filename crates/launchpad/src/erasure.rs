@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::entity::{files, users};
-use crate::http::auth::{bump_token_version, revoke_all_for_user};
+use crate::http::auth::end_sessions;
 use crate::http::error::AppError;
 use crate::jobs::{erase_archived, remove_files};
 
@@ -87,8 +87,7 @@ pub async fn erase(tx: &impl ConnectionTrait, user_id: Uuid) -> Result<ErasureRe
     chain::head(tx, true).await?;
     let mut report = ErasureReport::default();
     anonymise_account(tx, user_id).await?;
-    report.sessions_revoked = revoke_all_for_user(tx, user_id).await?;
-    bump_token_version(tx, user_id).await?;
+    report.sessions_revoked = end_sessions(tx, user_id).await?;
     for (table, columns) in FREE_TEXT {
         let mut update = Query::update();
         update.table(Alias::new(*table));

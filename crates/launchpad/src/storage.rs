@@ -22,6 +22,7 @@ use tower::{Layer, ServiceExt, service_fn};
 use uuid::Uuid;
 
 use crate::config::Settings;
+use crate::domain;
 use crate::http::error::AppError;
 
 /// The types accepted, as `infer` names them. A DOCX is a ZIP that `infer` recognises
@@ -262,13 +263,14 @@ impl Drop for Upload {
 }
 
 /// A client's file name reduced to a harmless base name: the last path segment, without
-/// quotes, control characters or leading dots, at most [`MAX_NAME_CHARS`] characters
-/// (keeping a short extension). `../../etc/passwd` becomes `passwd`.
+/// quotes, leading dots or invisible characters (controls, and direction overrides that
+/// would show `evil\u{202E}gpj.exe` as `evilexe.jpg`), at most [`MAX_NAME_CHARS`]
+/// characters (keeping a short extension). `../../etc/passwd` becomes `passwd`.
 pub fn safe_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '\''))
+        .filter(|c| !domain::invisible(*c) && !matches!(c, '"' | '\''))
         .collect();
     let name = cleaned.trim().trim_start_matches('.').trim();
     if name.is_empty() {
@@ -322,7 +324,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn file_names_lose_their_path_quotes_and_control_characters() {
+    fn file_names_lose_their_path_quotes_and_invisible_characters() {
         assert_eq!(safe_file_name("../../etc/passwd"), "passwd");
         assert_eq!(safe_file_name(r"C:\Users\ada\report.pdf"), "report.pdf");
         assert_eq!(safe_file_name("re\"port\r\n.pdf"), "report.pdf");
@@ -330,6 +332,9 @@ mod tests {
         assert_eq!(safe_file_name(""), "upload");
         assert_eq!(safe_file_name(".hidden"), "hidden");
         assert_eq!(safe_file_name("Résumé.pdf"), "Résumé.pdf");
+        assert_eq!(safe_file_name("evil\u{202E}gpj.exe"), "evilgpj.exe");
+        assert_eq!(safe_file_name("a\u{200B}b\u{2066}c.pdf"), "abc.pdf");
+        assert_eq!(safe_file_name("my report.pdf"), "my report.pdf");
     }
 
     #[test]

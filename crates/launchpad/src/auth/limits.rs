@@ -1,5 +1,6 @@
-//! Brute-force brakes on login and register: per client IP and per account, in memory.
-//! (Several instances each keep their own counts; the limits are per instance.)
+//! Brute-force brakes on login and register (per client IP) and on every check of an
+//! account's password — login and password change share one budget per account — in
+//! memory. (Several instances each keep their own counts; the limits are per instance.)
 
 use std::num::NonZeroU32;
 
@@ -29,7 +30,8 @@ impl AuthLimits {
         check(&self.per_ip, ip.unwrap_or("unknown"))
     }
 
-    /// Counts a login attempt on `email` (normalised by the caller); 429 when over the limit.
+    /// Counts a password check on the account `email` (as stored: normalised by the
+    /// caller), at login or a password change; 429 when over the limit.
     pub fn check_account(&self, email: &str) -> Result<(), AppError> {
         // Keys are client text: bound what one can make the map hold.
         let key: String = email.chars().take(320).collect();

@@ -69,17 +69,29 @@ impl Reader for DatabaseTransaction {
     const LOCKS: bool = true;
 }
 
+/// `select`, locking what it reads if `conn` locks.
+fn locking<E: EntityTrait, C: Reader>(conn: &C, select: Select<E>) -> Select<E> {
+    if C::LOCKS && conn.get_database_backend() == DbBackend::Postgres {
+        select.lock_exclusive()
+    } else {
+        select
+    }
+}
+
 /// The first row of `select` on `conn`, locked if `conn` locks.
 async fn one<E: EntityTrait, C: Reader>(
     conn: &C,
     select: Select<E>,
 ) -> Result<Option<E::Model>, AppError> {
-    let select = if C::LOCKS && conn.get_database_backend() == DbBackend::Postgres {
-        select.lock_exclusive()
-    } else {
-        select
-    };
-    Ok(select.one(conn).await?)
+    Ok(locking(conn, select).one(conn).await?)
+}
+
+/// Every row of `select` on `conn`, locked if `conn` locks.
+pub async fn all<E: EntityTrait, C: Reader>(
+    conn: &C,
+    select: Select<E>,
+) -> Result<Vec<E::Model>, AppError> {
+    Ok(locking(conn, select).all(conn).await?)
 }
 
 /// One live row `user` may see; anything else — missing, deleted or someone else's —

@@ -120,13 +120,18 @@ async fn login(
     Json(body): Json<LoginIn>,
 ) -> Result<axum::Json<TokensOut>, AppError> {
     state.auth_limits.check_ip(actor.ip.as_deref())?;
-    state
-        .auth_limits
-        .check_account(&body.email.trim().to_lowercase())?;
-    let user = match Email::parse(&body.email) {
+    // The account's budget is keyed by the address as stored, so that its lookalikes
+    // (other case, full-width letters) draw on the same one.
+    let email = Email::parse(&body.email).map(Email::into_inner);
+    let key = match &email {
+        Ok(email) => email.clone(),
+        Err(_) => body.email.trim().to_lowercase(),
+    };
+    state.auth_limits.check_account(&key)?;
+    let user = match email {
         Ok(email) => {
             users::Entity::find_live()
-                .filter(users::Column::Email.eq(email.into_inner()))
+                .filter(users::Column::Email.eq(email))
                 .one(&state.db)
                 .await?
         }
@@ -296,10 +301,7 @@ async fn revoke_family(conn: &impl ConnectionTrait, family_id: Uuid) -> Result<u
 }
 
 /// Makes every access token issued to `user_id` so far invalid.
-pub async fn bump_token_version(
-    conn: &impl ConnectionTrait,
-    user_id: Uuid,
-) -> Result<(), AppError> {
+async fn bump_token_version(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<(), AppError> {
     users::Entity::update_many()
         .col_expr(
             users::Column::TokenVersion,
@@ -311,11 +313,18 @@ pub async fn bump_token_version(
     Ok(())
 }
 
-/// Revokes every live refresh token of a user (account deleted); returns how many.
-pub async fn revoke_all_for_user(
-    conn: &impl ConnectionTrait,
-    user_id: Uuid,
-) -> Result<u64, AppError> {
+/// Ends every session of `user_id`: its refresh tokens are revoked and every access token
+/// issued so far stops working — for good, since a later restore does not lower the
+/// version again. Everything that takes an account away (delete, deactivation, erasure)
+/// or changes its secret goes through here. Returns the refresh tokens revoked.
+pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<u64, AppError> {
+    let revoked = revoke_all_for_user(conn, user_id).await?;
+    bump_token_version(conn, user_id).await?;
+    Ok(revoked)
+}
+
+/// Revokes every live refresh token of a user; returns how many.
+async fn revoke_all_for_user(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<u64, AppError> {
     revoke_where(conn, refresh_tokens::Column::UserId.eq(user_id)).await
 }
 

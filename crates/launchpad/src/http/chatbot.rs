@@ -222,6 +222,7 @@ async fn session_project(
 #[utoipa::path(post, path = "/chatbot/messages", tag = "chatbot", security(("bearer" = [])), request_body = MessageIn,
     responses(
         (status = 201, body = MessageOut),
+        (status = 403, description = "An admin posting to someone else's project", body = ErrorResponse),
         (status = 404, description = "No such session or project, or not yours", body = ErrorResponse),
     ))]
 async fn post_message(
@@ -232,7 +233,7 @@ async fn post_message(
     let new = NewMessage::try_from(body)?;
     let writer = Writer::begin(&state.db, &actor).await?;
     if let Some(project_id) = new.project_id {
-        access::find_visible::<projects::Entity>(writer.tx(), &user, project_id).await?;
+        access::find_owned::<projects::Entity>(writer.tx(), &user, project_id).await?;
     }
     let (session_id, project_id) = match new.session_id {
         Some(session_id) => {

@@ -26,7 +26,7 @@ use crate::http::access;
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{CurrentUser, Path, Query};
 use crate::state::AppState;
-use crate::storage::{Storage, Upload};
+use crate::storage::{self, Storage, Upload};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -61,7 +61,9 @@ impl From<files::Model> for FileOut {
             id: f.id,
             project_id: f.project_id,
             kind: f.kind,
-            original_name: f.original_name,
+            // Cleaned again on the way out: rows stored before names were cleaned of invisible
+            // characters may hold them.
+            original_name: storage::safe_file_name(&f.original_name),
             content_type: f.content_type,
             size_bytes: f.size_bytes,
             sha256: f.sha256,
@@ -238,7 +240,7 @@ async fn download_file(
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(
         header::CONTENT_DISPOSITION,
-        content_disposition(&file.original_name),
+        content_disposition(&storage::safe_file_name(&file.original_name)),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

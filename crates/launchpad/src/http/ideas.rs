@@ -7,9 +7,8 @@ use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
 use dbkit::list::{FullText, ListParams, ListSpec, Page, Search, SortOrder};
-use dbkit::soft_delete::SoftDeletable;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +17,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::domain;
-use crate::entity::{ideas, projects, users};
+use crate::entity::{ideas, projects};
 use crate::http::access;
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{CurrentUser, Json, Path, Query};
@@ -187,21 +186,6 @@ fn boolean(field: &str, raw: &str) -> Result<bool, AppError> {
     }
 }
 
-/// One of `user`'s own live projects; anyone else's is a 404 like a missing one.
-async fn own_project(
-    conn: &impl ConnectionTrait,
-    user: &users::Model,
-    id: Uuid,
-) -> Result<(), AppError> {
-    projects::Entity::find_live()
-        .filter(projects::Column::Id.eq(id))
-        .filter(projects::Column::UserId.eq(user.id))
-        .one(conn)
-        .await?
-        .map(|_| ())
-        .ok_or(AppError::NotFound("project"))
-}
-
 /// A new idea row owned by `user_id`.
 struct NewIdea {
     project_id: Option<Uuid>,
@@ -241,6 +225,7 @@ impl NewIdea {
 #[utoipa::path(post, path = "/ideas", tag = "ideas", security(("bearer" = [])), request_body = CreateIdeaIn,
     responses(
         (status = 201, body = IdeaOut),
+        (status = 403, description = "An admin attaching an idea to someone else's project", body = ErrorResponse),
         (status = 404, description = "No such project, or not yours", body = ErrorResponse),
     ))]
 async fn create_idea(
@@ -263,7 +248,7 @@ async fn create_idea(
     };
     let writer = Writer::begin(&state.db, &actor).await?;
     if let Some(project_id) = new.project_id {
-        own_project(writer.tx(), &user, project_id).await?;
+        access::find_owned::<projects::Entity>(writer.tx(), &user, project_id).await?;
     }
     let idea = new.into_model(user.id).insert(writer.tx()).await?;
     writer

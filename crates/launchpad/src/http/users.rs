@@ -8,7 +8,7 @@ use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::{self, SoftDeletable};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -21,7 +21,8 @@ use crate::auth::password;
 use crate::domain;
 use crate::entity::users;
 use crate::erasure::{self, ErasureReport};
-use crate::http::auth::{bump_token_version, revoke_all_for_user};
+use crate::http::access;
+use crate::http::auth::end_sessions;
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
 use crate::state::AppState;
@@ -126,24 +127,45 @@ async fn update_me(
 }
 
 /// Delete the caller's account: a soft delete of the account and everything it owns,
-/// and every session ends. An admin can restore it.
+/// and every session ends (for good: a restore does not bring those tokens back). An
+/// admin can restore it. The only active admin cannot leave.
 #[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])), responses(
     (status = 204, description = "Deleted"),
+    (status = 409, description = "The caller is the only active admin", body = ErrorResponse),
 ))]
 async fn delete_me(
     State(state): State<AppState>,
     CurrentUser { user, actor }: CurrentUser,
 ) -> Result<StatusCode, AppError> {
     let writer = Writer::begin(&state.db, &actor).await?;
+    if user.is_admin {
+        another_admin_remains(writer.tx(), user.id).await?;
+    }
     let affected = soft_delete::soft_delete(writer.tx(), &USERS, user.id, Some(user.id))
         .await?
         .ok_or(AppError::NotFound("user"))?;
-    let revoked = revoke_all_for_user(writer.tx(), user.id).await?;
+    let revoked = end_sessions(writer.tx(), user.id).await?;
     let details = json!({ "affected": affected, "sessions_revoked": revoked });
     writer
         .commit(Event::new("user.delete", "user", user.id).details(details))
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuses to let `leaving` (an admin) go unless another active admin remains: without
+/// one, nobody could restore accounts or run the platform. The admins' rows are locked
+/// first (PostgreSQL), so two admins leaving at once cannot each count the other.
+async fn another_admin_remains(tx: &DatabaseTransaction, leaving: Uuid) -> Result<(), AppError> {
+    let admins = users::Entity::find_live()
+        .filter(users::Column::IsAdmin.eq(true))
+        .filter(users::Column::IsActive.eq(true));
+    let admins = access::all(tx, admins).await?;
+    if admins.iter().any(|admin| admin.id != leaving) {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "you are the only active admin: make another account an admin before leaving",
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -160,6 +182,7 @@ struct ChangePasswordIn {
         (status = 204, description = "Changed; sign in again"),
         (status = 409, description = "Another password change or a logout came first", body = ErrorResponse),
         (status = 422, description = "Wrong current password, or an invalid new one", body = ErrorResponse),
+        (status = 429, description = "Too many attempts on this account (login's budget); see Retry-After", body = ErrorResponse),
     ))]
 async fn change_password(
     State(state): State<AppState>,
@@ -167,6 +190,8 @@ async fn change_password(
     Json(body): Json<ChangePasswordIn>,
 ) -> Result<StatusCode, AppError> {
     let new_password = domain::password(&body.new_password)?;
+    // Guessing the current password here costs the same budget as guessing it at login.
+    state.auth_limits.check_account(&user.email)?;
     let stored = Some(user.password_hash.clone());
     if !password::verify(body.current_password, stored, state.metrics.clone()).await? {
         return Err(AppError::invalid(
@@ -192,8 +217,7 @@ async fn change_password(
              or a logout); sign in again",
         ));
     }
-    let revoked = revoke_all_for_user(writer.tx(), user.id).await?;
-    bump_token_version(writer.tx(), user.id).await?;
+    let revoked = end_sessions(writer.tx(), user.id).await?;
     let event = Event::new("user.password_change", "user", user.id)
         .details(json!({ "sessions_revoked": revoked }));
     writer.commit(event).await?;

@@ -1,4 +1,5 @@
-//! Login and register are rate-limited per IP and per account; failed logins look alike.
+//! Login and register are rate-limited per IP, and every password check (login, password
+//! change) per account; failed logins look alike.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -140,7 +141,52 @@ async fn attempts_beyond_the_address_limit_get_429(backend: Backend) {
     );
 }
 
+/// A stolen access token does not buy unlimited guesses at the current password: a
+/// password change checks it against the account's login budget, and only attempts
+/// within it run the hasher.
+async fn password_change_guesses_share_the_accounts_login_budget(backend: Backend) {
+    let app = limited(backend).await;
+    // One of the account's three attempts.
+    let session = app.login("student@test.com", "Test@1234").await;
+    let guess =
+        |n: u32| json!({"current_password": format!("guess-{n}"), "new_password": "N3w-passw0rd"});
+    let before = password_checks(&app).await;
+    for n in 0..2 {
+        let r = app
+            .post("/api/users/me/password", session.token(), guess(n))
+            .await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let r = app
+        .post("/api/users/me/password", session.token(), guess(2))
+        .await;
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers.contains_key("retry-after"));
+    assert_eq!(
+        password_checks(&app).await - before,
+        2,
+        "a refused attempt runs no hasher"
+    );
+    // The same budget as login's: the right password cannot sign in either, for now.
+    app.post(
+        "/api/auth/login",
+        None,
+        login("student@test.com", "Test@1234"),
+    )
+    .await
+    .assert_error(StatusCode::TOO_MANY_REQUESTS);
+    // And a lookalike of the address draws on it too.
+    app.post(
+        "/api/auth/login",
+        None,
+        login("ＳＴＵＤＥＮＴ@test.com", "guess"),
+    )
+    .await
+    .assert_error(StatusCode::TOO_MANY_REQUESTS);
+}
+
 crate::both_backends! {
+    password_change_guesses_share_the_accounts_login_budget => super::password_change_guesses_share_the_accounts_login_budget,
     attempts_beyond_the_account_limit_get_429_with_retry_after => super::attempts_beyond_the_account_limit_get_429_with_retry_after,
     attempts_beyond_the_address_limit_get_429 => super::attempts_beyond_the_address_limit_get_429,
 }

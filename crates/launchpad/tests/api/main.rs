@@ -17,6 +17,7 @@ mod chatbot;
 mod cli;
 mod concurrency;
 mod crash;
+mod credentials;
 mod cursor;
 mod demo_seed;
 mod disk_full;
