@@ -2,7 +2,6 @@
 //! filters, search (escaped `LIKE` or full text), and paging — by offset with a total, or
 //! by keyset cursor ([`crate::cursor`]) whose cost does not grow with depth.
 
-use chrono::{DateTime, Utc};
 use sea_orm::sea_query::NullOrdering;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
 use sea_orm::{
@@ -14,6 +13,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::cursor::{self, Cursor};
+use crate::time::Timestamp;
 
 /// The most rows one page may hold.
 pub const MAX_PER_PAGE: u64 = 100;
@@ -42,12 +42,12 @@ pub struct ListParams {
     pub sort_by: Option<String>,
     /// `asc` or `desc`.
     pub sort_order: Option<SortOrder>,
-    /// Only rows created at or after this instant (RFC 3339).
+    /// Only rows created at or after this instant (RFC 3339, years 1 to 9999).
     #[cfg_attr(feature = "openapi", param(value_type = Option<String>, format = DateTime))]
-    pub created_after: Option<DateTime<Utc>>,
-    /// Only rows created at or before this instant (RFC 3339).
+    pub created_after: Option<Timestamp>,
+    /// Only rows created at or before this instant (RFC 3339, years 1 to 9999).
     #[cfg_attr(feature = "openapi", param(value_type = Option<String>, format = DateTime))]
-    pub created_before: Option<DateTime<Utc>>,
+    pub created_before: Option<Timestamp>,
     /// Only rows with this status.
     pub status: Option<String>,
     /// Case-insensitive text looked for in the resource's searchable fields: literally
@@ -456,10 +456,10 @@ impl<E: EntityTrait> ListSpec<E> {
             ));
         }
         if let Some(after) = params.created_after {
-            query = query.filter(self.created_at.gte(after));
+            query = query.filter(self.created_at.gte(after.get()));
         }
         if let Some(before) = params.created_before {
-            query = query.filter(self.created_at.lte(before));
+            query = query.filter(self.created_at.lte(before.get()));
         }
         if let Some(search) = params
             .search

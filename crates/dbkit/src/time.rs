@@ -1,6 +1,7 @@
-//! One clock for everything written to the database.
+//! One clock for everything written to the database, and the one type for every time a
+//! client sends.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
 
 /// The current time, truncated to microseconds.
 ///
@@ -9,4 +10,36 @@ use chrono::{DateTime, SubsecRound, Utc};
 /// timestamps on SQLite keep comparing in time order.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
+}
+
+/// A point in time a client sends: RFC 3339, between the years 1 and 9999, kept to the
+/// microsecond. Outside that range the backends part ways — PostgreSQL refuses years
+/// before 4713 BC with an error (a 500), SQLite stores any text and then compares
+/// `+262143-…` as text — so such input is refused where it is read, as the client's
+/// mistake, alike on both. Every timestamp a request carries has this type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(DateTime<Utc>);
+
+/// The years a [`Timestamp`] may fall in: RFC 3339's four digits.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+impl Timestamp {
+    /// A timestamp in range, or `None`.
+    pub fn new(at: DateTime<Utc>) -> Option<Self> {
+        YEARS
+            .contains(&at.year())
+            .then(|| Self(at.trunc_subsecs(6)))
+    }
+
+    pub fn get(self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let at = DateTime::<Utc>::deserialize(deserializer)?;
+        Self::new(at)
+            .ok_or_else(|| serde::de::Error::custom("must be a time between the years 1 and 9999"))
+    }
 }

@@ -47,6 +47,7 @@ pub struct Metrics {
     statement_latency: Histogram,
     pool: Family<PoolLabels, Gauge>,
     password_checks: Counter,
+    integrity_problems: Counter,
     /// Whether statements are being captured: checked before touching the lock, so the
     /// hot path never takes it.
     capturing: AtomicBool,
@@ -72,6 +73,7 @@ impl Metrics {
         let statement_latency = latency_buckets();
         let pool = Family::<PoolLabels, Gauge>::default();
         let password_checks = Counter::default();
+        let integrity_problems = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by matched route and status",
@@ -112,6 +114,11 @@ impl Metrics {
             "Argon2 password verifications (one per login attempt or password change)",
             password_checks.clone(),
         );
+        registry.register(
+            "integrity_problems",
+            "Stored data found inconsistent while serving it (a file row whose bytes are missing); each is logged at ERROR",
+            integrity_problems.clone(),
+        );
         Arc::new(Self {
             registry,
             requests,
@@ -122,6 +129,7 @@ impl Metrics {
             statement_latency,
             pool,
             password_checks,
+            integrity_problems,
             capturing: AtomicBool::new(false),
             captured: Mutex::new(None),
         })
@@ -171,6 +179,11 @@ impl Metrics {
     /// Counts one Argon2 verification.
     pub fn password_verified(&self) {
         self.password_checks.inc();
+    }
+
+    /// Counts one integrity problem (the caller logs what it was).
+    pub fn integrity_problem(&self) {
+        self.integrity_problems.inc();
     }
 
     /// Statements executed so far.

@@ -34,6 +34,9 @@ pub enum AppError {
     /// 404: no such resource — or one the caller may not see.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 410: the resource exists but its content is lost (an integrity problem).
+    #[error("{0}")]
+    Gone(&'static str),
     /// 409: conflicts with existing data or the resource's state.
     #[error("{message}")]
     Conflict { message: String, details: Value },
@@ -86,6 +89,7 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -28,7 +28,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(JsonRejection::JsonDataError(e)) => {
                 let message = e.body_text();
-                let details = match json_error_field(&message) {
+                let details = match error_field(&message) {
                     Some(field) => serde_json::json!({ "field": field }),
                     None => serde_json::json!({}),
                 };
@@ -63,9 +63,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Query(v))
-            .map_err(|e: QueryRejection| AppError::Validation {
-                message: e.body_text(),
-                details: serde_json::json!({}),
+            .map_err(|e: QueryRejection| {
+                let message = e.body_text();
+                let details = match error_field(&message) {
+                    Some(field) => serde_json::json!({ "field": field }),
+                    None => serde_json::json!({}),
+                };
+                AppError::Validation { message, details }
             })
     }
 }
@@ -198,11 +202,12 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// The field a JSON deserialisation error is about: serde names it as a path prefix
+/// The field a JSON body or query string error is about: serde names it as a path prefix
 /// (`tech_stack[0]: invalid type …`) or inside the message (``unknown field `amount` ``).
-fn json_error_field(message: &str) -> Option<String> {
-    let detail = message
-        .split_once("target type: ")
+fn error_field(message: &str) -> Option<String> {
+    let detail = ["target type: ", "query string: "]
+        .iter()
+        .find_map(|marker| message.split_once(marker))
         .map_or(message, |(_, d)| d);
     for marker in ["unknown field `", "missing field `"] {
         if let Some((_, rest)) = detail.split_once(marker) {
@@ -215,7 +220,7 @@ fn json_error_field(message: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::json_error_field;
+    use super::error_field;
 
     #[test]
     fn query_parameters_holding_a_nul_are_named() {
@@ -224,6 +229,13 @@ mod tests {
         assert_eq!(nul_parameter("%00=1").as_deref(), Some("query"));
         assert_eq!(nul_parameter("search=100%2500"), None);
         assert_eq!(nul_parameter("search=a%2000"), None);
+    }
+
+    #[test]
+    fn query_string_errors_name_their_field() {
+        let message = "Failed to deserialize query string: created_after: must be a time \
+                       between the years 1 and 9999";
+        assert_eq!(error_field(message).as_deref(), Some("created_after"));
     }
 
     #[test]
@@ -250,7 +262,7 @@ mod tests {
         ];
         for (detail, field) in cases {
             assert_eq!(
-                json_error_field(&format!("{prefix}{detail}")).as_deref(),
+                error_field(&format!("{prefix}{detail}")).as_deref(),
                 field,
                 "{detail}"
             );

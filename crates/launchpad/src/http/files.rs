@@ -213,6 +213,7 @@ async fn list_files(
     responses(
         (status = 200, description = "The file's bytes, with its detected Content-Type", content_type = "application/octet-stream", body = FileBytes),
         (status = 404, description = "No such file, or not yours", body = ErrorResponse),
+        (status = 410, description = "The file's bytes are missing from storage: an integrity problem, logged and counted in `launchpad_integrity_problems_total`", body = ErrorResponse),
     ))]
 async fn download_file(
     State(state): State<AppState>,
@@ -229,10 +230,15 @@ async fn download_file(
         .oneshot(request)
         .await;
     if response.status() == StatusCode::NOT_FOUND {
-        return Err(AppError::Internal(format!(
-            "file {id} has a row but nothing at storage key {}",
-            file.storage_key
-        )));
+        state.metrics.integrity_problem();
+        tracing::error!(
+            file = %id,
+            storage_key = %file.storage_key,
+            "integrity problem: a file's row has no bytes in storage"
+        );
+        return Err(AppError::Gone(
+            "this file's content is missing from storage; the operators have been alerted",
+        ));
     }
     let headers = response.headers_mut();
     let content_type = HeaderValue::from_str(&file.content_type)

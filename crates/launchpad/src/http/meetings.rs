@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
+use dbkit::time::Timestamp;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, Set};
 use serde::{Deserialize, Serialize};
@@ -91,8 +92,9 @@ impl From<meetings::Model> for MeetingOut {
 #[serde(deny_unknown_fields)]
 struct RequestMeetingIn {
     topic: String,
-    /// When the student would like to meet.
-    preferred_time: Option<DateTime<Utc>>,
+    /// When the student would like to meet; in the future.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    preferred_time: Option<Timestamp>,
     /// One of the student's projects.
     project_id: Option<Uuid>,
     notes: Option<String>,
@@ -102,7 +104,8 @@ struct RequestMeetingIn {
 #[serde(deny_unknown_fields)]
 struct ScheduleIn {
     /// When the meeting takes place; must be in the future.
-    scheduled_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    scheduled_at: Timestamp,
     /// An http(s) link to the call.
     meeting_link: String,
 }
@@ -158,6 +161,10 @@ async fn request_meeting(
 ) -> Result<(StatusCode, axum::Json<MeetingOut>), AppError> {
     let topic = domain::text("topic", &body.topic, 3, 200)?;
     let notes = body.notes.as_deref().map(notes).transpose()?;
+    let preferred_time = body
+        .preferred_time
+        .map(|t| future("preferred_time", t))
+        .transpose()?;
     let writer = Writer::begin(&state.db, &actor).await?;
     if let Some(project_id) = body.project_id {
         access::find_owned::<projects::Entity>(writer.tx(), &user, project_id).await?;
@@ -169,7 +176,7 @@ async fn request_meeting(
         project_id: Set(body.project_id),
         admin_id: Set(None),
         topic: Set(topic),
-        preferred_time: Set(body.preferred_time),
+        preferred_time: Set(preferred_time),
         scheduled_at: Set(None),
         meeting_link: Set(None),
         notes: Set(notes),
@@ -248,6 +255,17 @@ async fn cancel_meeting(
     change(writer, meeting, "cancelled", Vec::new(), "meeting.cancel").await
 }
 
+/// A meeting time, which must lie ahead.
+fn future(field: &str, at: Timestamp) -> Result<DateTime<Utc>, AppError> {
+    if at.get() <= Utc::now() {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must be in the future"),
+        ));
+    }
+    Ok(at.get())
+}
+
 /// Schedule (or reschedule) a meeting (admin).
 #[utoipa::path(post, path = "/admin/meetings/{id}/schedule", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ScheduleIn, responses(
@@ -260,20 +278,12 @@ async fn schedule_meeting(
     Path(id): Path<Uuid>,
     Json(body): Json<ScheduleIn>,
 ) -> Result<axum::Json<MeetingOut>, AppError> {
-    if body.scheduled_at <= Utc::now() {
-        return Err(AppError::invalid(
-            "scheduled_at",
-            "scheduled_at must be in the future",
-        ));
-    }
+    let scheduled_at = future("scheduled_at", body.scheduled_at)?;
     let link = link(&body.meeting_link)?;
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let meeting = access::find_visible::<meetings::Entity>(writer.tx(), &admin.user, id).await?;
     let changes = vec![
-        (
-            meetings::Column::ScheduledAt,
-            Expr::value(body.scheduled_at),
-        ),
+        (meetings::Column::ScheduledAt, Expr::value(scheduled_at)),
         (meetings::Column::MeetingLink, Expr::value(link)),
         (meetings::Column::AdminId, Expr::value(admin.user.id)),
     ];

@@ -22,6 +22,7 @@ mod cursor;
 mod demo_seed;
 mod disk_full;
 mod drain;
+mod edges;
 mod erasure;
 mod errors;
 mod files;
