@@ -89,6 +89,36 @@ fn classify_sqlx(err: &sea_orm::sqlx::Error) -> DbFailure {
     }
 }
 
+/// Why the database refused a connection, in words an operator can act on; `None` when
+/// it did not refuse (it could not be reached, or failed otherwise). A refusal is not an
+/// outage: waiting will not help, the settings must change.
+pub fn refusal(err: &DbErr) -> Option<&'static str> {
+    let (DbErr::Conn(RuntimeErr::SqlxError(e))
+    | DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
+    };
+    let sea_orm::sqlx::Error::Database(db) = &**e else {
+        return None;
+    };
+    match db.code().as_deref()? {
+        "28P01" => Some("it refused the password in DATABASE_URL"),
+        "28000" => Some(
+            "it refused the user in DATABASE_URL (no such role, or pg_hba.conf does not let it in)",
+        ),
+        "3D000" => Some("the database named in DATABASE_URL does not exist"),
+        "42501" => Some("the user in DATABASE_URL lacks a privilege it needs"),
+        "14" => Some(
+            "the SQLite file cannot be opened or created (does its directory exist, may we write there?)",
+        ),
+        "8" | "264" | "520" | "776" | "1032" | "1288" | "1544" => {
+            Some("the SQLite file is read-only to this process")
+        }
+        _ => None,
+    }
+}
+
 /// SQLite reports a RESTRICT foreign key refusing a delete as `SQLITE_CONSTRAINT_TRIGGER`
 /// (1811), not as a foreign-key error; the message tells them apart.
 fn is_sqlite_restrict(code: Option<&str>, message: &str) -> bool {

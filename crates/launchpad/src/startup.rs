@@ -25,7 +25,9 @@ pub enum StartupError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("database: {0}")]
-    Database(#[from] DbErr),
+    Database(DbErr),
+    #[error("the database refused the connection: {cause} ({source})")]
+    Refused { cause: &'static str, source: DbErr },
     #[error("cannot reach the database within DB_POOL_TIMEOUT (is it running?): {0}")]
     Unreachable(DbErr),
     #[error("seeding: {0}")]
@@ -35,6 +37,20 @@ pub enum StartupError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+}
+
+/// A database error at start-up, named for what the operator must do: fix a refused
+/// credential or name, start an unreachable server, or read the error itself.
+impl From<DbErr> for StartupError {
+    fn from(e: DbErr) -> Self {
+        if let Some(cause) = dbkit::error::refusal(&e) {
+            return StartupError::Refused { cause, source: e };
+        }
+        match dbkit::classify(&e) {
+            DbFailure::Unavailable => StartupError::Unreachable(e),
+            _ => StartupError::Database(e),
+        }
+    }
 }
 
 /// A built application, bound to its port, not yet serving.
@@ -68,12 +84,7 @@ impl Application {
             lazy: !settings.auto_migrate(),
             ..settings.db()
         };
-        let db = dbkit::connect::connect_observed(&db_settings, metrics.observer())
-            .await
-            .map_err(|e| match dbkit::classify(&e) {
-                DbFailure::Unavailable => StartupError::Unreachable(e),
-                _ => StartupError::Database(e),
-            })?;
+        let db = dbkit::connect::connect_observed(&db_settings, metrics.observer()).await?;
         let in_use = dbkit::in_use::hold(&db, db_settings.acquire_timeout).await?;
         if settings.auto_migrate() {
             prepare_database(&db, settings.app_env).await?;

@@ -56,7 +56,7 @@ async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String
     settings.validate().map_err(|e| e.to_string())?;
     dbkit::connect(&settings.db())
         .await
-        .map_err(|e| format!("database: {e}"))
+        .map_err(|e| crate::startup::StartupError::from(e).to_string())
 }
 
 async fn seed(settings: &Settings, args: SeedArgs) -> CommandResult {

@@ -157,3 +157,60 @@ fn backend_of(url: &str) -> crate::helpers::Backend {
         crate::helpers::Backend::Postgres
     }
 }
+
+/// `serve` (migrating, so it connects at once) and `migrate status` against `url`: both
+/// fail, naming `cause`, and neither calls a refusal an outage.
+async fn assert_start_up_names(url: &str, cause: &str) {
+    for args in [
+        &["--auto-migrate", "true", "serve"][..],
+        &["migrate", "status"],
+    ] {
+        let run = tokio::time::timeout(std::time::Duration::from_secs(30), cli(url, args))
+            .await
+            .unwrap_or_else(|_| panic!("{args:?} on {url} did not stop"));
+        assert_ne!(run.code, Some(0), "{args:?} on {url}: {run}");
+        assert!(
+            run.stderr.contains(cause),
+            "{args:?} on {url}: expected «{cause}»: {run}"
+        );
+        assert!(
+            !run.stderr.contains("is it running"),
+            "{args:?} on {url}: {run}"
+        );
+    }
+}
+
+async fn start_up_errors_name_the_real_cause(backend: crate::helpers::Backend) {
+    match backend {
+        crate::helpers::Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("no-such-dir-{}", uuid::Uuid::now_v7()));
+            let url = format!("sqlite://{}/launchpad.db", dir.join("deeper").display());
+            assert_start_up_names(&url, "cannot be opened or created").await;
+        }
+        crate::helpers::Backend::Postgres => {
+            let base = crate::helpers::postgres_base_url();
+            let (server, _) = base.rsplit_once('/').expect("a database in the URL");
+            let no_db = format!(
+                "{server}/no_such_database_{}",
+                uuid::Uuid::now_v7().simple()
+            );
+            assert_start_up_names(&no_db, "does not exist").await;
+            let no_role = base.replacen("postgres@", "no_such_role@", 1);
+            assert_start_up_names(&no_role, "refused the user").await;
+            let pg = crate::private_pg::PrivatePg::start_new_with_password("right-password").await;
+            let wrong = pg
+                .url()
+                .replacen("postgres@", "postgres:wrong-password@", 1);
+            assert_start_up_names(&wrong, "refused the password").await;
+            let right = pg
+                .url()
+                .replacen("postgres@", "postgres:right-password@", 1);
+            let run = cli(&right, &["migrate", "status"]).await;
+            assert_eq!(run.code, Some(0), "the right password is let in: {run}");
+        }
+    }
+}
+
+both_backends! {
+    start_up_errors_name_the_real_cause => super::start_up_errors_name_the_real_cause,
+}

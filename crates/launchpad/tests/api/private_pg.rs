@@ -38,8 +38,24 @@ pub struct PrivatePg {
 }
 
 impl PrivatePg {
-    /// Runs `initdb` (about a second) and starts the server.
+    /// Runs `initdb` (about a second) and starts the server; anyone may connect.
     pub async fn start_new() -> Self {
+        Self::start_new_with(&["-A", "trust"]).await
+    }
+
+    /// The same, where `postgres` must give `password` (SCRAM).
+    pub async fn start_new_with_password(password: &str) -> Self {
+        let file = std::env::temp_dir().join(format!("lp-pw-{}", Uuid::now_v7().simple()));
+        std::fs::write(&file, password).expect("write the password file");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))
+            .expect("let postgres read it");
+        let pwfile = format!("--pwfile={}", file.display());
+        let pg = Self::start_new_with(&["-A", "scram-sha-256", &pwfile]).await;
+        let _ = std::fs::remove_file(file);
+        pg
+    }
+
+    async fn start_new_with(auth: &[&str]) -> Self {
         let dir = std::env::temp_dir().join(format!("lp-pg-{}", Uuid::now_v7().simple()));
         std::fs::create_dir(&dir).expect("create the cluster dir");
         // initdb and postgres refuse to run as root: when we are root they run as
@@ -52,11 +68,9 @@ impl PrivatePg {
             running: false,
         };
         let data = pg.data();
-        pg.run(
-            "initdb",
-            &["-D", &data, "-U", "postgres", "-A", "trust", "--no-sync"],
-        )
-        .await;
+        let mut args = vec!["-D", &data, "-U", "postgres", "--no-sync"];
+        args.extend_from_slice(auth);
+        pg.run("initdb", &args).await;
         pg.start().await;
         pg
     }
