@@ -64,19 +64,7 @@ crate::both_backends! {
 
 /// `launchpad_password_checks_total` as `/metrics` reports it.
 async fn password_checks(app: &TestApp) -> u64 {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|l| l.strip_prefix("launchpad_password_checks_total "))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no password check count in\n{text}"))
+    app.counter("launchpad_password_checks_total").await
 }
 
 async fn limited(backend: Backend) -> TestApp {

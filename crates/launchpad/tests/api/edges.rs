@@ -10,7 +10,6 @@ use serde_json::json;
 use launchpad::entity::{files, meetings};
 
 use crate::files::{png, upload};
-use crate::helpers::TestApp;
 
 /// Times neither backend stores alike, percent-encoded for a query string.
 const OUT_OF_RANGE: &[&str] = &[
@@ -102,27 +101,10 @@ crate::both_backends! {
             .expect("read")
             .expect("row");
         std::fs::remove_file(app.upload_dir.join(&row.storage_key)).expect("lose the bytes");
-        let before = integrity_problems(&app).await;
+        let before = app.counter("launchpad_integrity_problems_total").await;
         let r = app.get(&format!("/api/files/{id}"), student.token()).await;
         r.assert_error(StatusCode::GONE);
         assert!(r.body["error"].as_str().unwrap_or_default().contains("missing"), "{}", r.body);
-        assert_eq!(integrity_problems(&app).await - before, 1);
+        assert_eq!(app.counter("launchpad_integrity_problems_total").await - before, 1);
     }
-}
-
-/// `launchpad_integrity_problems_total` as `/metrics` reports it.
-async fn integrity_problems(app: &TestApp) -> u64 {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|l| l.strip_prefix("launchpad_integrity_problems_total "))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no integrity problem count in\n{text}"))
 }

@@ -360,6 +360,23 @@ impl TestApp {
         Session::from(&r.body)
     }
 
+    /// A counter's value as `/metrics` reports it (`name` with its `_total`).
+    pub async fn counter(&self, name: &str) -> u64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+    }
+
     /// The seeded admin's session.
     pub async fn admin(&self) -> Session {
         self.login("admin@test.com", "Admin@1234").await
