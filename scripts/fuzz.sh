@@ -25,6 +25,8 @@
 # and drops it afterwards. Failing runs leave their log in target/fuzz-report/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/server.sh
+source scripts/lib/server.sh
 
 backends=${1:-both}
 case "$backends" in
@@ -44,25 +46,13 @@ PG_SERVER=${FUZZ_PG_SERVER:-postgres://postgres@127.0.0.1:5432}
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 venv="$target_dir/fuzz-venv"
 work=$(mktemp -d "${TMPDIR:-/tmp}/launchpad-fuzz.XXXXXX")
-server_pid=""
-pg_db=""
 
 cleanup() {
   stop_server
-  if [[ -n "$pg_db" ]]; then
-    psql "$PG_SERVER/postgres" -qtAc "DROP DATABASE IF EXISTS \"$pg_db\" WITH (FORCE)" >/dev/null || true
-  fi
+  drop_database
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-stop_server() {
-  if [[ -n "$server_pid" ]]; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
 
 # A virtualenv under target/ with the pinned schemathesis; reused when it has it.
 install_schemathesis() {
@@ -74,37 +64,6 @@ install_schemathesis() {
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-}
-
-free_port() {
-  "$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Starts `launchpad serve` on database $1; waits for /health (at most 60 s).
-start_server() {
-  local url=$1 port
-  port=$(free_port)
-  base="http://127.0.0.1:$port"
-  mkdir -p "$work/uploads"
-  DATABASE_URL="$url" API_PORT="$port" APP_ENV=test AUTO_MIGRATE=true \
-    JWT_SECRET=fuzz-secret-fuzz-secret-fuzz-secret-0 LOG_LEVEL=warn \
-    UPLOAD_DIR="$work/uploads" ARCHIVE_DIR="$work/archive" \
-    AUTH_RATE_LIMIT_PER_IP=1000000 AUTH_RATE_LIMIT_PER_ACCOUNT=1000000 \
-    "$target_dir/debug/launchpad" serve >"$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 600); do
-    if curl -fsS "$base/health" >/dev/null 2>&1; then
-      return
-    fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      echo "fuzz: the server exited:" >&2
-      cat "$work/server.log" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  echo "fuzz: no answer from $base/health within 60 s" >&2
-  exit 1
 }
 
 # An access token for the seeded account $1 / $2.
@@ -150,18 +109,12 @@ rm -rf "$report_dir"
 mkdir -p "$report_dir"
 failed=0
 for backend in $backends; do
-  case "$backend" in
-    sqlite) db_url="sqlite://$work/fuzz.db" ;;
-    postgres)
-      pg_db="launchpad_fuzz_$(date +%s)_$$"
-      psql "$PG_SERVER/postgres" -qtAc "CREATE DATABASE \"$pg_db\"" >/dev/null
-      db_url="$PG_SERVER/$pg_db"
-      ;;
-  esac
+  new_database "$backend"
   start_server "$db_url"
   fuzz_as student student@test.com Test@1234
   fuzz_as admin admin@test.com Admin@1234
   stop_server
+  drop_database
   if grep -E "panicked|internal error" "$work/server.log"; then
     echo "fuzz: the server logged a panic or an internal error on $backend" >&2
     failed=1

@@ -2,7 +2,9 @@
 //! document so that it lists every status a route can answer: a handler documents the
 //! errors of its own logic (404 of a missing row, 409 of a state, 429), this the ones its
 //! extractors and the layers give (a bad token, a malformed id or body, a timeout).
+//! And every response gets the description OpenAPI requires, when its handler gave none.
 
+use axum::http::StatusCode;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response};
 
@@ -32,6 +34,37 @@ pub fn add_common_errors(openapi: &mut OpenApi) {
                     .responses
                     .entry(status.to_owned())
                     .or_insert_with(|| RefOr::T(error_response(description)));
+            }
+        }
+    }
+}
+
+/// Gives every response without a description its status's reason phrase ("OK",
+/// "Created"): OpenAPI requires one, and validators and client generators refuse a
+/// document without.
+pub fn describe_every_response(openapi: &mut OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in &mut operation.responses.responses {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                if response.description.is_empty() {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|code| StatusCode::from_u16(code).ok())
+                        .and_then(|code| code.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_owned();
+                }
             }
         }
     }

@@ -93,6 +93,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(health::ready))
         .routes(routes!(health::metrics));
     error_docs::add_common_errors(api.get_openapi_mut());
+    error_docs::describe_every_response(api.get_openapi_mut());
     doc_links::link_created_resources(api.get_openapi_mut());
     api
 }
