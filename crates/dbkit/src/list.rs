@@ -61,9 +61,11 @@ pub struct ListParams {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SortOrder {
-    /// Smallest first.
+    /// Smallest first. (`ASC` and `Asc` are read too, as older clients send them.)
+    #[serde(alias = "ASC", alias = "Asc")]
     Asc,
-    /// Largest first.
+    /// Largest first. (`DESC` and `Desc` likewise.)
+    #[serde(alias = "DESC", alias = "Desc")]
     Desc,
 }
 

@@ -12,8 +12,8 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// A point in time a client sends: RFC 3339, between the years 1 and 9999, kept to the
-/// microsecond. Outside that range the backends part ways — PostgreSQL refuses years
+/// A point in time a client sends: RFC 3339 (a time without a zone is read as UTC),
+/// between the years 1 and 9999, kept to the microsecond. Outside that range the backends part ways — PostgreSQL refuses years
 /// before 4713 BC with an error (a 500), SQLite stores any text and then compares
 /// `+262143-…` as text — so such input is refused where it is read, as the client's
 /// mistake, alike on both. Every timestamp a request carries has this type.
@@ -38,8 +38,21 @@ impl Timestamp {
 
 impl<'de> serde::Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let at = DateTime::<Utc>::deserialize(deserializer)?;
-        Self::new(at)
-            .ok_or_else(|| serde::de::Error::custom("must be a time between the years 1 and 9999"))
+        use serde::de::Error;
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        let at = parse(&text).ok_or_else(|| {
+            D::Error::custom("must be an RFC 3339 time, e.g. 2024-01-31T09:30:00Z")
+        })?;
+        Self::new(at).ok_or_else(|| D::Error::custom("must be a time between the years 1 and 9999"))
     }
+}
+
+/// RFC 3339; or, as Python's `isoformat()` writes a naive time, without a zone: then UTC.
+fn parse(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|naive| naive.and_utc())
 }

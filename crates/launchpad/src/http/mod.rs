@@ -17,6 +17,7 @@ pub mod ideas;
 pub mod meetings;
 pub mod orders;
 pub mod projects;
+pub mod query_guard;
 pub mod stats;
 pub mod subscriptions;
 pub mod synopsis;
@@ -55,7 +56,12 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.settings.request_timeout_secs);
     let metrics = state.metrics.clone();
     let (routes, openapi) = api().split_for_parts();
+    let query_params = query_guard::QueryParams::from_document(&openapi);
     let routes = routes
+        .route_layer(middleware::from_fn_with_state(
+            query_params,
+            query_guard::refuse_unknown,
+        ))
         .route_layer(middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,

@@ -140,9 +140,10 @@ both_backends! {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(rows(&r.body), [row("chat.message", Some(a_id)), row("user.register", Some(a_id))]);
         assert_eq!(r.body["meta"]["total"], 2);
-        // Naming someone else changes nothing.
+        // Naming someone else is refused by name, not silently ignored.
         let r = app.get(&format!("/api/activity-logs/me?user_id={b_id}"), a.token()).await;
-        assert_eq!(rows(&r.body), [row("chat.message", Some(a_id)), row("user.register", Some(a_id))]);
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.body["details"]["field"], "user_id");
         let r = app.get("/api/activity-logs/me?action=user.register", a.token()).await;
         assert_eq!(rows(&r.body), [row("user.register", Some(a_id))]);
         let r = app.get("/api/activity-logs/me?sort_order=asc", b.token()).await;

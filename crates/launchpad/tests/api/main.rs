@@ -34,6 +34,7 @@ mod jobs;
 mod meetings;
 mod metrics;
 mod migrations;
+mod old_clients;
 mod openapi;
 mod operations;
 mod orders;

@@ -86,7 +86,7 @@ impl Load {
                             .post(format!("{base}/api/projects"))
                             .json(&json!({ "title": format!("load w{w} n{i}") }))
                     } else {
-                        client.get(format!("{base}/api/projects?limit=5"))
+                        client.get(format!("{base}/api/projects?per_page=5"))
                     };
                     let sample = send(request.bearer_auth(&token)).await;
                     samples.lock().expect("samples").push(sample);
