@@ -142,7 +142,8 @@ pub enum MigrateCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Create an admin account (or promote an existing live account).
+    /// Create an admin account, or promote an existing live account and set its password
+    /// to the one given (ending its sessions): the way back in for an operator.
     CreateAdmin {
         /// The admin's email.
         #[arg(long)]

@@ -13,9 +13,11 @@ pub fn init(level: &str, format: LogFormat) -> Result<(), ConfigError> {
         reason: e.to_string(),
     })?;
     // Logs go to stderr: stdout is for command output (`migrate up --dry-run > up.sql`).
+    // Colour only on a terminal: `serve 2> file` gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(true)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let installed = match format {
         LogFormat::Json => builder

@@ -14,6 +14,7 @@ use crate::cli::AdminCommand;
 use crate::config::Settings;
 use crate::domain::{self, Email};
 use crate::entity::users;
+use crate::http::auth::end_sessions;
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> CommandResult {
     match command {
@@ -25,7 +26,7 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> CommandResult {
     }
 }
 
-/// Creates an admin, or promotes the live account with that email (keeping its password).
+/// Creates an admin, or promotes the live account with that email and sets its password.
 async fn create_admin(settings: &Settings, email: &str, pass: &str, name: &str) -> CommandResult {
     let email = Email::parse(email).map_err(|e| e.to_string())?.into_inner();
     let name = domain::name(name).map_err(|e| e.to_string())?;
@@ -41,11 +42,18 @@ async fn create_admin(settings: &Settings, email: &str, pass: &str, name: &str) 
     let now = dbkit::time::now();
     let (id, action) = match existing {
         Some(user) => {
+            // An operator recovering access means the password given: it is set, and
+            // every session the account had ends.
             let id = user.id;
+            let hash = password::hash(pass).await.map_err(|e| e.to_string())?;
             let mut model: users::ActiveModel = user.into();
             model.is_admin = Set(true);
+            model.password_hash = Set(hash);
             model.updated_at = Set(now);
             model.update(writer.tx()).await.map_err(e)?;
+            end_sessions(writer.tx(), id)
+                .await
+                .map_err(|e| e.to_string())?;
             (id, "admin.promote")
         }
         None => {
@@ -69,6 +77,13 @@ async fn create_admin(settings: &Settings, email: &str, pass: &str, name: &str) 
         .commit(Event::new(action, "user", id))
         .await
         .map_err(e)?;
-    println!("{email} is an admin ({id})");
+    match action {
+        "admin.promote" => {
+            println!(
+                "{email} is an admin ({id}); its password is now the one given, and its sessions ended"
+            )
+        }
+        _ => println!("{email} is an admin ({id})"),
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,12 +9,23 @@ use dbkit::migrate::{self, Direction};
 use migration::Migrator;
 use sea_orm::DatabaseConnection;
 
-use super::{CommandResult, open};
+use super::{CommandResult, open, open_existing};
 use crate::cli::MigrateCommand;
 use crate::config::Settings;
 
 pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult {
-    let db = open(settings).await?;
+    let reads_only = matches!(
+        command,
+        MigrateCommand::Status
+            | MigrateCommand::History
+            | MigrateCommand::Current
+            | MigrateCommand::Check
+    );
+    let db = if reads_only {
+        open_existing(settings).await?
+    } else {
+        open(settings).await?
+    };
     let e = |e: sea_orm::DbErr| e.to_string();
     match command {
         MigrateCommand::Up { n, dry_run: true } => print_sql(
@@ -253,8 +264,14 @@ pub(super) async fn schema_report(
         println!("schema matches the migrations");
         return Ok(true);
     }
-    for name in &report.pending {
-        println!("pending migration:   {name}");
+    if !report.pending.is_empty() {
+        // What the pending migrations would create is all the drift there is to see.
+        println!(
+            "{} pending: run `launchpad migrate up` ({})",
+            report.pending.len(),
+            report.pending.join(", ")
+        );
+        return Ok(false);
     }
     for name in &report.unknown {
         println!("unknown migration:   {name} (applied, but not in this build)");

@@ -51,6 +51,31 @@ async fn serve(settings: Settings) -> CommandResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Opens an existing database for a command that only reads: a mistyped SQLite path is
+/// an error naming it, never a new empty database that then "checks out".
+async fn open_existing(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String> {
+    if let Some(path) = sqlite_file(&settings.database_url)
+        && !path.exists()
+    {
+        return Err(format!(
+            "no SQLite database at {} (nothing was created; check DATABASE_URL)",
+            path.display()
+        ));
+    }
+    open(settings).await
+}
+
+/// The file an `sqlite:` URL names; `None` for other backends and in-memory databases.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr;
+    if dbkit::connect::backend_of(url) != Some(sea_orm::DbBackend::Sqlite) {
+        return None;
+    }
+    let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    let path = options.get_filename();
+    (path.as_os_str() != ":memory:").then(|| path.to_path_buf())
+}
+
 /// Opens the database for a command-line tool, after checking the settings.
 async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String> {
     settings.validate().map_err(|e| e.to_string())?;

@@ -4,13 +4,25 @@ use std::process::ExitCode;
 
 use dbkit::chain::{self, verify::Erasures};
 
-use super::{CommandResult, migrate::schema_report, open};
+use super::{CommandResult, migrate::schema_report, open_existing};
 use crate::cli::VerifyArgs;
 use crate::config::Settings;
 use crate::retention::audit_archive;
 
 pub async fn run(settings: &Settings, args: VerifyArgs) -> CommandResult {
-    let db = open(settings).await?;
+    let db = open_existing(settings).await?;
+    let pending = dbkit::migrate::status::<migration::Migrator>(&db)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|m| m.applied_at.is_none())
+        .count();
+    if pending > 0 {
+        // Nothing to verify yet: "could not run" (2), not "found a problem" (1).
+        return Err(format!(
+            "{pending} migrations are pending: run `launchpad migrate up`, then verify"
+        ));
+    }
     let schema_ok = schema_report(&db, settings).await?;
     let chain = match chain::verify(&db).await {
         Ok(report) => report,

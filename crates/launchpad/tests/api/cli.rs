@@ -341,3 +341,113 @@ async fn help_lists_every_command() {
         );
     }
 }
+
+/// A database URL on `backend` that names nothing: a file in a directory that exists
+/// (so that only "create if missing" could make it), or a database the server lacks.
+fn missing_database(backend: Backend, dir: &Path) -> (String, String) {
+    match backend {
+        Backend::Sqlite => {
+            let path = dir.join("mistyped.db");
+            (
+                format!("sqlite://{}", path.display()),
+                path.display().to_string(),
+            )
+        }
+        Backend::Postgres => {
+            let base = crate::helpers::postgres_base_url();
+            let (server, _) = base.rsplit_once('/').expect("a database in the URL");
+            (
+                format!("{server}/mistyped_{}", uuid::Uuid::now_v7().simple()),
+                "does not exist".into(),
+            )
+        }
+    }
+}
+
+async fn read_only_commands_create_nothing_and_name_what_they_could_not_open(backend: Backend) {
+    let dir = TempDir::new();
+    let (url, named) = missing_database(backend, dir.path());
+    for args in [
+        &["migrate", "status"][..],
+        &["migrate", "current"],
+        &["migrate", "history"],
+        &["migrate", "check"],
+        &["verify"],
+    ] {
+        let out = launchpad(args, dir.path(), &url).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out}");
+        assert!(
+            out.stderr.contains(&named),
+            "{args:?} should name {named}: {out}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "created {left:?}");
+}
+
+both_backends! {
+    read_only_commands_create_nothing_and_name_what_they_could_not_open =>
+        super::read_only_commands_create_nothing_and_name_what_they_could_not_open,
+}
+
+both_backends! {
+    async fn on_an_unmigrated_database_verify_cannot_run_and_check_says_what_is_pending(testdb: TestDb) {
+        let dir = TempDir::new();
+        // An empty database: created, nothing applied.
+        testdb.connect().await.close().await.expect("close");
+        let pending = Migrator::migrations().len();
+        let out = launchpad(&["verify"], dir.path(), &testdb.url).await;
+        assert_eq!(out.status.code(), Some(2), "{out}");
+        assert!(out.stderr.contains(&format!("{pending} migrations are pending")), "{out}");
+        let out = launchpad(&["migrate", "check"], dir.path(), &testdb.url).await;
+        assert_eq!(out.status.code(), Some(1), "{out}");
+        assert!(out.stdout.contains(&format!("{pending} pending: run `launchpad migrate up`")), "{out}");
+        assert!(out.stdout.lines().count() <= 2, "a short answer, not the DDL: {out}");
+    }
+
+    async fn create_admin_on_an_existing_account_sets_the_given_password(testdb: TestDb) {
+        let dir = migrated(&testdb).await;
+        let args = ["admin", "create-admin", "--email", "boss@example.com", "--password", "First-pass1!"];
+        launchpad(&args, dir.path(), &testdb.url).await.succeeded();
+        let args = ["admin", "create-admin", "--email", "boss@example.com", "--password", "Second-pass2!"];
+        let out = launchpad(&args, dir.path(), &testdb.url).await;
+        assert!(out.succeeded().contains("password is now the one given"), "{out}");
+        let db = testdb.connect().await;
+        let user = users::Entity::find()
+            .filter(users::Column::Email.eq("boss@example.com"))
+            .one(&db)
+            .await
+            .expect("read users")
+            .expect("the admin");
+        let verify = |p: &str| {
+            use argon2::PasswordVerifier;
+            let hash = argon2::password_hash::phc::PasswordHash::new(&user.password_hash).expect("hash");
+            argon2::Argon2::default().verify_password(p.as_bytes(), &hash).is_ok()
+        };
+        assert!(verify("Second-pass2!") && !verify("First-pass1!"));
+        assert_eq!(user.token_version, 1, "its sessions ended");
+    }
+
+    async fn logs_written_to_a_file_carry_no_colour_codes(testdb: TestDb) {
+        let dir = TempDir::new();
+        let port = free_port().to_string();
+        let log = std::fs::File::create(dir.path().join("stderr.log")).expect("log file");
+        let mut child = bare(dir.path())
+            .args(["--jwt-secret", JWT_SECRET, "--database-url", &testdb.url])
+            .args(["--log-level", "info", "--api-port", &port, "--auto-migrate", "true", "serve"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("serve starts");
+        until_serving(&mut child, &port).await;
+        child.start_kill().expect("stop");
+        child.wait().await.expect("reap");
+        let text = std::fs::read_to_string(dir.path().join("stderr.log")).expect("read log");
+        assert!(text.contains("listening"), "{text}");
+        assert!(!text.contains('\u{1b}'), "ANSI escapes in a file: {text:?}");
+    }
+}
