@@ -66,7 +66,12 @@ pub fn router(state: AppState) -> Router {
             metrics,
             crate::metrics::track,
         ))
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(
+            SwaggerUi::new("/docs")
+                .url("/openapi.json", openapi)
+                // A token pasted into "Authorize" survives a reload of the page.
+                .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
+        )
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
         .with_state(state);
@@ -108,6 +113,23 @@ pub fn api() -> OpenApiRouter<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Launchpad API", description = "The student-project mentoring platform."),
+    // In the order a reader needs them: signing in first, the admin's and operator's last.
+    tags(
+        (name = "auth", description = "Register, sign in, refresh, sign out"),
+        (name = "users", description = "The caller's own account"),
+        (name = "catalog", description = "Plans and services on offer"),
+        (name = "projects", description = "A student's projects"),
+        (name = "ideas", description = "Project ideas, rated, refined and selected"),
+        (name = "synopsis", description = "A project's synopsis, for review"),
+        (name = "files", description = "Files attached to projects"),
+        (name = "meetings", description = "Mentoring meetings"),
+        (name = "requests", description = "Requests to the admins"),
+        (name = "orders", description = "Orders of plans"),
+        (name = "subscriptions", description = "Subscriptions to services"),
+        (name = "chatbot", description = "Chat sessions"),
+        (name = "admin", description = "What admins do"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    ),
     modifiers(&BearerAuth),
     components(schemas(ErrorResponse, dbkit::list::SortOrder))
 )]

@@ -142,6 +142,30 @@ both_backends! {
         assert!(!html.contains("https://"), "the docs page loads something from the internet");
         let css = app.client.get(format!("{}/docs/swagger-ui.css", app.address)).send().await.expect("css");
         assert_eq!(css.status(), StatusCode::OK);
+        // A token given to "Authorize" survives a reload.
+        let init = app.client.get(format!("{}/docs/swagger-initializer.js", app.address)).send().await.expect("init");
+        let init = init.text().await.expect("js");
+        assert!(init.contains("\"persistAuthorization\": true") || init.contains("\"persistAuthorization\":true"), "{init}");
+    }
+
+    async fn the_document_reads_well_in_docs_and_generators(app: TestApp) {
+        let doc = app.get("/openapi.json", None).await.body;
+        let tags: Vec<&str> = doc["tags"].as_array().expect("tags").iter()
+            .map(|t| t["name"].as_str().expect("name")).collect();
+        assert_eq!(tags.first(), Some(&"auth"), "{tags:?}");
+        assert_eq!(&tags[tags.len() - 2..], ["admin", "operations"], "{tags:?}");
+        for (method, template, _) in operations(&doc) {
+            let op = &doc["paths"][&template][&method];
+            for tag in op["tags"].as_array().expect("tags") {
+                assert!(tags.contains(&tag.as_str().expect("tag")), "{method} {template}: {tag} not listed");
+            }
+            let summary = op["summary"].as_str().unwrap_or_default();
+            assert!(!summary.contains('`'), "{method} {template}: {summary}");
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                let description = response["description"].as_str().unwrap_or_default();
+                assert!(!description.is_empty(), "{method} {template} {status}: no description");
+            }
+        }
     }
 }
 
