@@ -234,22 +234,40 @@ async fn prepare_database(db: &DatabaseConnection, env: AppEnv) -> Result<(), St
     Ok(())
 }
 
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Completes when `signal` (if it could be installed) is received.
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
         }
+        None => std::future::pending().await,
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT). Call it before starting up.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    // The handlers are installed now, not when the future is first polled: a signal that
+    // arrives while the process is still starting (connecting, migrating) is kept and
+    // ends it gracefully once started, instead of killing it with the default action.
+    #[cfg(unix)]
+    let handlers = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutdown requested; draining in-flight requests");
+    async move {
+        #[cfg(unix)]
+        {
+            let (term, int) = handlers;
+            tokio::select! { _ = received(term) => {}, _ = received(int) => {} }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutdown requested; draining in-flight requests");
+    }
 }

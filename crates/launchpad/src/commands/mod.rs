@@ -42,10 +42,11 @@ pub async fn run(cli: Cli) -> ExitCode {
 type CommandResult = Result<ExitCode, String>;
 
 async fn serve(settings: Settings) -> CommandResult {
+    let stop = shutdown_signal();
     let app = Application::build(settings)
         .await
         .map_err(|e| e.to_string())?;
-    app.run_until_stopped(shutdown_signal())
+    app.run_until_stopped(stop)
         .await
         .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)

@@ -158,13 +158,10 @@ fn backend_of(url: &str) -> crate::helpers::Backend {
     }
 }
 
-/// `serve` (migrating, so it connects at once) and `migrate status` against `url`: both
+/// `serve` (migrating, so it connects at once) and `migrate up` against `url`: both
 /// fail, naming `cause`, and neither calls a refusal an outage.
 async fn assert_start_up_names(url: &str, cause: &str) {
-    for args in [
-        &["--auto-migrate", "true", "serve"][..],
-        &["migrate", "status"],
-    ] {
+    for args in [&["--auto-migrate", "true", "serve"][..], &["migrate", "up"]] {
         let run = tokio::time::timeout(std::time::Duration::from_secs(30), cli(url, args))
             .await
             .unwrap_or_else(|_| panic!("{args:?} on {url} did not stop"));
@@ -213,4 +210,65 @@ async fn start_up_errors_name_the_real_cause(backend: crate::helpers::Backend) {
 
 both_backends! {
     start_up_errors_name_the_real_cause => super::start_up_errors_name_the_real_cause,
+}
+
+/// SIGTERM while `serve` is still starting (its database holds it up) is kept and acted on
+/// once start-up ends: the process exits with a code of its own, never killed by the
+/// signal's default action half-way through.
+async fn a_signal_during_start_up_never_kills_the_process(backend: crate::helpers::Backend) {
+    use crate::helpers::Backend;
+    use crate::process::{TempDir, bare, signal};
+    let dir = TempDir::new();
+    // What holds start-up: SQLite locked by another connection; PostgreSQL not answering.
+    let (url, _hold) = match backend {
+        Backend::Sqlite => {
+            let testdb = crate::helpers::TestDb::new(backend).await;
+            let db = testdb.connect().await;
+            db.execute_unprepared("CREATE TABLE hold (x INTEGER)")
+                .await
+                .expect("create");
+            let lock = sea_orm::TransactionTrait::begin(&db).await.expect("begin");
+            lock.execute_unprepared("INSERT INTO hold VALUES (1)")
+                .await
+                .expect("take the write lock");
+            (testdb.url.clone(), Some((testdb, db, lock)))
+        }
+        Backend::Postgres => {
+            // A stopped cluster: nothing answers on its port.
+            let mut pg = crate::private_pg::PrivatePg::start_new().await;
+            pg.stop(crate::private_pg::StopMode::Fast).await;
+            (pg.url(), None)
+        }
+    };
+    let mut child = bare(dir.path())
+        .args([
+            "--jwt-secret",
+            crate::helpers::JWT_SECRET,
+            "--database-url",
+            &url,
+        ])
+        .args([
+            "--auto-migrate",
+            "true",
+            "--db-pool-timeout",
+            "3",
+            "--api-port",
+            "0",
+            "serve",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    signal(child.id().expect("running"), "TERM").await;
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+        .await
+        .expect("serve ends within 20 s")
+        .expect("wait");
+    assert!(status.code().is_some(), "killed by the signal: {status}");
+}
+
+both_backends! {
+    a_signal_during_start_up_never_kills_the_process => super::a_signal_during_start_up_never_kills_the_process,
 }
