@@ -14,15 +14,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/server.sh
 source scripts/lib/server.sh
 
-backends=${1:-both}
-case "$backends" in
-  sqlite | postgres) ;;
-  both) backends="sqlite postgres" ;;
-  *)
-    echo "usage: $0 [sqlite|postgres|both]" >&2
-    exit 2
-    ;;
-esac
+backends=$(backends_from "${1:-both}")
 
 TOOLS=(openapi-spec-validator==0.9.0 openapi-python-client==0.29.1 ruff==0.14.8)
 PG_SERVER=${CONTRACT_PG_SERVER:-postgres://postgres@127.0.0.1:5432}

@@ -13,7 +13,13 @@ from launchpad_api_client import AuthenticatedClient, Client
 from launchpad_api_client.api.auth import register
 from launchpad_api_client.api.files import download_file, upload_file
 from launchpad_api_client.api.projects import create_project, list_projects
-from launchpad_api_client.models import CreateProjectIn, FileUpload, RegisterIn, SortOrder
+from launchpad_api_client.models import (
+    CreateProjectIn,
+    FileUpload,
+    ListProjectsSortBy,
+    RegisterIn,
+    SortOrder,
+)
 from launchpad_api_client.types import File
 
 # A 1x1 transparent PNG.
@@ -48,7 +54,7 @@ def main(base):
     page = expect(
         list_projects.sync_detailed(
             client=client,
-            sort_by="title",
+            sort_by=ListProjectsSortBy.TITLE,
             sort_order=SortOrder.ASC,
             created_after=created[0].created_at,
         ),

@@ -28,15 +28,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/server.sh
 source scripts/lib/server.sh
 
-backends=${1:-both}
-case "$backends" in
-  sqlite | postgres) ;;
-  both) backends="sqlite postgres" ;;
-  *)
-    echo "usage: $0 [sqlite|postgres|both]" >&2
-    exit 2
-    ;;
-esac
+backends=$(backends_from "${1:-both}")
 
 SCHEMATHESIS_VERSION=4.32.5
 MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-10}

@@ -7,6 +7,18 @@ tag=${tag:-$(basename "$0" .sh)}
 server_pid=""
 pg_db=""
 
+# The backends a script's argument names: sqlite, postgres or both (the usage otherwise).
+backends_from() {
+  case "$1" in
+    sqlite | postgres) echo "$1" ;;
+    both) echo "sqlite postgres" ;;
+    *)
+      echo "usage: $0 [sqlite|postgres|both]" >&2
+      exit 2
+      ;;
+  esac
+}
+
 # Sets `db_url` to a fresh, empty database on backend $1 (sqlite or postgres).
 new_database() {
   case "$1" in

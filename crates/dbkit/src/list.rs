@@ -36,9 +36,9 @@ pub struct ListParams {
     /// and only valid with the `sort_by`/`sort_order` it was made for. Not together
     /// with `page`.
     pub cursor: Option<String>,
-    /// Rows per page, at most [`MAX_PER_PAGE`].
+    /// Rows per page (the document states the bounds).
     pub per_page: Option<u64>,
-    /// A field from the resource's sort whitelist.
+    /// A field from the resource's sort whitelist (the document lists them).
     pub sort_by: Option<String>,
     /// `asc` or `desc`.
     pub sort_order: Option<SortOrder>,
@@ -83,6 +83,25 @@ pub struct ListSpec<E: EntityTrait> {
     pub created_at: E::Column,
     /// The primary key: the tie-breaker that makes every order total.
     pub id: E::Column,
+}
+
+/// What a list accepts, as its documentation states it.
+#[derive(Debug, Clone)]
+pub struct ListRules {
+    /// The `sort_by` names, the default first.
+    pub sort_by: Vec<&'static str>,
+    /// The `status` values, if the resource has a status.
+    pub statuses: Option<&'static [&'static str]>,
+}
+
+impl<E: EntityTrait> ListSpec<E> {
+    /// The rules this spec enforces, for the API document.
+    pub fn rules(&self) -> ListRules {
+        ListRules {
+            sort_by: self.sort_fields.iter().map(|(name, _)| *name).collect(),
+            statuses: self.status.as_ref().map(|(_, allowed)| *allowed),
+        }
+    }
 }
 
 /// How a resource's `search` works.

@@ -96,7 +96,7 @@ struct MyLogFilters {
 
 /// Newest first by default; `status` is `success|failed|error`; `search` looks in the
 /// action and entity type.
-const LOG_LIST: ListSpec<logs::Entity> = ListSpec {
+pub(crate) const LOG_LIST: ListSpec<logs::Entity> = ListSpec {
     sort_fields: &[("created_at", logs::Column::CreatedAt)],
     default_order: SortOrder::Desc,
     search: Search::Like(&[logs::Column::Action, logs::Column::EntityType]),

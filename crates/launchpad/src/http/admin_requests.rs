@@ -96,7 +96,7 @@ struct ResolveIn {
     note: Option<String>,
 }
 
-const REQUEST_LIST: ListSpec<admin_requests::Entity> = ListSpec {
+pub(crate) const REQUEST_LIST: ListSpec<admin_requests::Entity> = ListSpec {
     sort_fields: &[
         ("created_at", admin_requests::Column::CreatedAt),
         ("updated_at", admin_requests::Column::UpdatedAt),

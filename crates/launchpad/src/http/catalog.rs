@@ -104,7 +104,7 @@ impl From<services::Model> for ServiceOut {
     }
 }
 
-const PLAN_LIST: ListSpec<plans::Entity> = ListSpec {
+pub(crate) const PLAN_LIST: ListSpec<plans::Entity> = ListSpec {
     sort_fields: &[
         ("price", plans::Column::Price),
         ("created_at", plans::Column::CreatedAt),
@@ -117,7 +117,7 @@ const PLAN_LIST: ListSpec<plans::Entity> = ListSpec {
     id: plans::Column::Id,
 };
 
-const SERVICE_LIST: ListSpec<services::Entity> = ListSpec {
+pub(crate) const SERVICE_LIST: ListSpec<services::Entity> = ListSpec {
     sort_fields: &[
         ("name", services::Column::Name),
         ("price", services::Column::Price),

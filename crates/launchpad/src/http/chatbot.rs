@@ -130,7 +130,7 @@ impl PageQuery {
 }
 
 /// A session's messages, oldest first; paged like every list.
-const MESSAGE_LIST: ListSpec<chat::Entity> = ListSpec {
+pub(crate) const MESSAGE_LIST: ListSpec<chat::Entity> = ListSpec {
     sort_fields: &[("created_at", chat::Column::CreatedAt)],
     default_order: SortOrder::Asc,
     search: Search::Like(&[]),

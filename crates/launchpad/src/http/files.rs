@@ -97,7 +97,7 @@ struct FileFilters {
     kind: Option<String>,
 }
 
-const FILE_LIST: ListSpec<files::Entity> = ListSpec {
+pub(crate) const FILE_LIST: ListSpec<files::Entity> = ListSpec {
     sort_fields: &[
         ("created_at", files::Column::CreatedAt),
         ("original_name", files::Column::OriginalName),

@@ -130,7 +130,7 @@ struct IdeaFilters {
     project_id: Option<String>,
 }
 
-const IDEA_LIST: ListSpec<ideas::Entity> = ListSpec {
+pub(crate) const IDEA_LIST: ListSpec<ideas::Entity> = ListSpec {
     sort_fields: &[
         ("created_at", ideas::Column::CreatedAt),
         ("rating", ideas::Column::Rating),

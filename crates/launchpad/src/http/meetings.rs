@@ -117,7 +117,7 @@ struct CompleteIn {
     notes: Option<String>,
 }
 
-const MEETING_LIST: ListSpec<meetings::Entity> = ListSpec {
+pub(crate) const MEETING_LIST: ListSpec<meetings::Entity> = ListSpec {
     sort_fields: &[
         ("created_at", meetings::Column::CreatedAt),
         ("scheduled_at", meetings::Column::ScheduledAt),

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod chatbot;
 pub mod doc_links;
+pub mod doc_rules;
 pub mod error;
 pub mod error_docs;
 pub mod extract;
@@ -105,6 +106,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(health::metrics));
     error_docs::add_common_errors(api.get_openapi_mut());
     error_docs::describe_every_response(api.get_openapi_mut());
+    doc_rules::state_list_rules(api.get_openapi_mut());
     doc_links::link_created_resources(api.get_openapi_mut());
     api
 }

@@ -113,7 +113,7 @@ struct OrderFilters {
     plan_id: Option<Uuid>,
 }
 
-const ORDER_LIST: ListSpec<orders::Entity> = ListSpec {
+pub(crate) const ORDER_LIST: ListSpec<orders::Entity> = ListSpec {
     sort_fields: &[
         ("created_at", orders::Column::CreatedAt),
         ("amount", orders::Column::Amount),

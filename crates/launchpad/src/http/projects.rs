@@ -130,7 +130,7 @@ struct ProjectFilters {
     category: Option<String>,
 }
 
-const PROJECT_LIST: ListSpec<projects::Entity> = ListSpec {
+pub(crate) const PROJECT_LIST: ListSpec<projects::Entity> = ListSpec {
     sort_fields: &[
         ("created_at", projects::Column::CreatedAt),
         ("updated_at", projects::Column::UpdatedAt),

@@ -152,7 +152,7 @@ struct SubscriptionFilters {
     service_id: Option<Uuid>,
 }
 
-const SUBSCRIPTION_LIST: ListSpec<user_services::Entity> = ListSpec {
+pub(crate) const SUBSCRIPTION_LIST: ListSpec<user_services::Entity> = ListSpec {
     sort_fields: &[
         ("created_at", user_services::Column::CreatedAt),
         ("updated_at", user_services::Column::UpdatedAt),

@@ -118,7 +118,7 @@ struct SynopsisFilters {
     project_id: Option<Uuid>,
 }
 
-const SYNOPSIS_LIST: ListSpec<synopsis::Entity> = ListSpec {
+pub(crate) const SYNOPSIS_LIST: ListSpec<synopsis::Entity> = ListSpec {
     sort_fields: &[
         ("created_at", synopsis::Column::CreatedAt),
         ("updated_at", synopsis::Column::UpdatedAt),

@@ -224,7 +224,7 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-const USER_LIST: ListSpec<users::Entity> = ListSpec {
+pub(crate) const USER_LIST: ListSpec<users::Entity> = ListSpec {
     sort_fields: &[
         ("created_at", users::Column::CreatedAt),
         ("email", users::Column::Email),

@@ -112,6 +112,16 @@ async fn catalogue(db: &DatabaseConnection) -> (u64, u64, u64) {
     )
 }
 
+/// The account `email`, which must exist.
+async fn user(db: &DatabaseConnection, email: &str) -> users::Model {
+    users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(db)
+        .await
+        .expect("read users")
+        .unwrap_or_else(|| panic!("no account {email}"))
+}
+
 /// A line of output whose first word is `word`.
 fn has_entry(output: &str, word: &str) -> bool {
     output
@@ -160,12 +170,7 @@ both_backends! {
         assert!(out.succeeded().contains("boss@example.com is an admin"), "{out}");
 
         let db = testdb.connect().await;
-        let user = users::Entity::find()
-            .filter(users::Column::Email.eq("boss@example.com"))
-            .one(&db)
-            .await
-            .expect("read users")
-            .expect("the admin exists");
+        let user = user(&db, "boss@example.com").await;
         assert!(user.is_admin && user.is_active, "{user:?}");
         let logged = activity_logs::Entity::find()
             .filter(activity_logs::Column::Action.eq("admin.create"))
@@ -417,12 +422,7 @@ both_backends! {
         let out = launchpad(&args, dir.path(), &testdb.url).await;
         assert!(out.succeeded().contains("password is now the one given"), "{out}");
         let db = testdb.connect().await;
-        let user = users::Entity::find()
-            .filter(users::Column::Email.eq("boss@example.com"))
-            .one(&db)
-            .await
-            .expect("read users")
-            .expect("the admin");
+        let user = user(&db, "boss@example.com").await;
         let verify = |p: &str| {
             use argon2::PasswordVerifier;
             let hash = argon2::password_hash::phc::PasswordHash::new(&user.password_hash).expect("hash");
