@@ -16,6 +16,7 @@ from launchpad_api_client.api.projects import create_project, list_projects
 from launchpad_api_client.models import (
     CreateProjectIn,
     FileUpload,
+    FileUploadKind,
     ListProjectsSortBy,
     RegisterIn,
     SortOrder,
@@ -65,7 +66,7 @@ def main(base):
 
     upload = FileUpload(
         file=File(payload=io.BytesIO(PNG), file_name="shot.png", mime_type="image/png"),
-        kind="project",
+        kind=FileUploadKind.PROJECT,
     )
     stored = expect(upload_file.sync_detailed(created[0].id, client=client, body=upload), 201)
     if stored.size_bytes != len(PNG) or stored.content_type != "image/png":

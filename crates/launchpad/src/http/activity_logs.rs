@@ -41,7 +41,6 @@ pub struct ActivityLogOut {
     details: Value,
     ip_address: Option<String>,
     user_agent: Option<String>,
-    /// `success`, `failed` or `error`.
     status: String,
     duration_ms: Option<i64>,
     created_at: DateTime<Utc>,

@@ -31,6 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 pub const STATUSES: &[&str] = &["pending", "approved", "rejected", "resolved"];
+/// What an admin may resolve a request to: every status but the first.
+pub const RESOLUTIONS: &[&str] = STATUSES.split_at(1).1;
 
 /// A pending request is decided; an approved one is later marked resolved when done.
 pub static TRANSITIONS: Transitions = Transitions {
@@ -90,7 +92,6 @@ struct FileRequestIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResolveIn {
-    /// `approved`, `rejected` or `resolved`.
     status: String,
     /// The admin's answer, shown to the student.
     note: Option<String>,
@@ -204,7 +205,7 @@ async fn resolve_request(
     Path(id): Path<Uuid>,
     Json(body): Json<ResolveIn>,
 ) -> Result<axum::Json<RequestOut>, AppError> {
-    let to = domain::one_of("status", &body.status, &STATUSES[1..])?;
+    let to = domain::one_of("status", &body.status, RESOLUTIONS)?;
     let note = body
         .note
         .as_deref()

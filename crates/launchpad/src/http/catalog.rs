@@ -258,7 +258,6 @@ struct CreatePlanIn {
     blog_included: bool,
     /// 1–1000.
     max_projects: i64,
-    /// `Basic`, `Standard` or `Premium`.
     support_level: String,
     #[serde(default = "yes")]
     #[schema(default = true)]

@@ -50,7 +50,6 @@ pub struct MessageOut {
     user_id: Uuid,
     session_id: Uuid,
     project_id: Option<Uuid>,
-    /// `user`, `assistant` or `system`.
     message_type: String,
     message: String,
     intent: Option<String>,
@@ -94,7 +93,6 @@ struct MessageIn {
     /// project is kept; a session cannot move to another project.
     #[schema(value_type = Option<Uuid>)]
     project_id: Option<String>,
-    /// `user`, `assistant` or `system`.
     message_type: String,
     /// 1–10,000 characters.
     message: String,

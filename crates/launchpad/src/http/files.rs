@@ -37,13 +37,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Every kind of file.
 pub const KINDS: &[&str] = &["synopsis", "project", "blackbook"];
 /// The kinds uploaded through `/api/projects/{id}/files`.
-const UPLOAD_KINDS: &[&str] = &["project", "blackbook"];
+pub const UPLOAD_KINDS: &[&str] = &["project", "blackbook"];
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FileOut {
     id: Uuid,
     project_id: Option<Uuid>,
-    /// `synopsis`, `project` or `blackbook`.
     kind: String,
     /// The client's file name, made harmless (no path, quotes or control characters).
     original_name: String,
@@ -79,7 +78,6 @@ struct FileUpload {
     /// PDF, DOCX, ZIP, PNG or JPEG, at most `MAX_UPLOAD_MB`.
     #[schema(format = Binary, content_media_type = "application/octet-stream")]
     file: String,
-    /// `project` or `blackbook`.
     kind: String,
 }
 
@@ -93,7 +91,6 @@ struct FileBytes(Vec<u8>);
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct FileFilters {
-    /// `synopsis`, `project` or `blackbook`.
     kind: Option<String>,
 }
 

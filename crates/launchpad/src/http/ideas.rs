@@ -46,7 +46,6 @@ pub struct IdeaOut {
     category: Option<String>,
     #[schema(value_type = Vec<String>)]
     tech_stack: Value,
-    /// `beginner`, `intermediate` or `advanced`.
     complexity: String,
     user_selected: bool,
     /// 1–5, once rated.
@@ -86,7 +85,6 @@ struct CreateIdeaIn {
     category: Option<String>,
     /// At most 20 entries of 1–50 characters.
     tech_stack: Vec<String>,
-    /// `beginner`, `intermediate` or `advanced`.
     complexity: String,
     /// One of the caller's projects.
     #[schema(value_type = Option<Uuid>)]

@@ -107,6 +107,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     error_docs::add_common_errors(api.get_openapi_mut());
     error_docs::describe_every_response(api.get_openapi_mut());
     doc_rules::state_list_rules(api.get_openapi_mut());
+    doc_rules::state_closed_sets(api.get_openapi_mut());
     doc_links::link_created_resources(api.get_openapi_mut());
     api
 }

@@ -98,7 +98,6 @@ struct CreateOrderIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OrderStatusIn {
-    /// `pending`, `paid`, `completed` or `cancelled`.
     status: String,
     /// The payment's reference, 1–100 characters, unique among orders; only when
     /// moving to `paid`.

@@ -118,7 +118,7 @@ struct UpdateProjectIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StatusIn {
+struct ProjectStatusIn {
     status: String,
 }
 
@@ -289,7 +289,7 @@ async fn delete_project(
 
 /// Move a project to another status (admin), following the project's transitions.
 #[utoipa::path(post, path = "/admin/projects/{id}/status", tag = "admin", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = StatusIn, responses(
+    params(("id" = Uuid, Path)), request_body = ProjectStatusIn, responses(
         (status = 200, body = ProjectOut),
         (status = 409, description = "Not allowed from the current status; `details.allowed` lists what is", body = ErrorResponse),
     ))]
@@ -297,7 +297,7 @@ async fn set_project_status(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
-    Json(body): Json<StatusIn>,
+    Json(body): Json<ProjectStatusIn>,
 ) -> Result<axum::Json<ProjectOut>, AppError> {
     let to = domain::one_of("status", &body.status, STATUSES)?;
     let writer = Writer::begin(&state.db, &admin.actor).await?;

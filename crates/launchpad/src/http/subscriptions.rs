@@ -139,8 +139,7 @@ struct CreateSubscriptionIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StatusIn {
-    /// `requested`, `active`, `completed` or `cancelled`.
+struct SubscriptionStatusIn {
     status: String,
 }
 
@@ -272,7 +271,7 @@ async fn cancel_subscription(
 
 /// Move a subscription to another status (admin), following its transitions.
 #[utoipa::path(post, path = "/admin/subscriptions/{id}/status", tag = "admin", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = StatusIn, responses(
+    params(("id" = Uuid, Path)), request_body = SubscriptionStatusIn, responses(
         (status = 200, body = SubscriptionOut),
         (status = 409, description = "Not allowed from the current status; `details.allowed` lists what is", body = ErrorResponse),
     ))]
@@ -280,7 +279,7 @@ async fn set_subscription_status(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
-    Json(body): Json<StatusIn>,
+    Json(body): Json<SubscriptionStatusIn>,
 ) -> Result<axum::Json<SubscriptionOut>, AppError> {
     let to = domain::one_of("status", &body.status, STATUSES)?;
     let writer = Writer::begin(&state.db, &admin.actor).await?;

@@ -38,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Synopsis statuses.
 pub const STATUSES: &[&str] = &["Pending", "Approved", "Rejected"];
 /// What an admin may decide.
-const DECISIONS: &[&str] = &["Approved", "Rejected"];
+pub const DECISIONS: &[&str] = &["Approved", "Rejected"];
 
 /// A synopsis is reviewed once.
 pub static TRANSITIONS: Transitions = Transitions {
@@ -61,7 +61,6 @@ pub struct SynopsisOut {
     title: String,
     /// The uploaded file: `GET /api/files/{file_id}`.
     file_id: Option<Uuid>,
-    /// `Pending`, `Approved` or `Rejected`.
     status: String,
     reviewer_id: Option<Uuid>,
     review_comment: Option<String>,
@@ -104,7 +103,6 @@ struct SynopsisUpload {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReviewIn {
-    /// `Approved` or `Rejected`.
     decision: String,
     /// For the student; required when rejecting.
     comment: Option<String>,

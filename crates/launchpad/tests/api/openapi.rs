@@ -187,6 +187,39 @@ both_backends! {
         assert!(checked >= 10, "only {checked} lists checked");
     }
 
+    async fn closed_sets_are_enums_whose_every_value_the_server_takes(app: TestApp) {
+        let doc = app.get("/openapi.json", None).await.body;
+        let schemas = &doc["components"]["schemas"];
+        let values = |schema: &str, field: &str| -> Vec<String> {
+            schemas[schema]["properties"][field]["enum"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{schema}.{field} is not an enum"))
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        };
+        // Two status bodies used to share one schema name, so one of them was wrong.
+        assert_ne!(values("ProjectStatusIn", "status"), values("SubscriptionStatusIn", "status"));
+        assert!(schemas.get("StatusIn").is_none());
+        let student = app.register("enums@test.com").await;
+        for message_type in values("MessageIn", "message_type") {
+            let body = serde_json::json!({"message_type": message_type, "message": "hello"});
+            let r = app.post("/api/chatbot/messages", student.token(), body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{message_type}: {}", r.body);
+        }
+        for complexity in values("CreateIdeaIn", "complexity") {
+            let body = serde_json::json!({"title": "An idea", "complexity": complexity, "tech_stack": []});
+            let r = app.post("/api/ideas", student.token(), body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{complexity}: {}", r.body);
+        }
+        let r = app.post("/api/projects", student.token(), serde_json::json!({"title": "Enum files"})).await;
+        let project = r.body["id"].as_str().expect("id").to_owned();
+        for kind in values("FileUpload", "kind") {
+            let r = crate::files::upload(&app, student.token(), &project, &kind, crate::files::png(), "p.png").await;
+            assert_eq!(r.status, StatusCode::CREATED, "{kind}: {}", r.body);
+        }
+    }
+
     async fn the_document_reads_well_in_docs_and_generators(app: TestApp) {
         let doc = app.get("/openapi.json", None).await.body;
         let tags: Vec<&str> = doc["tags"].as_array().expect("tags").iter()
