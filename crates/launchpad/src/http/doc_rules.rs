@@ -15,6 +15,7 @@ use crate::http::{
     activity_logs, admin_requests, catalog, chatbot, files, ideas, meetings, orders, projects,
     subscriptions, synopsis, users,
 };
+use crate::storage;
 
 /// Every body and answer field that holds one of a closed set, and the set the server
 /// checks it against (or writes it from).
@@ -44,6 +45,26 @@ const CLOSED_SETS: &[(&str, &str, &[&str])] = &[
     ("SubscriptionOut", "status", subscriptions::STATUSES),
     ("ActivityLogOut", "status", activity_logs::STATUSES),
 ];
+
+/// A download answers with the type detected at upload, one of the types uploads
+/// accept: the document lists each, with the bytes' schema, instead of one generic type.
+pub fn state_download_types(openapi: &mut OpenApi) {
+    let Some(RefOr::T(ok)) = openapi
+        .paths
+        .paths
+        .get_mut("/api/files/{id}")
+        .and_then(|item| item.get.as_mut())
+        .and_then(|op| op.responses.responses.get_mut("200"))
+    else {
+        return;
+    };
+    let Some((_, bytes)) = ok.content.shift_remove_index(0) else {
+        return;
+    };
+    for content_type in storage::ALLOWED_TYPES {
+        ok.content.insert((*content_type).to_owned(), bytes.clone());
+    }
+}
 
 /// Makes each field of [`CLOSED_SETS`] an enum of its set (keeping `null` where the
 /// field is optional).

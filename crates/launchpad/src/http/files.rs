@@ -208,7 +208,7 @@ async fn list_files(
 /// Content-Type and `Content-Disposition: attachment`; supports `Range`.
 #[utoipa::path(get, path = "/files/{id}", tag = "files", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The file's bytes, with its detected Content-Type", content_type = "application/octet-stream", body = FileBytes),
+        (status = 200, description = "The file's bytes, with the Content-Type detected at upload (the document lists each)", content_type = "application/octet-stream", body = FileBytes),
         (status = 404, description = "No such file, or not yours", body = ErrorResponse),
         (status = 410, description = "The file's bytes are missing from storage: an integrity problem, logged and counted in `launchpad_integrity_problems_total`", body = ErrorResponse),
     ))]

@@ -108,6 +108,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     error_docs::describe_every_response(api.get_openapi_mut());
     doc_rules::state_list_rules(api.get_openapi_mut());
     doc_rules::state_closed_sets(api.get_openapi_mut());
+    doc_rules::state_download_types(api.get_openapi_mut());
     doc_links::link_created_resources(api.get_openapi_mut());
     api
 }

@@ -218,6 +218,14 @@ both_backends! {
             let r = crate::files::upload(&app, student.token(), &project, &kind, crate::files::png(), "p.png").await;
             assert_eq!(r.status, StatusCode::CREATED, "{kind}: {}", r.body);
         }
+        // A download's Content-Type is one the document lists for it.
+        let r = crate::files::upload(&app, student.token(), &project, "project", crate::files::pdf(), "d.pdf").await;
+        let id = r.body["id"].as_str().expect("id");
+        let served = app.client.get(format!("{}/api/files/{id}", app.address))
+            .bearer_auth(student.token().expect("token")).send().await.expect("download");
+        let content_type = served.headers()["content-type"].to_str().expect("ascii").to_owned();
+        let listed = &doc["paths"]["/api/files/{id}"]["get"]["responses"]["200"]["content"];
+        assert!(listed.get(&content_type).is_some(), "{content_type} not in {listed}");
     }
 
     async fn the_document_reads_well_in_docs_and_generators(app: TestApp) {
