@@ -7,6 +7,11 @@
 #
 #   scripts/contract.sh [sqlite|postgres|both]     (default: both)
 #
+# openapi-python-client reads only JSON, text and application/octet-stream bodies; the
+# binary types a download documents are mapped to octet-stream (its
+# content_type_overrides setting), read from the document itself, so the generated
+# client returns their bytes.
+#
 # The tools are pinned and installed into target/contract-venv on first use.
 # Environment: CONTRACT_PG_SERVER (default postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
@@ -42,6 +47,22 @@ install_tools() {
   echo "${TOOLS[*]}" >"$stamp"
 }
 
+# The generator's config: every binary response type of the document read as bytes.
+write_generator_config() {
+  python3 - "$1" >"$2" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+binary = sorted({
+    media
+    for path in doc["paths"].values() for op in path.values() if isinstance(op, dict)
+    for response in op.get("responses", {}).values()
+    for media in response.get("content", {})
+    if not (media.endswith("json") or media.startswith("text/"))
+})
+print(json.dumps({"content_type_overrides": {m: "application/octet-stream" for m in binary}}))
+PY
+}
+
 install_tools
 cargo build --quiet -p launchpad --bin launchpad
 export PATH="$venv/bin:$PATH"
@@ -51,8 +72,9 @@ for backend in $backends; do
   if [[ ! -d "$work/client" ]]; then
     curl -fsS "$base/openapi.json" -o "$work/openapi.json"
     openapi-spec-validator "$work/openapi.json"
+    write_generator_config "$work/openapi.json" "$work/generator.json"
     (cd "$work" && openapi-python-client generate --path openapi.json \
-      --output-path client --fail-on-warning)
+      --config generator.json --output-path client --fail-on-warning)
     echo "contract: the document validates and a Python client generates without warnings"
   fi
   PYTHONPATH="$work/client" python3 scripts/contract_journey.py "$base"
