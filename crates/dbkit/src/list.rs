@@ -21,6 +21,9 @@ pub const MAX_PER_PAGE: u64 = 100;
 pub const DEFAULT_PER_PAGE: u64 = 20;
 /// The largest row offset a page may start at: what a signed 64-bit OFFSET holds.
 const MAX_OFFSET: u64 = i64::MAX as u64;
+/// The last page number accepted: its rows start within [`MAX_OFFSET`] at any
+/// `per_page` (both databases take a signed 64-bit OFFSET).
+pub const MAX_PAGE: u64 = MAX_OFFSET / MAX_PER_PAGE + 1;
 /// The longest search string accepted.
 pub const MAX_SEARCH_LEN: usize = 200;
 
@@ -565,21 +568,14 @@ fn sort_order(order: &Order) -> SortOrder {
 pub fn page_request(params: &ListParams) -> Result<(u64, u64), InvalidParam> {
     let page = params.page.unwrap_or(1);
     let per_page = params.per_page.unwrap_or(DEFAULT_PER_PAGE);
-    if page == 0 {
-        return Err(invalid("page", "page starts at 1"));
+    if page == 0 || page > MAX_PAGE {
+        return Err(invalid("page", format!("page must be 1 to {MAX_PAGE}")));
     }
     if per_page == 0 || per_page > MAX_PER_PAGE {
         return Err(invalid(
             "per_page",
             format!("per_page must be between 1 and {MAX_PER_PAGE}"),
         ));
-    }
-    // Both databases take a signed 64-bit OFFSET; a larger one cannot even be bound.
-    if (page - 1)
-        .checked_mul(per_page)
-        .is_none_or(|offset| offset > MAX_OFFSET)
-    {
-        return Err(invalid("page", "page is too large"));
     }
     Ok((page, per_page))
 }

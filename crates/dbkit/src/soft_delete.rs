@@ -108,6 +108,21 @@ pub async fn soft_delete(
     Ok(Some(affected))
 }
 
+/// Whether `table` holds the row `id`, not deleted.
+pub async fn is_live(
+    conn: &impl ConnectionTrait,
+    table: &'static SoftDeleteTable,
+    id: Uuid,
+) -> Result<bool, DbErr> {
+    let q = Query::select()
+        .expr(Expr::val(1))
+        .from(Alias::new(table.table))
+        .and_where(col("id").eq(id))
+        .and_where(col("deleted_at").is_null())
+        .to_owned();
+    Ok(conn.query_one(&q).await?.is_some())
+}
+
 /// Restores the soft-deleted row `id` of `table` and the rows of its delete batch that
 /// it owns. Returns `None` when there is no such deleted row.
 pub async fn restore(

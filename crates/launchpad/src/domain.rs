@@ -5,6 +5,9 @@ use serde_json::json;
 
 use crate::http::error::AppError;
 
+pub mod text;
+pub use text::{Form, Text, phone, tags};
+
 /// The steps of signing up, in order.
 pub const SIGNUP_STEPS: &[&str] = &[
     "basic_info",
@@ -21,18 +24,23 @@ pub const SIGNUP_STEPS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
+/// An email address's length in characters, after normalising.
+pub const EMAIL_LENGTH: (usize, usize) = (5, 320);
+
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
         let bad = |why: &str| Err(AppError::invalid("email", why.to_owned()));
-        if raw.len() > 4 * 320 {
-            return bad("email must be 5 to 320 characters");
+        let (min, max) = EMAIL_LENGTH;
+        let length = format!("email must be {min} to {max} characters");
+        if raw.len() > 4 * max {
+            return bad(&length);
         }
         let email = fold(raw.trim());
         if email.chars().any(invisible) {
             return bad("email must not contain invisible or control characters");
         }
-        if email.chars().count() < 5 || email.len() > 320 {
-            return bad("email must be 5 to 320 characters");
+        if email.chars().count() < min || email.len() > max {
+            return bad(&length);
         }
         let Some((local, domain)) = email.split_once('@') else {
             return bad("email must look like name@example.com");
@@ -94,76 +102,10 @@ pub fn invisible(c: char) -> bool {
     )
 }
 
-/// A display name: 2–100 characters after trimming.
-pub fn name(raw: &str) -> Result<String, AppError> {
-    text("name", raw, 2, 100)
-}
-
-/// Trimmed one-line text of `min..=max` characters, without control characters.
-pub fn text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, AppError> {
-    checked_text(field, raw, (min, max), |c| c.is_control())
-}
-
-/// Trimmed text of `min..=max` characters that may span lines (descriptions, notes,
-/// messages): tabs and line breaks are kept, other control characters refused.
-pub fn multiline_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, AppError> {
-    checked_text(field, raw, (min, max), |c| {
-        c.is_control() && !matches!(c, '\n' | '\r' | '\t')
-    })
-}
-
-fn checked_text(
-    field: &str,
-    raw: &str,
-    (min, max): (usize, usize),
-    forbidden: impl Fn(char) -> bool,
-) -> Result<String, AppError> {
-    let value = raw.trim();
-    let len = value.chars().count();
-    if len < min || len > max {
-        return Err(AppError::invalid(
-            field,
-            format!("{field} must be {min} to {max} characters"),
-        ));
-    }
-    if value.chars().any(forbidden) {
-        return Err(AppError::invalid(
-            field,
-            format!("{field} must not contain control characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
 /// A UUID given as text (in a form or query string); a 422 naming `field` otherwise.
 pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(raw.trim())
         .map_err(|_| AppError::invalid(field, format!("{field} must be a UUID")))
-}
-
-/// A password: 8–128 characters. Only its hash is ever stored.
-pub fn password(raw: &str) -> Result<String, AppError> {
-    let len = raw.chars().count();
-    if !(8..=128).contains(&len) {
-        return Err(AppError::invalid(
-            "password",
-            "password must be 8 to 128 characters",
-        ));
-    }
-    Ok(raw.to_owned())
-}
-
-/// A phone number: digits with optional `+`, spaces, dashes and parentheses.
-pub fn phone(raw: &str) -> Result<String, AppError> {
-    let value = raw.trim();
-    let digits = value.chars().filter(char::is_ascii_digit).count();
-    let allowed = value
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-()".contains(c));
-    if !allowed || !(6..=20).contains(&digits) || value.len() > 32 {
-        return Err(AppError::invalid("phone", "phone must be 6 to 20 digits"));
-    }
-    Ok(value.to_owned())
 }
 
 /// One of [`SIGNUP_STEPS`].
@@ -183,15 +125,29 @@ pub fn one_of(field: &str, raw: &str, allowed: &[&'static str]) -> Result<&'stat
         })
 }
 
-/// A short list of short labels (a tech stack): at most 20, each 1–50 characters.
-pub fn tags(field: &str, raw: &[String]) -> Result<Vec<String>, AppError> {
-    if raw.len() > 20 {
-        return Err(AppError::invalid(
-            field,
-            format!("{field} has more than 20 entries"),
-        ));
+/// A whole-number field's bounds, stated once: the check the server makes, and the
+/// `minimum` and `maximum` the document gives the field (`http::doc_rules`).
+#[derive(Debug)]
+pub struct Whole {
+    pub field: &'static str,
+    pub min: i64,
+    pub max: i64,
+}
+
+impl Whole {
+    /// `value` if it is within bounds; a 422 naming the field otherwise.
+    pub fn check(&self, value: i64) -> Result<i64, AppError> {
+        if (self.min..=self.max).contains(&value) {
+            return Ok(value);
+        }
+        let (field, min, max) = (self.field, self.min, self.max);
+        let message = if max == i64::MAX {
+            format!("{field} must be at least {min}")
+        } else {
+            format!("{field} must be {min} to {max}")
+        };
+        Err(AppError::invalid(field, message))
     }
-    raw.iter().map(|t| text(field, t, 1, 50)).collect()
 }
 
 /// The legal moves of a status: from each state, the states it may go to.
@@ -304,24 +260,6 @@ mod tests {
         ] {
             assert!(Email::parse(hidden).is_err(), "{hidden:?} accepted");
         }
-    }
-
-    #[test]
-    fn text_limits_count_characters_not_bytes() {
-        assert!(name("Ém").is_ok());
-        assert!(name("É").is_err());
-        assert!(name(&"é".repeat(100)).is_ok());
-        assert!(name(&"é".repeat(101)).is_err());
-        assert!(name("a\u{0}b").is_err());
-    }
-
-    #[test]
-    fn passwords_and_phones_have_bounds() {
-        assert!(password("short").is_err());
-        assert!(password("long enough").is_ok());
-        assert!(password(&"x".repeat(129)).is_err());
-        assert!(phone("+91 98765-43210").is_ok());
-        assert!(phone("call me").is_err());
     }
 
     const ORDER: Transitions = Transitions {

@@ -12,7 +12,8 @@ use super::{CommandResult, open};
 use crate::auth::password;
 use crate::cli::AdminCommand;
 use crate::config::Settings;
-use crate::domain::{self, Email};
+use crate::domain::Email;
+use crate::domain::text::{NAME, PASSWORD};
 use crate::entity::users;
 use crate::http::auth::end_sessions;
 
@@ -29,8 +30,8 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> CommandResult {
 /// Creates an admin, or promotes the live account with that email and sets its password.
 async fn create_admin(settings: &Settings, email: &str, pass: &str, name: &str) -> CommandResult {
     let email = Email::parse(email).map_err(|e| e.to_string())?.into_inner();
-    let name = domain::name(name).map_err(|e| e.to_string())?;
-    let pass = domain::password(pass).map_err(|e| e.to_string())?;
+    let name = NAME.check(name).map_err(|e| e.to_string())?;
+    let pass = PASSWORD.check(pass).map_err(|e| e.to_string())?;
     let db = open(settings).await?;
     let e = |e: sea_orm::DbErr| e.to_string();
     let existing = users::Entity::find_live()

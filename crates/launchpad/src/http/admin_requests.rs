@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::{self, Transitions};
+use crate::domain::{self, Text, Transitions};
 use crate::entity::admin_requests;
 use crate::http::access::{self, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
@@ -33,6 +33,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub const STATUSES: &[&str] = &["pending", "approved", "rejected", "resolved"];
 /// What an admin may resolve a request to: every status but the first.
 pub const RESOLUTIONS: &[&str] = STATUSES.split_at(1).1;
+
+pub(crate) const REQUEST_TYPE: Text = Text::line("request_type", 2, 50);
+pub(crate) const MESSAGE: Text = Text::lines("message", 1, 5_000);
+pub(crate) const NOTE: Text = Text::lines("note", 0, 5_000);
 
 /// A pending request is decided; an approved one is later marked resolved when done.
 pub static TRANSITIONS: Transitions = Transitions {
@@ -122,8 +126,8 @@ async fn file_request(
     CurrentUser { user, actor }: CurrentUser,
     Json(body): Json<FileRequestIn>,
 ) -> Result<(StatusCode, axum::Json<RequestOut>), AppError> {
-    let request_type = domain::text("request_type", &body.request_type, 2, 50)?;
-    let message = domain::multiline_text("message", &body.message, 1, 5_000)?;
+    let request_type = REQUEST_TYPE.check(&body.request_type)?;
+    let message = MESSAGE.check(&body.message)?;
     let now = dbkit::time::now();
     let writer = Writer::begin(&state.db, &actor).await?;
     let request = admin_requests::ActiveModel {
@@ -206,11 +210,7 @@ async fn resolve_request(
     Json(body): Json<ResolveIn>,
 ) -> Result<axum::Json<RequestOut>, AppError> {
     let to = domain::one_of("status", &body.status, RESOLUTIONS)?;
-    let note = body
-        .note
-        .as_deref()
-        .map(|n| domain::multiline_text("note", n, 0, 5_000))
-        .transpose()?;
+    let note = body.note.as_deref().map(|n| NOTE.check(n)).transpose()?;
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let request =
         access::find_visible::<admin_requests::Entity>(writer.tx(), &admin.user, id).await?;

@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{password, refresh};
+use crate::domain::text::{NAME, PASSWORD};
 use crate::domain::{self, Email};
 use crate::entity::{refresh_tokens, users};
 use crate::http::error::{AppError, ErrorResponse};
@@ -85,9 +86,9 @@ async fn register(
 ) -> Result<(StatusCode, axum::Json<TokensOut>), AppError> {
     state.auth_limits.check_ip(actor.ip.as_deref())?;
     let email = Email::parse(&body.email)?.into_inner();
-    let name = domain::name(&body.name)?;
+    let name = NAME.check(&body.name)?;
     let phone = body.phone.as_deref().map(domain::phone).transpose()?;
-    let password_hash = password::hash(domain::password(&body.password)?).await?;
+    let password_hash = password::hash(PASSWORD.check(&body.password)?).await?;
     let id = Uuid::now_v7();
     let account = users::ActiveModel::from(users::NewAccount {
         id,

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::domain;
+use crate::domain::{self, Text, Whole};
 use crate::entity::{plans, services};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, Json, Path, Query, nullable};
@@ -41,8 +41,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Support levels a plan can offer.
 pub const SUPPORT_LEVELS: &[&str] = &["Basic", "Standard", "Premium"];
-/// The most projects a plan may allow.
-const MAX_PROJECTS_LIMIT: i64 = 1000;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanOut {
@@ -220,7 +218,8 @@ async fn delete_plan(
 /// Bring a plan back from the trash (admin).
 #[utoipa::path(post, path = "/admin/plans/{id}/restore", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = PlanOut),
-    (status = 409, description = "Its name is taken by a live plan", body = ErrorResponse),
+    (status = 404, description = "No such plan", body = ErrorResponse),
+    (status = 409, description = "It is not in the trash, or its name is taken by a live plan", body = ErrorResponse),
 ))]
 async fn restore_plan(
     State(state): State<AppState>,
@@ -316,29 +315,25 @@ struct ActiveFilter {
     is_active: Option<bool>,
 }
 
-fn catalog_name(raw: &str) -> Result<String, AppError> {
-    domain::text("name", raw, 2, 100)
-}
+pub(crate) const NAME: Text = Text::line("name", 2, 100);
+pub(crate) const DESCRIPTION: Text = Text::lines("description", 0, 10_000);
+pub(crate) const FEATURES: Text = Text::line("features", 1, 50);
 
-fn catalog_description(raw: &str) -> Result<String, AppError> {
-    domain::multiline_text("description", raw, 0, 10_000)
-}
-
-fn price(value: i64) -> Result<i64, AppError> {
-    if value < 0 {
-        return Err(AppError::invalid("price", "price must not be negative"));
-    }
-    Ok(value)
-}
+pub(crate) const PRICE: Whole = Whole {
+    field: "price",
+    min: 0,
+    max: i64::MAX,
+};
+/// How many projects a plan may allow.
+pub(crate) const MAX_PROJECTS: Whole = Whole {
+    field: "max_projects",
+    min: 1,
+    max: 1000,
+};
 
 fn max_projects(value: i64) -> Result<i32, AppError> {
-    if !(1..=MAX_PROJECTS_LIMIT).contains(&value) {
-        return Err(AppError::invalid(
-            "max_projects",
-            format!("max_projects must be 1 to {MAX_PROJECTS_LIMIT}"),
-        ));
-    }
-    i32::try_from(value).map_err(|_| AppError::invalid("max_projects", "max_projects is too large"))
+    let value = MAX_PROJECTS.check(value)?;
+    Ok(i32::try_from(value).expect("MAX_PROJECTS fits an i32"))
 }
 
 fn support_level(raw: &str) -> Result<String, AppError> {
@@ -346,7 +341,7 @@ fn support_level(raw: &str) -> Result<String, AppError> {
 }
 
 fn features(raw: &[String]) -> Result<serde_json::Value, AppError> {
-    Ok(json!(domain::tags("features", raw)?))
+    Ok(json!(domain::tags(&FEATURES, raw)?))
 }
 
 fn with_active<E: EntityTrait>(
@@ -397,13 +392,13 @@ async fn create_plan(
     let now = dbkit::time::now();
     let plan = plans::ActiveModel {
         id: Set(Uuid::now_v7()),
-        name: Set(catalog_name(&body.name)?),
+        name: Set(NAME.check(&body.name)?),
         description: Set(body
             .description
             .as_deref()
-            .map(catalog_description)
+            .map(|d| DESCRIPTION.check(d))
             .transpose()?),
-        price: Set(price(body.price)?),
+        price: Set(PRICE.check(body.price)?),
         features: Set(features(&body.features)?),
         blog_included: Set(body.blog_included),
         max_projects: Set(max_projects(body.max_projects)?),
@@ -444,15 +439,15 @@ async fn update_plan(
     let mut model: plans::ActiveModel = plan.into();
     let mut changed = Vec::new();
     if let Some(n) = &body.name {
-        model.name = Set(catalog_name(n)?);
+        model.name = Set(NAME.check(n)?);
         changed.push("name");
     }
     if let Some(d) = &body.description {
-        model.description = Set(d.as_deref().map(catalog_description).transpose()?);
+        model.description = Set(d.as_deref().map(|d| DESCRIPTION.check(d)).transpose()?);
         changed.push("description");
     }
     if let Some(p) = body.price {
-        model.price = Set(price(p)?);
+        model.price = Set(PRICE.check(p)?);
         changed.push("price");
     }
     if let Some(f) = &body.features {
@@ -521,13 +516,13 @@ async fn create_service(
     let now = dbkit::time::now();
     let service = services::ActiveModel {
         id: Set(Uuid::now_v7()),
-        name: Set(catalog_name(&body.name)?),
+        name: Set(NAME.check(&body.name)?),
         description: Set(body
             .description
             .as_deref()
-            .map(catalog_description)
+            .map(|d| DESCRIPTION.check(d))
             .transpose()?),
-        price: Set(price(body.price)?),
+        price: Set(PRICE.check(body.price)?),
         is_active: Set(body.is_active),
         created_at: Set(now),
         updated_at: Set(now),
@@ -564,15 +559,15 @@ async fn update_service(
     let mut model: services::ActiveModel = service.into();
     let mut changed = Vec::new();
     if let Some(n) = &body.name {
-        model.name = Set(catalog_name(n)?);
+        model.name = Set(NAME.check(n)?);
         changed.push("name");
     }
     if let Some(d) = &body.description {
-        model.description = Set(d.as_deref().map(catalog_description).transpose()?);
+        model.description = Set(d.as_deref().map(|d| DESCRIPTION.check(d)).transpose()?);
         changed.push("description");
     }
     if let Some(p) = body.price {
-        model.price = Set(price(p)?);
+        model.price = Set(PRICE.check(p)?);
         changed.push("price");
     }
     if let Some(a) = body.is_active {
@@ -611,7 +606,8 @@ async fn delete_service(
 /// Bring a service back from the trash (admin).
 #[utoipa::path(post, path = "/admin/services/{id}/restore", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = ServiceOut),
-    (status = 409, description = "Its name is taken by a live service", body = ErrorResponse),
+    (status = 404, description = "No such service", body = ErrorResponse),
+    (status = 409, description = "It is not in the trash, or its name is taken by a live service", body = ErrorResponse),
 ))]
 async fn restore_service(
     State(state): State<AppState>,

@@ -22,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain;
+use crate::domain::{self, Text};
 use crate::entity::{chatbot_history as chat, projects};
 use crate::http::access;
 use crate::http::error::{AppError, ErrorResponse};
@@ -40,8 +40,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Who wrote a message.
 pub const MESSAGE_TYPES: &[&str] = &["user", "assistant", "system"];
 
-/// The longest message accepted, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 10_000;
+pub(crate) const MESSAGE: Text = Text::lines("message", 1, 10_000);
+pub(crate) const INTENT: Text = Text::line("intent", 1, 100);
 
 /// One chat message.
 #[derive(Debug, Serialize, ToSchema)]
@@ -174,11 +174,11 @@ impl TryFrom<MessageIn> for NewMessage {
                 .map(|p| domain::uuid("project_id", p))
                 .transpose()?,
             message_type: domain::one_of("message_type", &body.message_type, MESSAGE_TYPES)?,
-            message: domain::multiline_text("message", &body.message, 1, MAX_MESSAGE_CHARS)?,
+            message: MESSAGE.check(&body.message)?,
             intent: body
                 .intent
                 .as_deref()
-                .map(|i| domain::text("intent", i, 1, 100))
+                .map(|i| INTENT.check(i))
                 .transpose()?,
             response_time_ms,
         })

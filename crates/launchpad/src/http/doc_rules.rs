@@ -1,92 +1,19 @@
-//! The rules the server enforces, stated in the OpenAPI document from the definitions it
-//! enforces them with: a list's `sort_by` and `status` are enums of its own
-//! [`ListSpec`](dbkit::list::ListSpec), `per_page` is bounded by
-//! [`MAX_PER_PAGE`](dbkit::list::MAX_PER_PAGE), and every closed set a body field is
-//! checked against (`domain::one_of`) is that field's enum. Generated clients and
-//! Swagger UI then offer exactly what the server accepts.
+//! The rules of query and path parameters, stated in the OpenAPI document from the
+//! definitions the server enforces them with: a list's `sort_by` and `status` are
+//! enums of its own [`ListSpec`](dbkit::list::ListSpec), `page`, `per_page` and
+//! `search` are bounded as `dbkit::list` bounds them, and no text parameter may hold a
+//! NUL. Generated clients and Swagger UI then offer exactly what the server accepts.
 
-use dbkit::list::{ListRules, MAX_PER_PAGE};
-use utoipa::openapi::path::{Operation, Parameter};
+use dbkit::list::{ListRules, MAX_PAGE, MAX_PER_PAGE, MAX_SEARCH_LEN};
+use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{OpenApi, RefOr};
 
-use crate::domain::SIGNUP_STEPS;
 use crate::http::{
     activity_logs, admin_requests, catalog, chatbot, files, ideas, meetings, orders, projects,
     subscriptions, synopsis, users,
 };
-use crate::storage;
-
-/// Every body and answer field that holds one of a closed set, and the set the server
-/// checks it against (or writes it from).
-const CLOSED_SETS: &[(&str, &str, &[&str])] = &[
-    ("OrderStatusIn", "status", orders::STATUSES),
-    ("OrderOut", "status", orders::STATUSES),
-    ("ResolveIn", "status", admin_requests::RESOLUTIONS),
-    ("RequestOut", "status", admin_requests::STATUSES),
-    ("ReviewIn", "decision", synopsis::DECISIONS),
-    ("SynopsisOut", "status", synopsis::STATUSES),
-    ("CreateIdeaIn", "complexity", ideas::COMPLEXITIES),
-    ("RefineIdeaIn", "complexity", ideas::COMPLEXITIES),
-    ("IdeaOut", "complexity", ideas::COMPLEXITIES),
-    ("MessageIn", "message_type", chatbot::MESSAGE_TYPES),
-    ("MessageOut", "message_type", chatbot::MESSAGE_TYPES),
-    ("CreatePlanIn", "support_level", catalog::SUPPORT_LEVELS),
-    ("UpdatePlanIn", "support_level", catalog::SUPPORT_LEVELS),
-    ("PlanOut", "support_level", catalog::SUPPORT_LEVELS),
-    ("FileUpload", "kind", files::UPLOAD_KINDS),
-    ("FileOut", "kind", files::KINDS),
-    ("UpdateMeIn", "signup_step", SIGNUP_STEPS),
-    ("UserOut", "signup_step", SIGNUP_STEPS),
-    ("ProjectStatusIn", "status", projects::STATUSES),
-    ("ProjectOut", "status", projects::STATUSES),
-    ("SubscriptionStatusIn", "status", subscriptions::STATUSES),
-    ("MeetingOut", "status", meetings::STATUSES),
-    ("SubscriptionOut", "status", subscriptions::STATUSES),
-    ("ActivityLogOut", "status", activity_logs::STATUSES),
-];
-
-/// A download answers with the type detected at upload, one of the types uploads
-/// accept: the document lists each, with the bytes' schema, instead of one generic type.
-pub fn state_download_types(openapi: &mut OpenApi) {
-    let Some(RefOr::T(ok)) = openapi
-        .paths
-        .paths
-        .get_mut("/api/files/{id}")
-        .and_then(|item| item.get.as_mut())
-        .and_then(|op| op.responses.responses.get_mut("200"))
-    else {
-        return;
-    };
-    let Some((_, bytes)) = ok.content.shift_remove_index(0) else {
-        return;
-    };
-    for content_type in storage::ALLOWED_TYPES {
-        ok.content.insert((*content_type).to_owned(), bytes.clone());
-    }
-}
-
-/// Makes each field of [`CLOSED_SETS`] an enum of its set (keeping `null` where the
-/// field is optional).
-pub fn state_closed_sets(openapi: &mut OpenApi) {
-    let Some(components) = openapi.components.as_mut() else {
-        return;
-    };
-    for (schema, field, values) in CLOSED_SETS {
-        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema) else {
-            continue;
-        };
-        let Some(RefOr::T(Schema::Object(property))) = object.properties.get_mut(*field) else {
-            continue;
-        };
-        let nullable = matches!(&property.schema_type, SchemaType::Array(types) if types.contains(&Type::Null));
-        let mut allowed: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
-        if nullable {
-            allowed.push(serde_json::Value::Null);
-        }
-        property.enum_values = Some(allowed);
-    }
-}
+use crate::tables::REGISTRY;
 
 /// Every list operation (a GET) and the spec its handler validates with.
 fn lists() -> Vec<(&'static str, ListRules)> {
@@ -132,8 +59,14 @@ pub fn state_list_rules(openapi: &mut OpenApi) {
             continue;
         };
         set_enum(operation, "sort_by", &rules.sort_by);
-        if let Some(statuses) = rules.statuses {
-            set_enum(operation, "status", statuses);
+        match rules.statuses {
+            Some(statuses) => set_enum(operation, "status", statuses),
+            // Nothing to filter by: the parameter is not there (and so is refused).
+            None => {
+                if let Some(parameters) = operation.parameters.as_mut() {
+                    parameters.retain(|p| !matches!(p, RefOr::T(p) if p.name == "status"));
+                }
+            }
         }
     }
     for (path, name, values) in CLOSED_PARAMS {
@@ -146,16 +79,40 @@ pub fn state_list_rules(openapi: &mut OpenApi) {
             set_enum(operation, name, values);
         }
     }
-    for item in openapi.paths.paths.values_mut() {
-        if let Some(per_page) = item.get.as_mut().and_then(|op| parameter(op, "per_page")) {
-            per_page.schema = Some(RefOr::T(Schema::Object(
+    let entity_types = REGISTRY.entity_types();
+    if let Some(trash) = openapi
+        .paths
+        .paths
+        .get_mut("/api/admin/trash")
+        .and_then(|i| i.get.as_mut())
+    {
+        set_enum(trash, "entity_type", &entity_types);
+    }
+    if let Some(restore) = openapi
+        .paths
+        .paths
+        .get_mut("/api/admin/trash/{entity_type}/{id}/restore")
+        .and_then(|i| i.post.as_mut())
+    {
+        set_enum(restore, "entity_type", &entity_types);
+    }
+    for operation in openapi
+        .paths
+        .paths
+        .values_mut()
+        .filter_map(|i| i.get.as_mut())
+    {
+        bound_integer(operation, "per_page", MAX_PER_PAGE);
+        bound_integer(operation, "page", MAX_PAGE);
+        if let Some(search) = parameter(operation, "search") {
+            search.schema = Some(RefOr::T(Schema::Object(
                 ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .minimum(Some(1))
-                    .maximum(Some(MAX_PER_PAGE))
+                    .schema_type(Type::String)
+                    .max_length(Some(MAX_SEARCH_LEN))
                     .build(),
             )));
         }
+        refuse_nul_in_query(operation);
     }
 }
 
@@ -168,6 +125,35 @@ fn parameter<'a>(operation: &'a mut Operation, name: &str) -> Option<&'a mut Par
             RefOr::T(p) if p.name == name => Some(p),
             _ => None,
         })
+}
+
+/// No query parameter may hold a NUL character (`extract::Query` refuses one, as
+/// PostgreSQL cannot compare text holding it): each free text parameter says so.
+fn refuse_nul_in_query(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(parameter) = parameter
+            && matches!(parameter.parameter_in, ParameterIn::Query)
+            && let Some(RefOr::T(Schema::Object(text))) = parameter.schema.as_mut()
+            && matches!(&text.schema_type, SchemaType::Type(Type::String))
+            && text.enum_values.is_none()
+            && text.format.is_none()
+        {
+            text.pattern = Some(r"^[^\x00]*$".to_owned());
+        }
+    }
+}
+
+/// Makes the parameter `name`, if there, an integer from 1 to `max`.
+fn bound_integer(operation: &mut Operation, name: &str, max: u64) {
+    if let Some(parameter) = parameter(operation, name) {
+        parameter.schema = Some(RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(max))
+                .build(),
+        )));
+    }
 }
 
 fn set_enum(operation: &mut Operation, name: &str, values: &[&str]) {

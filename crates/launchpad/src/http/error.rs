@@ -31,6 +31,9 @@ pub enum AppError {
     /// 403: authenticated, but not allowed.
     #[error("forbidden")]
     Forbidden,
+    /// 403: a secret re-entered to confirm an action (the current password) is wrong.
+    #[error("the {field} is wrong")]
+    WrongSecret { field: &'static str },
     /// 404: no such resource — or one the caller may not see.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -86,7 +89,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::WrongSecret { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Gone(_) => StatusCode::GONE,
@@ -132,6 +135,7 @@ impl IntoResponse for AppError {
             AppError::Conflict { details, .. } | AppError::Validation { details, .. } => {
                 details.clone()
             }
+            AppError::WrongSecret { field } => json!({ "field": field }),
             _ => json!({}),
         };
         let mut response = (
@@ -322,6 +326,12 @@ mod tests {
             (AppError::BadRequest("x".into()), 400),
             (AppError::Unauthorized("x"), 401),
             (AppError::Forbidden, 403),
+            (
+                AppError::WrongSecret {
+                    field: "current_password",
+                },
+                403,
+            ),
             (AppError::NotFound("plan"), 404),
             (AppError::conflict("x"), 409),
             (AppError::PayloadTooLarge, 413),

@@ -28,6 +28,13 @@ pub fn add_common_errors(openapi: &mut OpenApi) {
                     "The server's storage is full: nothing was saved; retry after Retry-After seconds",
                 ));
             }
+            if writes && is_student_route(operation) {
+                // `access::find_owned`: a row of someone else's, reached by an admin.
+                errors.push((
+                    "403",
+                    "An admin acting on another user's row through a student route (admins use the admin routes)",
+                ));
+            }
             for (status, description) in errors {
                 operation
                     .responses
@@ -72,6 +79,12 @@ pub fn describe_every_response(openapi: &mut OpenApi) {
             }
         }
     }
+}
+
+/// Signed in, and not under the admin tag.
+fn is_student_route(operation: &Operation) -> bool {
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    secured && !operation.tags.iter().flatten().any(|tag| tag == "admin")
 }
 
 /// (status, why) for each error this operation's shape allows.

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -17,34 +18,82 @@ use crate::entity::users;
 use crate::http::error::AppError;
 use crate::state::AppState;
 
-/// A JSON body; malformed JSON is a 400, wrong types or missing fields a 422.
+/// A JSON body; malformed JSON is a 400, wrong types or missing fields a 422. A whole
+/// number written with a fraction (`4.0`) is taken where an integer is expected: JSON
+/// Schema, and so every client generated from the document, counts it an integer.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(JsonRejection::JsonDataError(e)) => {
-                let message = e.body_text();
-                let details = match error_field(&message) {
-                    Some(field) => serde_json::json!({ "field": field }),
-                    None => serde_json::json!({}),
-                };
-                Err(AppError::Validation { message, details })
-            }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType(
+        if !is_json(req.headers()) {
+            return Err(AppError::UnsupportedMediaType(
                 "expected Content-Type: application/json",
-            )),
-            Err(JsonRejection::BytesRejection(e))
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(AppError::PayloadTooLarge)
+            ));
+        }
+        let bytes = match Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError::PayloadTooLarge);
             }
+            Err(e) => return Err(AppError::BadRequest(e.body_text())),
+        };
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(JsonRejection::JsonDataError(e)) => match with_whole_numbers(&bytes) {
+                Some(value) => Ok(Json(value)),
+                None => {
+                    let message = e.body_text();
+                    let details = match error_field(&message) {
+                        Some(field) => serde_json::json!({ "field": field }),
+                        None => serde_json::json!({}),
+                    };
+                    Err(AppError::Validation { message, details })
+                }
+            },
             Err(e) => Err(AppError::BadRequest(e.body_text())),
         }
     }
+}
+
+/// `application/json`, or a `+json` type, with any parameters.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(essence) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+    else {
+        return false;
+    };
+    let essence = essence.trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The body as `T` once every whole number written with a fraction is an integer;
+/// `None` if it has none, or `T` still does not fit.
+fn with_whole_numbers<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    fn whole(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                match n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15) {
+                    Some(f) => {
+                        *value = (f as i64).into();
+                        true
+                    }
+                    None => false,
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().fold(false, |c, v| whole(v) | c),
+            serde_json::Value::Object(map) => map.values_mut().fold(false, |c, v| whole(v) | c),
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    whole(&mut value)
+        .then(|| T::deserialize(value).ok())
+        .flatten()
 }
 
 /// Query-string parameters; anything that does not parse, or holds a NUL, is a 422.

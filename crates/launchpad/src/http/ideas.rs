@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain;
+use crate::domain::{self, Text, Whole};
 use crate::entity::{ideas, projects};
 use crate::http::access;
 use crate::http::error::{AppError, ErrorResponse};
@@ -110,7 +110,7 @@ struct RefineIdeaIn {
 #[serde(deny_unknown_fields)]
 struct RateIn {
     /// A whole number from 1 to 5.
-    #[schema(value_type = i32, minimum = 1, maximum = 5)]
+    #[schema(value_type = i32)]
     rating: Value,
 }
 
@@ -146,31 +146,33 @@ pub(crate) const IDEA_LIST: ListSpec<ideas::Entity> = ListSpec {
     id: ideas::Column::Id,
 };
 
-fn title(raw: &str) -> Result<String, AppError> {
-    domain::text("title", raw, 3, 200)
-}
-
-fn description(raw: &str) -> Result<String, AppError> {
-    domain::multiline_text("description", raw, 0, 10_000)
-}
-
-fn category(raw: &str) -> Result<String, AppError> {
-    domain::text("category", raw, 1, 100)
-}
+pub(crate) const TITLE: Text = Text::line("title", 3, 200);
+pub(crate) const DESCRIPTION: Text = Text::lines("description", 0, 10_000);
+pub(crate) const CATEGORY: Text = Text::line("category", 1, 100);
+pub(crate) const TECH_STACK: Text = Text::line("tech_stack", 1, 50);
 
 fn complexity(raw: &str) -> Result<String, AppError> {
     domain::one_of("complexity", raw, COMPLEXITIES).map(str::to_owned)
 }
 
 fn tech_stack(raw: &[String]) -> Result<Value, AppError> {
-    Ok(json!(domain::tags("tech_stack", raw)?))
+    Ok(json!(domain::tags(&TECH_STACK, raw)?))
 }
 
+pub(crate) const RATING: Whole = Whole {
+    field: "rating",
+    min: 1,
+    max: 5,
+};
+
+/// A whole number from 1 to 5 (`4.0` is 4: JSON Schema counts it an integer).
 fn rating(raw: &Value) -> Result<i32, AppError> {
-    raw.as_i64()
-        .filter(|r| (1..=5).contains(r))
-        .and_then(|r| i32::try_from(r).ok())
-        .ok_or_else(|| AppError::invalid("rating", "rating must be a whole number from 1 to 5"))
+    let whole = raw.as_f64().filter(|r| r.fract() == 0.0).map(|r| r as i64);
+    let rating = raw
+        .as_i64()
+        .or(whole)
+        .ok_or_else(|| AppError::invalid("rating", "rating must be a whole number from 1 to 5"))?;
+    Ok(i32::try_from(RATING.check(rating)?).expect("RATING fits an i32"))
 }
 
 fn boolean(field: &str, raw: &str) -> Result<bool, AppError> {
@@ -232,9 +234,17 @@ async fn create_idea(
     Json(body): Json<CreateIdeaIn>,
 ) -> Result<(StatusCode, axum::Json<IdeaOut>), AppError> {
     let new = NewIdea {
-        title: title(&body.title)?,
-        description: body.description.as_deref().map(description).transpose()?,
-        category: body.category.as_deref().map(category).transpose()?,
+        title: TITLE.check(&body.title)?,
+        description: body
+            .description
+            .as_deref()
+            .map(|d| DESCRIPTION.check(d))
+            .transpose()?,
+        category: body
+            .category
+            .as_deref()
+            .map(|c| CATEGORY.check(c))
+            .transpose()?,
         tech_stack: tech_stack(&body.tech_stack)?,
         complexity: complexity(&body.complexity)?,
         project_id: body
@@ -392,9 +402,17 @@ async fn refine_idea(
     Path(id): Path<Uuid>,
     Json(body): Json<RefineIdeaIn>,
 ) -> Result<(StatusCode, axum::Json<IdeaOut>), AppError> {
-    let title = title(&body.title)?;
-    let description = body.description.as_deref().map(description).transpose()?;
-    let category = body.category.as_deref().map(category).transpose()?;
+    let title = TITLE.check(&body.title)?;
+    let description = body
+        .description
+        .as_deref()
+        .map(|d| DESCRIPTION.check(d))
+        .transpose()?;
+    let category = body
+        .category
+        .as_deref()
+        .map(|c| CATEGORY.check(c))
+        .transpose()?;
     let stack = body.tech_stack.as_deref().map(tech_stack).transpose()?;
     let complexity = body.complexity.as_deref().map(complexity).transpose()?;
     let writer = Writer::begin(&state.db, &actor).await?;

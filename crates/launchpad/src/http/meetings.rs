@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::{self, Transitions};
+use crate::domain::{Form, Text, Transitions};
 use crate::entity::{meetings, projects};
 use crate::http::access::{self, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
@@ -93,7 +93,7 @@ impl From<meetings::Model> for MeetingOut {
 struct RequestMeetingIn {
     topic: String,
     /// When the student would like to meet; in the future.
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, example = "2099-01-06T10:00:00Z")]
     preferred_time: Option<Timestamp>,
     /// One of the student's projects.
     project_id: Option<Uuid>,
@@ -104,9 +104,10 @@ struct RequestMeetingIn {
 #[serde(deny_unknown_fields)]
 struct ScheduleIn {
     /// When the meeting takes place; must be in the future.
-    #[schema(value_type = String, format = DateTime)]
+    #[schema(value_type = String, format = DateTime, example = "2099-01-06T10:00:00Z")]
     scheduled_at: Timestamp,
     /// An http(s) link to the call.
+    #[schema(example = "https://meet.example.com/launchpad-review")]
     meeting_link: String,
 }
 
@@ -131,22 +132,9 @@ pub(crate) const MEETING_LIST: ListSpec<meetings::Entity> = ListSpec {
     id: meetings::Column::Id,
 };
 
-fn notes(raw: &str) -> Result<String, AppError> {
-    domain::multiline_text("notes", raw, 0, 5_000)
-}
-
-fn link(raw: &str) -> Result<String, AppError> {
-    let link = domain::text("meeting_link", raw, 10, 500)?;
-    if !(link.starts_with("https://") || link.starts_with("http://"))
-        || link.contains(char::is_whitespace)
-    {
-        return Err(AppError::invalid(
-            "meeting_link",
-            "meeting_link must be an http(s) URL",
-        ));
-    }
-    Ok(link)
-}
+pub(crate) const TOPIC: Text = Text::line("topic", 3, 200);
+pub(crate) const NOTES: Text = Text::lines("notes", 0, 5_000);
+pub(crate) const MEETING_LINK: Text = Text::new("meeting_link", 8, 500, Form::HttpUrl);
 
 /// Ask for a meeting with a mentor.
 #[utoipa::path(post, path = "/meetings", tag = "meetings", security(("bearer" = [])), request_body = RequestMeetingIn,
@@ -159,8 +147,8 @@ async fn request_meeting(
     CurrentUser { user, actor }: CurrentUser,
     Json(body): Json<RequestMeetingIn>,
 ) -> Result<(StatusCode, axum::Json<MeetingOut>), AppError> {
-    let topic = domain::text("topic", &body.topic, 3, 200)?;
-    let notes = body.notes.as_deref().map(notes).transpose()?;
+    let topic = TOPIC.check(&body.topic)?;
+    let notes = body.notes.as_deref().map(|n| NOTES.check(n)).transpose()?;
     let preferred_time = body
         .preferred_time
         .map(|t| future("preferred_time", t))
@@ -279,7 +267,7 @@ async fn schedule_meeting(
     Json(body): Json<ScheduleIn>,
 ) -> Result<axum::Json<MeetingOut>, AppError> {
     let scheduled_at = future("scheduled_at", body.scheduled_at)?;
-    let link = link(&body.meeting_link)?;
+    let link = MEETING_LINK.check(&body.meeting_link)?;
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let meeting = access::find_visible::<meetings::Entity>(writer.tx(), &admin.user, id).await?;
     let changes = vec![
@@ -302,7 +290,7 @@ async fn complete_meeting(
     Path(id): Path<Uuid>,
     Json(body): Json<CompleteIn>,
 ) -> Result<axum::Json<MeetingOut>, AppError> {
-    let notes = body.notes.as_deref().map(notes).transpose()?;
+    let notes = body.notes.as_deref().map(|n| NOTES.check(n)).transpose()?;
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let meeting = access::find_visible::<meetings::Entity>(writer.tx(), &admin.user, id).await?;
     let changes = match notes {

@@ -7,8 +7,10 @@ pub mod admin_requests;
 pub mod auth;
 pub mod catalog;
 pub mod chatbot;
-pub mod doc_links;
+mod doc_bodies;
+mod doc_links;
 pub mod doc_rules;
+mod doc_shapes;
 pub mod error;
 pub mod error_docs;
 pub mod extract;
@@ -29,7 +31,7 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -68,16 +70,44 @@ pub fn router(state: AppState) -> Router {
             crate::metrics::track,
         ))
         .merge(
-            SwaggerUi::new("/docs")
-                .url("/openapi.json", openapi)
-                // A token pasted into "Authorize" survives a reload of the page.
-                .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
+            Router::from(
+                SwaggerUi::new("/docs")
+                    .url("/openapi.json", openapi)
+                    // A token pasted into "Authorize" survives a reload of the page.
+                    .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
+            )
+            .layer(middleware::map_response(title_docs_page)),
         )
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
         .with_state(state);
     with_layers(routes, cors, timeout)
 }
+
+/// The `/docs` page as a browser tab and a bookmark name it: the product's API, not
+/// "Swagger UI".
+async fn title_docs_page(response: Response) -> Response {
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if !is_html || response.headers().contains_key(header::CONTENT_ENCODING) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(page) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let titled = String::from_utf8_lossy(&page).replace(
+        "<title>Swagger UI</title>",
+        &format!("<title>{DOCS_TITLE}</title>"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(titled))
+}
+
+/// The `/docs` page's title.
+const DOCS_TITLE: &str = "Launchpad API — docs";
 
 /// Every documented route. Routes are only ever added through `routes!`, so the
 /// OpenAPI document and the router cannot drift apart.
@@ -107,8 +137,8 @@ pub fn api() -> OpenApiRouter<AppState> {
     error_docs::add_common_errors(api.get_openapi_mut());
     error_docs::describe_every_response(api.get_openapi_mut());
     doc_rules::state_list_rules(api.get_openapi_mut());
-    doc_rules::state_closed_sets(api.get_openapi_mut());
-    doc_rules::state_download_types(api.get_openapi_mut());
+    doc_bodies::state_body_rules(api.get_openapi_mut());
+    doc_shapes::state_shapes(api.get_openapi_mut());
     doc_links::link_created_resources(api.get_openapi_mut());
     api
 }

@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::{self, Transitions};
+use crate::domain::{self, Text, Transitions};
 use crate::entity::{orders, plans};
 use crate::http::access::{self, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
@@ -125,16 +125,17 @@ pub(crate) const ORDER_LIST: ListSpec<orders::Entity> = ListSpec {
     id: orders::Column::Id,
 };
 
-fn payment_reference(raw: &str) -> Result<String, AppError> {
-    domain::text("payment_reference", raw, 1, 100)
-}
+pub(crate) const PAYMENT_REFERENCE: Text = Text::line("payment_reference", 1, 100);
+/// The status a payment reference is recorded with.
+pub(crate) const RECORDS_PAYMENT: &str = "paid";
 
 /// Order a plan; the order starts as `pending`.
 #[utoipa::path(post, path = "/orders", tag = "orders", security(("bearer" = [])), request_body = CreateOrderIn,
     responses(
         (status = 201, body = OrderOut),
         (status = 404, description = "No such active plan", body = ErrorResponse),
-        (status = 422, description = "A free plan, or an unknown field such as `amount`", body = ErrorResponse),
+        (status = 409, description = "The plan is free: there is nothing to order", body = ErrorResponse),
+        (status = 422, description = "An unknown field such as `amount`", body = ErrorResponse),
     ))]
 async fn create_order(
     State(state): State<AppState>,
@@ -149,10 +150,11 @@ async fn create_order(
         .await?
         .ok_or(AppError::NotFound("plan"))?;
     if plan.price <= 0 {
-        return Err(AppError::invalid(
-            "plan_id",
-            "this plan is free: there is nothing to order",
-        ));
+        // The request is well formed; the plan it names is what makes it impossible.
+        return Err(AppError::Conflict {
+            message: "this plan is free: there is nothing to order".into(),
+            details: json!({ "field": "plan_id" }),
+        });
     }
     let now = dbkit::time::now();
     let order = orders::ActiveModel {
@@ -267,9 +269,9 @@ async fn set_order_status(
     let reference = body
         .payment_reference
         .as_deref()
-        .map(payment_reference)
+        .map(|r| PAYMENT_REFERENCE.check(r))
         .transpose()?;
-    if reference.is_some() && to != "paid" {
+    if reference.is_some() && to != RECORDS_PAYMENT {
         return Err(AppError::invalid(
             "payment_reference",
             "payment_reference is only recorded when an order becomes paid",

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::{self, Transitions};
+use crate::domain::{self, Text, Transitions};
 use crate::entity::projects;
 use crate::http::access::{self, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
@@ -149,17 +149,10 @@ pub(crate) const PROJECT_LIST: ListSpec<projects::Entity> = ListSpec {
     id: projects::Column::Id,
 };
 
-fn title(raw: &str) -> Result<String, AppError> {
-    domain::text("title", raw, 3, 200)
-}
-
-fn description(raw: &str) -> Result<String, AppError> {
-    domain::multiline_text("description", raw, 0, 10_000)
-}
-
-fn category(raw: &str) -> Result<String, AppError> {
-    domain::text("category", raw, 1, 100)
-}
+pub(crate) const TITLE: Text = Text::line("title", 3, 200);
+pub(crate) const DESCRIPTION: Text = Text::lines("description", 0, 10_000);
+pub(crate) const CATEGORY: Text = Text::line("category", 1, 100);
+pub(crate) const TECH_STACK: Text = Text::line("tech_stack", 1, 50);
 
 /// Start a project.
 #[utoipa::path(post, path = "/projects", tag = "projects", security(("bearer" = [])), request_body = CreateProjectIn,
@@ -175,10 +168,18 @@ async fn create_project(
     let project = projects::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
-        title: Set(title(&body.title)?),
-        description: Set(body.description.as_deref().map(description).transpose()?),
-        category: Set(body.category.as_deref().map(category).transpose()?),
-        tech_stack: Set(json!(domain::tags("tech_stack", &body.tech_stack)?)),
+        title: Set(TITLE.check(&body.title)?),
+        description: Set(body
+            .description
+            .as_deref()
+            .map(|d| DESCRIPTION.check(d))
+            .transpose()?),
+        category: Set(body
+            .category
+            .as_deref()
+            .map(|c| CATEGORY.check(c))
+            .transpose()?),
+        tech_stack: Set(json!(domain::tags(&TECH_STACK, &body.tech_stack)?)),
         status: Set(STATUSES[0].to_owned()),
         synopsis_submitted: Set(false),
         created_at: Set(now),
@@ -250,19 +251,19 @@ async fn update_project(
     let mut model: projects::ActiveModel = project.into();
     let mut changed = Vec::new();
     if let Some(t) = &body.title {
-        model.title = Set(title(t)?);
+        model.title = Set(TITLE.check(t)?);
         changed.push("title");
     }
     if let Some(d) = &body.description {
-        model.description = Set(d.as_deref().map(description).transpose()?);
+        model.description = Set(d.as_deref().map(|d| DESCRIPTION.check(d)).transpose()?);
         changed.push("description");
     }
     if let Some(c) = &body.category {
-        model.category = Set(c.as_deref().map(category).transpose()?);
+        model.category = Set(c.as_deref().map(|c| CATEGORY.check(c)).transpose()?);
         changed.push("category");
     }
     if let Some(tags) = &body.tech_stack {
-        model.tech_stack = Set(json!(domain::tags("tech_stack", tags)?));
+        model.tech_stack = Set(json!(domain::tags(&TECH_STACK, tags)?));
         changed.push("tech_stack");
     }
     model.updated_at = Set(dbkit::time::now());

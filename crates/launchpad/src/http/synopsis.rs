@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::domain::{self, Transitions};
+use crate::domain::{self, Text, Transitions};
 use crate::entity::{projects, synopsis};
 use crate::http::access::{self, Resource, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
@@ -39,6 +39,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub const STATUSES: &[&str] = &["Pending", "Approved", "Rejected"];
 /// What an admin may decide.
 pub const DECISIONS: &[&str] = &["Approved", "Rejected"];
+
+pub(crate) const TITLE: Text = Text::line("title", 3, 200);
+pub(crate) const COMMENT: Text = Text::lines("comment", 0, 5_000);
+/// The decision that needs a comment for the student.
+pub(crate) const NEEDS_COMMENT: &str = "Rejected";
 
 /// A synopsis is reviewed once.
 pub static TRANSITIONS: Transitions = Transitions {
@@ -154,7 +159,7 @@ async fn submit_synopsis(
         .trim()
         .parse()
         .map_err(|_| AppError::invalid("project_id", "project_id must be a UUID"))?;
-    let title = domain::text("title", form.text("title")?, 3, 200)?;
+    let title = TITLE.check(form.text("title")?)?;
     let mut upload = form.take_file()?;
 
     let writer = Writer::begin(&state.db, &actor).await?;
@@ -296,10 +301,10 @@ async fn review_synopsis(
     let comment = body
         .comment
         .as_deref()
-        .map(|c| domain::multiline_text("comment", c, 0, 5000))
+        .map(|c| COMMENT.check(c))
         .transpose()?
         .filter(|c| !c.is_empty());
-    if decision == "Rejected" && comment.is_none() {
+    if decision == NEEDS_COMMENT && comment.is_none() {
         return Err(AppError::invalid(
             "comment",
             "a rejection needs a comment for the student",

@@ -44,7 +44,7 @@ pub struct RestoredOut {
     entity_type: &'static str,
     id: Uuid,
     /// Rows restored per table.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::BTreeMap<String, u64>)]
     restored: Affected,
 }
 
@@ -84,8 +84,8 @@ async fn list_trash(
 #[utoipa::path(post, path = "/admin/trash/{entity_type}/{id}/restore", tag = "admin", security(("bearer" = [])),
     params(("entity_type" = String, Path), ("id" = Uuid, Path)), responses(
         (status = 200, body = RestoredOut),
-        (status = 404, description = "Not in the trash", body = ErrorResponse),
-        (status = 409, description = "Its owner is deleted, or a unique value is taken again", body = ErrorResponse),
+        (status = 404, description = "No such row", body = ErrorResponse),
+        (status = 409, description = "It is not in the trash, its owner is deleted, or a unique value is taken again", body = ErrorResponse),
     ))]
 async fn restore_from_trash(
     State(state): State<AppState>,
@@ -115,9 +115,15 @@ pub async fn restore(
             table.entity_type
         )));
     }
-    let restored = soft_delete::restore(writer.tx(), table, id)
-        .await?
-        .ok_or(AppError::NotFound("deleted row"))?;
+    let Some(restored) = soft_delete::restore(writer.tx(), table, id).await? else {
+        // A row that is there but not deleted (or was restored a moment ago) conflicts
+        // with the request; one that is not there at all is not found.
+        return Err(if soft_delete::is_live(writer.tx(), table, id).await? {
+            AppError::conflict(format!("this {} is not in the trash", table.entity_type))
+        } else {
+            AppError::NotFound("deleted row")
+        });
+    };
     let event =
         Event::new("trash.restore", table.entity_type, id).details(json!({ "restored": restored }));
     writer.commit(event).await?;

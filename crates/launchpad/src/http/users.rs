@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 
 use crate::auth::password;
 use crate::domain;
+use crate::domain::text::{NAME, PASSWORD};
 use crate::entity::users;
 use crate::erasure::{self, ErasureReport};
 use crate::http::access;
@@ -103,7 +104,7 @@ async fn update_me(
     let mut changed = Vec::new();
     let mut model: users::ActiveModel = user.clone().into();
     if let Some(name) = &body.name {
-        model.name = Set(domain::name(name)?);
+        model.name = Set(NAME.check(name)?);
         changed.push("name");
     }
     if let Some(phone) = &body.phone {
@@ -181,7 +182,8 @@ struct ChangePasswordIn {
     request_body = ChangePasswordIn, responses(
         (status = 204, description = "Changed; sign in again"),
         (status = 409, description = "Another password change or a logout came first", body = ErrorResponse),
-        (status = 422, description = "Wrong current password, or an invalid new one", body = ErrorResponse),
+        (status = 403, description = "The current password is wrong", body = ErrorResponse),
+        (status = 422, description = "An invalid new password", body = ErrorResponse),
         (status = 429, description = "Too many attempts on this account (login's budget); see Retry-After", body = ErrorResponse),
     ))]
 async fn change_password(
@@ -189,15 +191,14 @@ async fn change_password(
     CurrentUser { user, actor }: CurrentUser,
     Json(body): Json<ChangePasswordIn>,
 ) -> Result<StatusCode, AppError> {
-    let new_password = domain::password(&body.new_password)?;
+    let new_password = PASSWORD.check(&body.new_password)?;
     // Guessing the current password here costs the same budget as guessing it at login.
     state.auth_limits.check_account(&user.email)?;
     let stored = Some(user.password_hash.clone());
     if !password::verify(body.current_password, stored, state.metrics.clone()).await? {
-        return Err(AppError::invalid(
-            "current_password",
-            "the current password is wrong",
-        ));
+        return Err(AppError::WrongSecret {
+            field: "current_password",
+        });
     }
     let hash = password::hash(new_password).await?;
     let writer = Writer::begin(&state.db, &actor).await?;
@@ -278,8 +279,8 @@ async fn list_users(
 #[utoipa::path(post, path = "/admin/users/{id}/restore", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The deleted user")), responses(
     (status = 200, body = UserOut),
-    (status = 404, description = "No such deleted user", body = ErrorResponse),
-    (status = 409, description = "Its email belongs to another account now", body = ErrorResponse),
+    (status = 404, description = "No such user", body = ErrorResponse),
+    (status = 409, description = "It is not deleted, or its email belongs to another account now", body = ErrorResponse),
 ))]
 async fn restore_user(
     State(state): State<AppState>,

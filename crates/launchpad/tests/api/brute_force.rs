@@ -143,7 +143,7 @@ async fn password_change_guesses_share_the_accounts_login_budget(backend: Backen
         let r = app
             .post("/api/users/me/password", session.token(), guess(n))
             .await;
-        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+        r.assert_error(StatusCode::FORBIDDEN);
     }
     let r = app
         .post("/api/users/me/password", session.token(), guess(2))

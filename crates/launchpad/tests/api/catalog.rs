@@ -307,8 +307,9 @@ both_backends! {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["name"], "Viva Preparation");
         assert_eq!(app.get("/api/admin/services", admin.token()).await.body["meta"]["total"], 5);
+        // It is there, but not in the trash.
         app.post(&format!("/api/admin/services/{id}/restore"), admin.token(), json!({})).await
-            .assert_error(StatusCode::NOT_FOUND);
+            .assert_error(StatusCode::CONFLICT);
 
         // Restoring a service whose name was taken again in the meantime is a 409.
         app.delete(&format!("/api/admin/services/{id}"), admin.token()).await;

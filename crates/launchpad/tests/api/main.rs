@@ -16,6 +16,7 @@ mod catalog;
 mod chatbot;
 mod cli;
 mod concurrency;
+mod contract;
 mod crash;
 mod credentials;
 mod cursor;

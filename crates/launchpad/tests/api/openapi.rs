@@ -138,6 +138,7 @@ both_backends! {
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.expect("html");
         assert!(html.contains("swagger-ui"), "{html}");
+        assert!(html.contains("<title>Launchpad API — docs</title>"), "{html}");
         // Everything the page needs comes from this server, not a CDN.
         assert!(!html.contains("https://"), "the docs page loads something from the internet");
         let css = app.client.get(format!("{}/docs/swagger-ui.css", app.address)).send().await.expect("css");

@@ -109,7 +109,7 @@ both_backends! {
         })).await;
         assert_eq!(free.status, StatusCode::CREATED, "{}", free.body);
         let r = app.post("/api/orders", s.token(), json!({"plan_id": id_of(&free.body)})).await;
-        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+        r.assert_error(StatusCode::CONFLICT);
         assert_eq!(r.body["details"]["field"], "plan_id");
 
         app.patch(&format!("/api/admin/plans/{}", ids[0]), admin.token(), json!({"is_active": false})).await;

@@ -120,7 +120,7 @@ both_backends! {
         assert_eq!(app.get("/api/users/me", Some(&fresh)).await.status, StatusCode::OK);
 
         let wrong = app.post("/api/users/me/password", Some(&fresh), json!({"current_password": "nope-nope", "new_password": "N3w-passw0rd"})).await;
-        wrong.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+        wrong.assert_error(StatusCode::FORBIDDEN);
         assert_eq!(wrong.body["details"]["field"], "current_password");
         let r = app.post("/api/users/me/password", Some(&fresh), json!({"current_password": "Passw0rd!", "new_password": "N3w-passw0rd"})).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);

@@ -58,9 +58,10 @@ both_backends! {
         app.post(&format!("/api/admin/trash/nope/{id}/restore"), admin.token(), json!({})).await
             .assert_error(StatusCode::UNPROCESSABLE_ENTITY);
         app.get("/api/admin/trash?entity_type=project", student.token()).await.assert_error(StatusCode::FORBIDDEN);
-        // A live row is not in the trash.
+        // A live row is there, but not in the trash.
         let plan = app.get("/api/plans", None).await.body["data"][0]["id"].as_str().map(str::to_owned).expect("plan");
-        app.post(&format!("/api/admin/trash/plan/{plan}/restore"), admin.token(), json!({})).await
-            .assert_error(StatusCode::NOT_FOUND);
+        let r = app.post(&format!("/api/admin/trash/plan/{plan}/restore"), admin.token(), json!({})).await;
+        r.assert_error(StatusCode::CONFLICT);
+        assert_eq!(r.body["error"], "this plan is not in the trash");
     }
 }

@@ -56,9 +56,9 @@ both_backends! {
         let r = app.post(&format!("/api/admin/users/{id}/restore"), admin.token(), json!({})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         app.login("gone@example.com", "Passw0rd!").await;
-        // Restoring twice: nothing is in the trash any more.
+        // Restoring twice: the account is live, not in the trash.
         app.post(&format!("/api/admin/users/{id}/restore"), admin.token(), json!({})).await
-            .assert_error(StatusCode::NOT_FOUND);
+            .assert_error(StatusCode::CONFLICT);
         assert_eq!(app.activity("trash.restore").await.len(), 1);
     }
 
