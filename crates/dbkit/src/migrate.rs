@@ -326,18 +326,38 @@ pub enum Direction {
     Down,
 }
 
-/// The SQL that `up`/`down` would run on this database, without touching it: the
-/// statements are recorded on a scratch database brought to the same version.
+/// The SQL that `up`/`down` would run on this database, without touching it, per
+/// migration in the order it would run: the statements are recorded on a scratch
+/// database brought to the same version, stepped one migration at a time. Empty when
+/// there is nothing to run.
 pub async fn sql<M: MigratorTrait>(
     db: &DatabaseConnection,
     settings: &DbSettings,
     direction: Direction,
     steps: Option<u32>,
-) -> Result<Vec<String>, DbErr> {
-    let applied = applied_names(db).await?.len() as u32;
+) -> Result<Vec<(String, Vec<String>)>, DbErr> {
+    let applied = applied_names(db).await?;
+    let names: Vec<String> = match direction {
+        Direction::Up => M::migrations()
+            .iter()
+            .map(|m| m.name().to_owned())
+            .filter(|n| !applied.contains(n))
+            .take(steps.map_or(usize::MAX, |s| s as usize))
+            .collect(),
+        Direction::Down => applied
+            .iter()
+            .rev()
+            .take(steps.unwrap_or(1) as usize)
+            .cloned()
+            .collect(),
+    };
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let done = applied.len() as u32;
     Scratch::with(db, settings, |mut scratch| async move {
-        if applied > 0 {
-            M::up(&scratch, Some(applied)).await?;
+        if done > 0 {
+            M::up(&scratch, Some(done)).await?;
         }
         let recorded = Arc::new(Mutex::new(Vec::<String>::new()));
         let sink = Arc::clone(&recorded);
@@ -346,16 +366,24 @@ pub async fn sql<M: MigratorTrait>(
                 v.push(info.statement.sql.clone());
             }
         });
-        match direction {
-            Direction::Up => M::up(&scratch, steps).await?,
-            Direction::Down => M::down(&scratch, Some(steps.unwrap_or(1))).await?,
-        }
         let table = M::migration_table_name().to_string();
-        let statements = recorded.lock().map(|v| v.clone()).unwrap_or_default();
-        Ok(statements
-            .into_iter()
-            .filter(|s| !s.contains(&table) && !is_bookkeeping(s))
-            .collect())
+        let mut plan = Vec::new();
+        for name in names {
+            match direction {
+                Direction::Up => M::up(&scratch, Some(1)).await?,
+                Direction::Down => M::down(&scratch, Some(1)).await?,
+            }
+            let statements = recorded
+                .lock()
+                .map(|mut v| std::mem::take(&mut *v))
+                .unwrap_or_default();
+            let statements = statements
+                .into_iter()
+                .filter(|s| !s.contains(&table) && !is_bookkeeping(s))
+                .collect();
+            plan.push((name, statements));
+        }
+        Ok(plan)
     })
     .await
 }

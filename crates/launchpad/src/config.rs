@@ -26,11 +26,20 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// The headings settings are grouped under in `--help`, after a command's own options.
+const DATABASE: &str = "Settings: environment and database";
+const LOGGING: &str = "Settings: logging";
+const SIGN_IN: &str = "Settings: sign-in";
+const SERVER: &str = "Settings: HTTP server";
+const FILES: &str = "Settings: files and retention";
+const JOBS: &str = "Settings: background jobs";
+
 /// All settings. Durations are in seconds unless the name says otherwise.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Deployment environment.
     #[arg(
+        help_heading = DATABASE,
         long,
         env = "APP_ENV",
         value_enum,
@@ -41,6 +50,7 @@ pub struct Settings {
 
     /// `sqlite://file.db` (embedded, the default) or `postgres://user@host/db`.
     #[arg(
+        help_heading = DATABASE,
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://launchpad.db",
@@ -48,19 +58,20 @@ pub struct Settings {
     )]
     pub database_url: String,
     /// Connections kept open in the pool.
-    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    #[arg(help_heading = DATABASE, long, env = "DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
     pub db_pool_size: u32,
     /// Extra connections opened under load.
-    #[arg(long, env = "DB_MAX_OVERFLOW", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000), global = true)]
+    #[arg(help_heading = DATABASE, long, env = "DB_MAX_OVERFLOW", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000), global = true)]
     pub db_max_overflow: u32,
     /// Seconds a request waits for a free connection before answering 503.
-    #[arg(long, env = "DB_POOL_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
+    #[arg(help_heading = DATABASE, long, env = "DB_POOL_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300), global = true)]
     pub db_pool_timeout: u64,
     /// Seconds after which a connection is replaced.
-    #[arg(long, env = "DB_POOL_RECYCLE", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    #[arg(help_heading = DATABASE, long, env = "DB_POOL_RECYCLE", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub db_pool_recycle: u64,
     /// PostgreSQL statement timeout in milliseconds (0 = none).
     #[arg(
+        help_heading = DATABASE,
         long,
         env = "DB_STATEMENT_TIMEOUT",
         default_value_t = 30_000,
@@ -69,6 +80,7 @@ pub struct Settings {
     pub db_statement_timeout: u64,
     /// Queries slower than this many milliseconds are logged with their SQL.
     #[arg(
+        help_heading = DATABASE,
         long,
         env = "SLOW_QUERY_THRESHOLD_MS",
         default_value_t = 500,
@@ -76,11 +88,12 @@ pub struct Settings {
     )]
     pub slow_query_threshold_ms: u64,
     /// Apply pending migrations when `serve` starts (default: on for SQLite, off for PostgreSQL).
-    #[arg(long, env = "AUTO_MIGRATE", global = true)]
+    #[arg(help_heading = DATABASE, long, env = "AUTO_MIGRATE", global = true)]
     pub auto_migrate: Option<bool>,
 
     /// Log filter: a level (`info`) or directives (`info,launchpad=debug`).
     #[arg(
+        help_heading = LOGGING,
         long,
         env = "LOG_LEVEL",
         default_value = "info,sea_orm_migration=warn",
@@ -89,6 +102,7 @@ pub struct Settings {
     pub log_level: String,
     /// `json` or `pretty`.
     #[arg(
+        help_heading = LOGGING,
         long,
         env = "LOG_FORMAT",
         value_enum,
@@ -98,17 +112,18 @@ pub struct Settings {
     pub log_format: LogFormat,
 
     /// HMAC secret for access tokens; required (32+ bytes) in production.
-    #[arg(long, env = "JWT_SECRET", hide_env_values = true, global = true)]
+    #[arg(help_heading = SIGN_IN, long, env = "JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
     /// Access-token lifetime.
-    #[arg(long, env = "ACCESS_TOKEN_EXPIRE_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=1440), global = true)]
+    #[arg(help_heading = SIGN_IN, long, env = "ACCESS_TOKEN_EXPIRE_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=1440), global = true)]
     pub access_token_expire_minutes: u64,
     /// Refresh-token lifetime.
-    #[arg(long, env = "REFRESH_TOKEN_EXPIRE_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=365), global = true)]
+    #[arg(help_heading = SIGN_IN, long, env = "REFRESH_TOKEN_EXPIRE_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=365), global = true)]
     pub refresh_token_expire_days: u64,
 
     /// Login and register attempts per minute from one IP address (then 429).
     #[arg(
+        help_heading = SIGN_IN,
         long,
         env = "AUTH_RATE_LIMIT_PER_IP",
         default_value = "30",
@@ -117,6 +132,7 @@ pub struct Settings {
     pub auth_rate_limit_per_ip: std::num::NonZeroU32,
     /// Login attempts per minute on one account, whoever makes them (then 429).
     #[arg(
+        help_heading = SIGN_IN,
         long,
         env = "AUTH_RATE_LIMIT_PER_ACCOUNT",
         default_value = "10",
@@ -125,20 +141,21 @@ pub struct Settings {
     pub auth_rate_limit_per_account: std::num::NonZeroU32,
 
     /// Address to listen on.
-    #[arg(long, env = "API_HOST", default_value = "127.0.0.1", global = true)]
+    #[arg(help_heading = SERVER, long, env = "API_HOST", default_value = "127.0.0.1", global = true)]
     pub api_host: IpAddr,
     /// Port to listen on (0 = any free port).
-    #[arg(long, env = "API_PORT", default_value_t = 8000, global = true)]
+    #[arg(help_heading = SERVER, long, env = "API_PORT", default_value_t = 8000, global = true)]
     pub api_port: u16,
     /// Seconds a request may take, its body's upload included, before it is answered 408.
-    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    #[arg(help_heading = SERVER, long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
     pub request_timeout_secs: u64,
     /// Comma-separated origins allowed by CORS (empty = no cross-origin access).
-    #[arg(long, env = "CORS_ORIGINS", default_value = "", global = true)]
+    #[arg(help_heading = SERVER, long, env = "CORS_ORIGINS", default_value = "", global = true)]
     pub cors_origins: String,
     /// Bearer token that `/metrics` and the details of `/health` then require (16+ bytes;
     /// empty = open to anyone). `/health/live` and `/health/ready` stay public.
     #[arg(
+        help_heading = SERVER,
         long,
         env = "OPS_TOKEN",
         default_value = "",
@@ -150,17 +167,18 @@ pub struct Settings {
 
     /// Seconds `serve` lets requests in flight finish after SIGTERM before it exits
     /// anyway (below the 30 s a supervisor such as Kubernetes waits before SIGKILL).
-    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    #[arg(help_heading = SERVER, long, env = "SHUTDOWN_TIMEOUT", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
     pub shutdown_timeout: u64,
 
     /// Directory for uploaded files.
-    #[arg(long, env = "UPLOAD_DIR", default_value = "uploads", global = true)]
+    #[arg(help_heading = FILES, long, env = "UPLOAD_DIR", default_value = "uploads", global = true)]
     pub upload_dir: PathBuf,
     /// Largest upload accepted, in MiB.
-    #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1024), global = true)]
+    #[arg(help_heading = FILES, long, env = "MAX_UPLOAD_MB", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1024), global = true)]
     pub max_upload_mb: u64,
     /// Days a soft-deleted row stays in the trash before `purge` removes it.
     #[arg(
+        help_heading = FILES,
         long,
         env = "SOFT_DELETE_RETENTION_DAYS",
         default_value_t = 30,
@@ -169,6 +187,7 @@ pub struct Settings {
     pub soft_delete_retention_days: u64,
     /// Days activity-log rows stay before `purge` archives them.
     #[arg(
+        help_heading = FILES,
         long,
         env = "ACTIVITY_LOG_RETENTION_DAYS",
         default_value_t = 90,
@@ -176,21 +195,21 @@ pub struct Settings {
     )]
     pub activity_log_retention_days: u64,
     /// Directory for archived activity logs.
-    #[arg(long, env = "ARCHIVE_DIR", default_value = "archive", global = true)]
+    #[arg(help_heading = FILES, long, env = "ARCHIVE_DIR", default_value = "archive", global = true)]
     pub archive_dir: PathBuf,
 
     /// Run background jobs inside `serve` (turn off where `launchpad worker` runs them).
-    #[arg(long, env = "SERVE_JOBS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    #[arg(help_heading = JOBS, long, env = "SERVE_JOBS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub serve_jobs: bool,
     /// Jobs one process runs at once.
-    #[arg(long, env = "JOB_CONCURRENCY", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64), global = true)]
+    #[arg(help_heading = JOBS, long, env = "JOB_CONCURRENCY", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64), global = true)]
     pub job_concurrency: u32,
     /// Milliseconds an idle worker waits before looking for due jobs again.
-    #[arg(long, env = "JOB_POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000), global = true)]
+    #[arg(help_heading = JOBS, long, env = "JOB_POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000), global = true)]
     pub job_poll_interval_ms: u64,
     /// Seconds after which a running job whose worker went silent is taken back (retried,
     /// or dead if that was its last attempt). Longer than any job takes.
-    #[arg(long, env = "JOB_LOCK_TIMEOUT", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    #[arg(help_heading = JOBS, long, env = "JOB_LOCK_TIMEOUT", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
     pub job_lock_timeout: u64,
 }
 

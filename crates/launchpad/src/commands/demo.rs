@@ -699,6 +699,15 @@ fn progress(total: u64, show: bool) -> ProgressBar {
     bar
 }
 
+/// Leaves a finished bar on its own line: indicatif leaves the cursor at its end, where
+/// the next bar would redraw over it and the summary would be glued to it.
+fn finish(bar: &ProgressBar) {
+    bar.finish();
+    if !bar.is_hidden() {
+        eprintln!();
+    }
+}
+
 /// What `seed --demo` did.
 pub struct DemoOutcome {
     pub inserted: DemoReport,
@@ -761,7 +770,7 @@ pub async fn run(
             bar.inc(end - n);
             n = end;
         }
-        bar.finish();
+        finish(&bar);
     }
     if add_projects > 0 {
         let bar = progress(add_projects, show_progress);
@@ -777,7 +786,7 @@ pub async fn run(
             bar.inc(end - i);
             i = end;
         }
-        bar.finish();
+        finish(&bar);
     }
     if !report.is_empty() {
         // Fresh bulk rows have no planner statistics until autovacuum gets to them;

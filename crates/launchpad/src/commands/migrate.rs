@@ -29,6 +29,7 @@ pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult 
     let e = |e: sea_orm::DbErr| e.to_string();
     match command {
         MigrateCommand::Up { n, dry_run: true } => print_sql(
+            Direction::Up,
             &migrate::sql::<Migrator>(&db, &settings.db(), Direction::Up, n)
                 .await
                 .map_err(e)?,
@@ -36,6 +37,7 @@ pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult 
         MigrateCommand::Down {
             n, dry_run: true, ..
         } => print_sql(
+            Direction::Down,
             &migrate::sql::<Migrator>(&db, &settings.db(), Direction::Down, Some(n.unwrap_or(1)))
                 .await
                 .map_err(e)?,
@@ -108,19 +110,20 @@ async fn down_plan(
     n: Option<u32>,
 ) -> Result<Plan, String> {
     let e = |e: sea_orm::DbErr| e.to_string();
-    let applied = migrate::history::<Migrator>(db).await.map_err(e)?;
-    let n = n.unwrap_or(applied.len() as u32);
-    let names: Vec<&str> = applied
-        .iter()
-        .rev()
-        .take(n as usize)
-        .map(|m| m.name.as_str())
-        .collect();
-    let sql = migrate::sql::<Migrator>(db, &settings.db(), Direction::Down, Some(n))
+    let n = match n {
+        Some(n) => n,
+        None => migrate::history::<Migrator>(db).await.map_err(e)?.len() as u32,
+    };
+    let plan = migrate::sql::<Migrator>(db, &settings.db(), Direction::Down, Some(n))
         .await
         .map_err(e)?;
+    let names: Vec<&str> = plan.iter().map(|(name, _)| name.as_str()).collect();
     let rows = migrate::row_counts(db).await.map_err(e)?;
-    let drops = sql.iter().filter_map(|s| describe_drop(s, &rows)).collect();
+    let drops = plan
+        .iter()
+        .flat_map(|(_, statements)| statements)
+        .filter_map(|s| describe_drop(s, &rows))
+        .collect();
     Ok(Plan {
         summary: format!("rolls back {}: {}", names.len(), names.join(", ")),
         drops,
@@ -237,9 +240,25 @@ fn print_names(verb: &str, names: &[String]) {
     }
 }
 
-fn print_sql(statements: &[String]) {
-    for sql in statements {
-        println!("{};", sql.trim_end_matches(';'));
+/// Each migration's statements under a comment naming it, so the output still runs as
+/// a script; or what there is to run when there is nothing.
+fn print_sql(direction: Direction, plan: &[(String, Vec<String>)]) {
+    if plan.is_empty() {
+        match direction {
+            Direction::Up => println!("-- nothing to apply: every migration is applied"),
+            Direction::Down => println!("-- nothing to roll back: no migration is applied"),
+        }
+        return;
+    }
+    let way = match direction {
+        Direction::Up => "up",
+        Direction::Down => "down",
+    };
+    for (name, statements) in plan {
+        println!("-- {name} ({way})");
+        for sql in statements {
+            println!("{};", sql.trim_end_matches(';'));
+        }
     }
 }
 

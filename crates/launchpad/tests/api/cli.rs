@@ -260,8 +260,29 @@ async fn migrate_up_dry_run_prints_the_sql_and_changes_nothing() {
     let testdb = TestDb::new(Backend::Sqlite).await;
     let dir = TempDir::new();
 
+    let dry = launchpad(&["migrate", "down", "--dry-run"], dir.path(), &testdb.url).await;
+    assert_eq!(
+        dry.succeeded().trim(),
+        "-- nothing to roll back: no migration is applied"
+    );
     let dry = launchpad(&["migrate", "up", "--dry-run"], dir.path(), &testdb.url).await;
     assert!(dry.succeeded().contains("CREATE TABLE"), "{dry}");
+    // Each migration's statements come under a comment naming it, in order.
+    let headings: Vec<&str> = dry
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("-- "))
+        .collect();
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| format!("{} (up)", m.name()))
+        .collect();
+    assert_eq!(headings, names, "{dry}");
+    let users = dry.stdout.split("-- ").nth(1).expect("the first migration");
+    assert!(
+        users.contains("CREATE TABLE") && users.contains("users"),
+        "{users}"
+    );
     assert!(dry.stdout.contains("users"), "{dry}");
     assert!(
         dry.stdout
@@ -345,6 +366,40 @@ async fn help_lists_every_command() {
             "`{command}` missing from migrate --help: {migrate}"
         );
     }
+}
+
+/// A command's `--help` shows its own options first; the settings every command takes
+/// follow, grouped under headings, instead of thirty options in one list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_shows_a_commands_own_options_first_and_groups_the_settings() {
+    let dir = TempDir::new();
+    let help = run(bare(dir.path()).args(["migrate", "up", "--help"])).await;
+    let help = help.succeeded();
+    let at = |text: &str| {
+        help.find(text)
+            .unwrap_or_else(|| panic!("{text:?} missing: {help}"))
+    };
+    let headings = [
+        "Settings: environment and database:",
+        "Settings: logging:",
+        "Settings: sign-in:",
+        "Settings: HTTP server:",
+        "Settings: files and retention:",
+        "Settings: background jobs:",
+    ];
+    let positions: Vec<usize> = headings.iter().map(|h| at(h)).collect();
+    assert!(at("--dry-run") < positions[0], "{help}");
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{help}");
+    // The one list of plain "Options" holds the command's own, not the settings.
+    let own = &help[at("Options:")..positions[0]];
+    assert!(
+        !own.contains("--database-url") && !own.contains("--jwt-secret"),
+        "{own}"
+    );
+    assert!(
+        at("--database-url") > positions[0] && at("--job-concurrency") > positions[5],
+        "{help}"
+    );
 }
 
 /// A database URL on `backend` that names nothing: a file in a directory that exists

@@ -151,3 +151,90 @@ both_backends! {
         );
     }
 }
+
+/// The screen a terminal shows for `raw` output: `\r` returns to the line's start (what
+/// follows overwrites it), `ESC [2K` clears the line, other escape sequences draw nothing.
+fn screen(raw: &str) -> Vec<String> {
+    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
+    let mut column = 0;
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        let line = lines.last_mut().expect("a line");
+        match c {
+            '\n' => {
+                lines.push(Vec::new());
+                column = 0;
+            }
+            '\r' => column = 0,
+            '\u{1b}' => {
+                let mut sequence = String::new();
+                for next in chars.by_ref() {
+                    sequence.push(next);
+                    if next.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+                if sequence == "[2K" {
+                    line.clear();
+                }
+            }
+            c => {
+                if column < line.len() {
+                    line[column] = c;
+                } else {
+                    line.push(c);
+                }
+                column += 1;
+            }
+        }
+    }
+    lines.into_iter().map(|l| l.into_iter().collect()).collect()
+}
+
+/// At a terminal, each table's progress bar stays on its own line when it is done, and
+/// the summary has a line of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_a_terminal_each_progress_bar_keeps_its_line_and_the_summary_its_own() {
+    let testdb = crate::helpers::TestDb::new(crate::helpers::Backend::Sqlite).await;
+    launchpad(&["migrate", "up"], &testdb.url).await;
+    launchpad(&["seed"], &testdb.url).await;
+    let command = format!(
+        "{} --jwt-secret {} --app-env test --database-url '{}' seed --demo --users 40 --projects 120",
+        env!("CARGO_BIN_EXE_launchpad"),
+        crate::helpers::JWT_SECRET,
+        testdb.url,
+    );
+    // `script` runs the command in a pseudo-terminal, as a person would.
+    let run = tokio::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("script runs");
+    let raw = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{raw}");
+    assert!(
+        !raw.is_empty(),
+        "no output; stderr: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let shown: Vec<String> = screen(&raw)
+        .into_iter()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let n = shown.len();
+    assert!(n >= 3, "{shown:#?}");
+    assert!(
+        shown[n - 3].trim_start().starts_with("users") && shown[n - 3].contains("40/40"),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[n - 2].trim_start().starts_with("projects") && shown[n - 2].contains("120/120"),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[n - 1].starts_with("demo: inserted 40 users"),
+        "{shown:#?}"
+    );
+}

@@ -132,9 +132,15 @@ both_backends! {
         let last = migrate::sql::<Migrator>(&db, &settings, Direction::Down, Some(1)).await.expect("sql");
         let two = migrate::sql::<Migrator>(&db, &settings, Direction::Down, Some(2)).await.expect("sql");
         // Rolling back drops what the migrations made (and rebuilds what they replaced);
-        // two steps print the last step's statements and then the one before's.
-        assert!(last.iter().any(|s| s.contains("DROP")), "{last:#?}");
-        assert!(two.len() > last.len() && two.starts_with(&last), "{two:#?}");
+        // two steps print the last migration's statements and then the one before's,
+        // each under its name.
+        let names = names();
+        assert_eq!(last.len(), 1, "{last:#?}");
+        assert_eq!(last[0].0, names[names.len() - 1]);
+        assert!(last[0].1.iter().any(|s| s.contains("DROP")), "{last:#?}");
+        assert_eq!(two.len(), 2, "{two:#?}");
+        assert!(two.starts_with(&last), "{two:#?}");
+        assert_eq!(two[1].0, names[names.len() - 2]);
 
         assert_same_schema(&before, &snapshot(&db).await, "printing SQL changed the schema");
         assert_eq!(migrate::status::<Migrator>(&db).await.expect("status"), status_before);
