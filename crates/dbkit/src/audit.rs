@@ -6,12 +6,46 @@
 //! entity_type, entity_id, details, ip_address, user_agent, status, duration_ms,
 //! created_at` and the chain's (see [`crate::chain`]); the service's migrations create it.
 
+use std::time::Instant;
+
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::chain::{self, Row};
-use crate::write::Actor;
+
+/// Who is acting, from where; recorded with every log row.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The signed-in user, if any.
+    pub user_id: Option<Uuid>,
+    /// The client's IP address.
+    pub ip: Option<String>,
+    /// The client's user agent.
+    pub user_agent: Option<String>,
+    /// When the request began; the log row's duration is measured from here.
+    pub started: Instant,
+}
+
+impl Actor {
+    /// An actor for work started from the command line or a background job.
+    pub fn system() -> Self {
+        Self {
+            user_id: None,
+            ip: None,
+            user_agent: None,
+            started: Instant::now(),
+        }
+    }
+
+    /// The same actor, acting as `user_id` (after a login, say).
+    pub fn as_user(&self, user_id: Uuid) -> Self {
+        Self {
+            user_id: Some(user_id),
+            ..self.clone()
+        }
+    }
+}
 
 /// Outcome recorded with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,18 @@ use sea_orm::{ColumnDef, Value};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::list::SortOrder;
+/// Sort direction.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Smallest first. (`ASC` and `Asc` are read too, as older clients send them.)
+    #[serde(alias = "ASC", alias = "Asc")]
+    Asc,
+    /// Largest first. (`DESC` and `Desc` likewise.)
+    #[serde(alias = "DESC", alias = "Desc")]
+    Desc,
+}
 
 /// The longest cursor accepted, in bytes: a sort value is at most a few hundred
 /// characters (a title).

@@ -37,6 +37,7 @@ pub mod time;
 pub mod writable;
 pub mod write;
 
+pub use audit::Actor;
 pub use connect::{DbSettings, connect};
 pub use error::{DbFailure, classify};
-pub use write::{Actor, Writer};
+pub use write::Writer;

@@ -12,6 +12,7 @@ use sea_orm::{
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 
+pub use crate::cursor::SortOrder;
 use crate::cursor::{self, Cursor};
 use crate::time::Timestamp;
 
@@ -57,19 +58,6 @@ pub struct ListParams {
     /// (substring) for most resources; by word prefix where the resource has full-text
     /// search (every word of the text must start a word of the row).
     pub search: Option<String>,
-}
-
-/// Sort direction.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum SortOrder {
-    /// Smallest first. (`ASC` and `Asc` are read too, as older clients send them.)
-    #[serde(alias = "ASC", alias = "Asc")]
-    Asc,
-    /// Largest first. (`DESC` and `Desc` likewise.)
-    #[serde(alias = "DESC", alias = "Desc")]
-    Desc,
 }
 
 /// What a resource allows in its lists.

@@ -1,7 +1,5 @@
 //! The one write path: a transaction that commits only together with its activity-log row.
 
-use std::time::Instant;
-
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -9,41 +7,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, Actor, Event};
 use crate::writable;
-
-/// Who is acting, from where; recorded with every log row.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// The signed-in user, if any.
-    pub user_id: Option<Uuid>,
-    /// The client's IP address.
-    pub ip: Option<String>,
-    /// The client's user agent.
-    pub user_agent: Option<String>,
-    /// When the request began; the log row's duration is measured from here.
-    pub started: Instant,
-}
-
-impl Actor {
-    /// An actor for work started from the command line or a background job.
-    pub fn system() -> Self {
-        Self {
-            user_id: None,
-            ip: None,
-            user_agent: None,
-            started: Instant::now(),
-        }
-    }
-
-    /// The same actor, acting as `user_id` (after a login, say).
-    pub fn as_user(&self, user_id: Uuid) -> Self {
-        Self {
-            user_id: Some(user_id),
-            ..self.clone()
-        }
-    }
-}
 
 /// A write transaction. Dropping it without [`Writer::commit`] rolls everything back,
 /// so no change can land without its activity-log row.

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 pub mod text;
 pub use text::{Form, Text, phone, tags};

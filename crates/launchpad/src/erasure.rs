@@ -16,9 +16,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::auth::sessions::end_sessions;
 use crate::entity::{files, users};
-use crate::http::auth::end_sessions;
-use crate::http::error::AppError;
+use crate::error::AppError;
 use crate::jobs::{erase_archived, remove_files};
 
 /// What replaces erased free text where the column may not be empty.

@@ -11,6 +11,7 @@ pub mod constraints;
 pub mod domain;
 pub mod entity;
 pub mod erasure;
+pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod metrics;

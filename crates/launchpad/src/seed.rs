@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::password;
 use crate::entity::{plans, services, users};
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 struct PlanSeed {
     name: &'static str,

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 use crate::domain;
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// The types accepted, as `infer` names them. A DOCX is a ZIP that `infer` recognises
 /// by the `word/` entries inside it.

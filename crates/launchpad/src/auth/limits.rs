@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// The limiters of one application.
 pub struct AuthLimits {

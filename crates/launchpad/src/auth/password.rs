@@ -7,7 +7,7 @@ use tokio::sync::oneshot;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 
-use crate::http::error::AppError;
+use crate::error::AppError;
 use crate::metrics::Metrics;
 
 /// A job for the hashing threads.

@@ -10,12 +10,12 @@ use uuid::Uuid;
 
 use super::{CommandResult, open};
 use crate::auth::password;
+use crate::auth::sessions::end_sessions;
 use crate::cli::AdminCommand;
 use crate::config::Settings;
 use crate::domain::Email;
 use crate::domain::text::{NAME, PASSWORD};
 use crate::entity::users;
-use crate::http::auth::end_sessions;
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> CommandResult {
     match command {

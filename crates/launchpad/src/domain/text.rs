@@ -8,7 +8,7 @@
 //! patterns use only `\xHH` and `\uHHHH` escapes and classes, which ECMAScript, Python
 //! and Rust regexes read alike.
 
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// A text field's rule.
 #[derive(Debug, Clone, Copy)]

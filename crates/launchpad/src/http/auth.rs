@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use chrono::Duration;
 use dbkit::audit::{Event, Outcome};
 use dbkit::{Actor, Writer};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::sessions::{bump_token_version, revoke_family};
 use crate::auth::{password, refresh};
 use crate::domain::text::{NAME, PASSWORD};
 use crate::domain::{self, Email};
@@ -294,54 +295,6 @@ async fn reuse_detected(
         .outcome(Outcome::Failed);
     writer.commit(event).await?;
     Ok(AppError::Unauthorized(REFRESH_FAILED))
-}
-
-/// Revokes every live token of a family; returns how many.
-async fn revoke_family(conn: &impl ConnectionTrait, family_id: Uuid) -> Result<u64, AppError> {
-    revoke_where(conn, refresh_tokens::Column::FamilyId.eq(family_id)).await
-}
-
-/// Makes every access token issued to `user_id` so far invalid.
-async fn bump_token_version(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<(), AppError> {
-    users::Entity::update_many()
-        .col_expr(
-            users::Column::TokenVersion,
-            Expr::col(users::Column::TokenVersion).add(1),
-        )
-        .filter(users::Column::Id.eq(user_id))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-/// Ends every session of `user_id`: its refresh tokens are revoked and every access token
-/// issued so far stops working — for good, since a later restore does not lower the
-/// version again. Everything that takes an account away (delete, deactivation, erasure)
-/// or changes its secret goes through here. Returns the refresh tokens revoked.
-pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<u64, AppError> {
-    let revoked = revoke_all_for_user(conn, user_id).await?;
-    bump_token_version(conn, user_id).await?;
-    Ok(revoked)
-}
-
-/// Revokes every live refresh token of a user; returns how many.
-async fn revoke_all_for_user(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<u64, AppError> {
-    revoke_where(conn, refresh_tokens::Column::UserId.eq(user_id)).await
-}
-
-async fn revoke_where(
-    conn: &impl ConnectionTrait,
-    scope: sea_orm::sea_query::SimpleExpr,
-) -> Result<u64, AppError> {
-    let now = dbkit::time::now();
-    Ok(refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-        .col_expr(refresh_tokens::Column::UpdatedAt, Expr::value(now))
-        .filter(scope)
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?
-        .rows_affected)
 }
 
 /// End the session of a refresh token.

@@ -18,12 +18,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::password;
+use crate::auth::sessions::end_sessions;
 use crate::domain;
 use crate::domain::text::{NAME, PASSWORD};
 use crate::entity::users;
 use crate::erasure::{self, ErasureReport};
 use crate::http::access;
-use crate::http::auth::end_sessions;
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
 use crate::state::AppState;
