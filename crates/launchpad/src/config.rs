@@ -289,15 +289,6 @@ impl Settings {
         )
     }
 
-    /// How workers poll and when they take back a silent worker's job.
-    pub fn job_timing(&self) -> crate::jobs::worker::Timing {
-        crate::jobs::worker::Timing {
-            concurrency: self.job_concurrency,
-            poll_interval: Duration::from_millis(self.job_poll_interval_ms),
-            lock_timeout: Duration::from_secs(self.job_lock_timeout),
-        }
-    }
-
     /// Pool settings for `dbkit`.
     pub fn db(&self) -> dbkit::DbSettings {
         dbkit::DbSettings {

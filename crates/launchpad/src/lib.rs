@@ -3,6 +3,7 @@
 //! `main` parses the command line and calls [`commands::run`]; `serve` and the tests
 //! both start the service through [`startup::Application::build`].
 
+pub mod access;
 pub mod auth;
 pub mod cli;
 pub mod commands;

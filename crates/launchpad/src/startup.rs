@@ -144,7 +144,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(port = self.port(), "listening");
-        let timing = self.state.settings.job_timing();
+        let timing = jobs::worker::Timing::from_settings(&self.state.settings);
         let workers = self
             .jobs
             .clone()

@@ -108,7 +108,7 @@ pub static REGISTRY: Registry = Registry(&[
 /// Ties an entity to its soft-delete table and its owner column.
 macro_rules! resource {
     ($module:ident, $noun:literal, $table:ident, $owner:ident) => {
-        impl crate::http::access::Resource for crate::entity::$module::Entity {
+        impl crate::access::Resource for crate::entity::$module::Entity {
             const NOUN: &'static str = $noun;
             fn table() -> &'static SoftDeleteTable {
                 &$table

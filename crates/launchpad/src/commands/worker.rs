@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use super::{CommandResult, open};
 use crate::config::Settings;
-use crate::jobs::{Context, worker::Workers};
+use crate::jobs::Context;
+use crate::jobs::worker::{Timing, Workers};
 use crate::startup::shutdown_signal;
 
 /// Runs workers until SIGTERM or Ctrl-C; a job in progress finishes first.
@@ -14,7 +15,10 @@ pub async fn run(settings: &Settings) -> CommandResult {
     let _in_use = dbkit::in_use::hold(&db, settings.db().acquire_timeout)
         .await
         .map_err(|e| e.to_string())?;
-    let workers = Workers::start(Context::new(db.clone(), settings), settings.job_timing());
+    let workers = Workers::start(
+        Context::new(db.clone(), settings),
+        Timing::from_settings(settings),
+    );
     stop.await;
     workers.stop().await;
     let _ = db.close().await;

@@ -16,9 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::access::{self, Stateful};
 use crate::domain::{self, Text, Transitions};
 use crate::entity::admin_requests;
-use crate::http::access::{self, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
 use crate::state::AppState;
@@ -194,7 +194,14 @@ async fn delete_request(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<admin_requests::Entity>(&state, &current, id, "request.delete").await
+    access::delete_owned::<admin_requests::Entity>(
+        &state.db,
+        (&current.user, &current.actor),
+        id,
+        "request.delete",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Approve, reject or resolve a request, with a note for the student (admin).

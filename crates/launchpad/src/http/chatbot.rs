@@ -22,9 +22,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::access;
 use crate::domain::{self, Text};
 use crate::entity::{chatbot_history as chat, projects};
-use crate::http::access;
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{CurrentUser, Json, Path, Query};
 use crate::state::AppState;

@@ -20,9 +20,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::access;
 use crate::domain;
 use crate::entity::{files, projects, synopsis};
-use crate::http::access;
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{CurrentUser, Path, Query};
 use crate::state::AppState;
@@ -282,7 +282,14 @@ async fn delete_file(
             "this file belongs to a synopsis; delete the synopsis instead",
         ));
     }
-    access::delete_owned::<files::Entity>(&state, &current, id, "file.delete").await
+    access::delete_owned::<files::Entity>(
+        &state.db,
+        (&current.user, &current.actor),
+        id,
+        "file.delete",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `attachment; filename="…"` with an ASCII stand-in, and the exact name as

@@ -16,9 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::access;
 use crate::domain::{self, Text, Whole};
 use crate::entity::{ideas, projects};
-use crate::http::access;
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{CurrentUser, Json, Path, Query};
 use crate::state::AppState;
@@ -443,5 +443,12 @@ async fn delete_idea(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<ideas::Entity>(&state, &current, id, "idea.delete").await
+    access::delete_owned::<ideas::Entity>(
+        &state.db,
+        (&current.user, &current.actor),
+        id,
+        "idea.delete",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -17,9 +17,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::access::{self, Stateful};
 use crate::domain::{Form, Text, Transitions};
 use crate::entity::{meetings, projects};
-use crate::http::access::{self, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
 use crate::state::AppState;
@@ -224,7 +224,14 @@ async fn delete_meeting(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<meetings::Entity>(&state, &current, id, "meeting.delete").await
+    access::delete_owned::<meetings::Entity>(
+        &state.db,
+        (&current.user, &current.actor),
+        id,
+        "meeting.delete",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Cancel one of the caller's open meetings.

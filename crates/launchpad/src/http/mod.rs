@@ -1,7 +1,6 @@
 //! The HTTP API: one module per resource, each owning its routes; the layers every
 //! request passes through; and the JSON error shape.
 
-pub mod access;
 pub mod activity_logs;
 pub mod admin_requests;
 pub mod auth;

@@ -20,9 +20,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::access::{self, Stateful};
 use crate::domain::{self, Text, Transitions};
 use crate::entity::{orders, plans};
-use crate::http::access::{self, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
 use crate::state::AppState;

@@ -15,9 +15,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::access::{self, Stateful};
 use crate::domain::{self, Text, Transitions};
 use crate::entity::projects;
-use crate::http::access::{self, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
 use crate::state::AppState;
@@ -285,7 +285,14 @@ async fn delete_project(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<projects::Entity>(&state, &current, id, "project.delete").await
+    access::delete_owned::<projects::Entity>(
+        &state.db,
+        (&current.user, &current.actor),
+        id,
+        "project.delete",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Move a project to another status (admin), following the project's transitions.

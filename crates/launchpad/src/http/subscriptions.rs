@@ -19,9 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::access::{self, Stateful};
 use crate::domain::{self, Transitions};
 use crate::entity::{services, user_services};
-use crate::http::access::{self, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
 use crate::state::AppState;

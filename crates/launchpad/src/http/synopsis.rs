@@ -19,9 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::access::{self, Resource, Stateful};
 use crate::domain::{self, Text, Transitions};
 use crate::entity::{projects, synopsis};
-use crate::http::access::{self, Resource, Stateful};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
 use crate::http::files;

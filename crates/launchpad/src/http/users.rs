@@ -17,13 +17,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::access;
 use crate::auth::password;
 use crate::auth::sessions::end_sessions;
 use crate::domain;
 use crate::domain::text::{NAME, PASSWORD};
 use crate::entity::users;
 use crate::erasure::{self, ErasureReport};
-use crate::http::access;
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
 use crate::state::AppState;

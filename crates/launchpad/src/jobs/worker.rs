@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::{Context, KINDS};
+use crate::config::Settings;
 
 /// `JOB_CONCURRENCY`, `JOB_POLL_INTERVAL_MS`, `JOB_LOCK_TIMEOUT`.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +19,17 @@ pub struct Timing {
     pub concurrency: u32,
     pub poll_interval: Duration,
     pub lock_timeout: Duration,
+}
+
+impl Timing {
+    /// How workers poll and when they take back a silent worker's job.
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            concurrency: settings.job_concurrency,
+            poll_interval: Duration::from_millis(settings.job_poll_interval_ms),
+            lock_timeout: Duration::from_secs(settings.job_lock_timeout),
+        }
+    }
 }
 
 /// Waits between attempts of a failed job: 10 s, 20 s, 40 s, … at most an hour.

@@ -2,10 +2,9 @@
 //! owner (admins see every row), 404 for anything else, and soft delete through the
 //! audit-committing writer.
 
-use axum::http::StatusCode;
-use dbkit::Writer;
 use dbkit::audit::Event;
 use dbkit::soft_delete::{self, SoftDeletable, SoftDeleteTable};
+use dbkit::{Actor, Writer};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
@@ -16,9 +15,7 @@ use uuid::Uuid;
 
 use crate::domain::Transitions;
 use crate::entity::users;
-use crate::http::error::AppError;
-use crate::http::extract::CurrentUser;
-use crate::state::AppState;
+use crate::error::AppError;
 
 /// A table whose rows belong to a user.
 pub trait Resource: SoftDeletable {
@@ -144,20 +141,19 @@ pub async fn reload<E: Resource>(
 
 /// Soft-deletes a row the caller owns, with everything it owns; logs `action`.
 pub async fn delete_owned<E: Resource>(
-    state: &AppState,
-    current: &CurrentUser,
+    db: &DatabaseConnection,
+    (user, actor): (&users::Model, &Actor),
     id: Uuid,
     action: &'static str,
-) -> Result<StatusCode, AppError> {
-    let writer = Writer::begin(&state.db, &current.actor).await?;
-    find_owned::<E>(writer.tx(), &current.user, id).await?;
-    let affected = soft_delete::soft_delete(writer.tx(), E::table(), id, Some(current.user.id))
+) -> Result<(), AppError> {
+    let writer = Writer::begin(db, actor).await?;
+    find_owned::<E>(writer.tx(), user, id).await?;
+    let affected = soft_delete::soft_delete(writer.tx(), E::table(), id, Some(user.id))
         .await?
         .ok_or(AppError::NotFound(E::NOUN))?;
     let event =
         Event::new(action, E::table().entity_type, id).details(json!({ "affected": affected }));
-    writer.commit(event).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(writer.commit(event).await?)
 }
 
 /// Moves a row from `from` to `to` if the rules allow it, setting `changes` too. The
