@@ -39,30 +39,31 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Whether directory $1 already holds the pinned tools $2… (its stamp names them).
+has_tools() {
+  local stamp="$1/.tools"
+  shift
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$*" ]]
+}
+
 # A virtualenv under target/ with the pinned tools; reused when it has them all.
 install_tools() {
-  local stamp="$venv/.tools"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "${TOOLS[*]}" ]]; then
-    return
-  fi
+  has_tools "$venv" "${TOOLS[@]}" && return
   echo "contract: installing ${TOOLS[*]} into $venv"
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${TOOLS[@]}"
-  echo "${TOOLS[*]}" >"$stamp"
+  echo "${TOOLS[*]}" >"$venv/.tools"
 }
 
 # The TypeScript generator and compiler under target/; reused when they are the pinned ones.
 install_node_tools() {
-  local stamp="$node/.tools"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "${NODE_TOOLS[*]}" ]]; then
-    return
-  fi
+  has_tools "$node" "${NODE_TOOLS[@]}" && return
   echo "contract: installing ${NODE_TOOLS[*]} into $node"
   rm -rf "$node"
   mkdir -p "$node"
   npm install --silent --no-audit --no-fund --prefix "$node" "${NODE_TOOLS[@]}" >/dev/null
-  echo "${NODE_TOOLS[*]}" >"$stamp"
+  echo "${NODE_TOOLS[*]}" >"$node/.tools"
 }
 
 # TypeScript types from the document $1, compiled against scripts/contract_types.ts.

@@ -196,7 +196,7 @@ async fn delete_request(
 ) -> Result<StatusCode, AppError> {
     access::delete_owned::<admin_requests::Entity>(
         &state.db,
-        (&current.user, &current.actor),
+        current.caller(),
         id,
         "request.delete",
     )

@@ -43,9 +43,31 @@ fn lists() -> Vec<(&'static str, ListRules)> {
     ]
 }
 
-/// Query parameters, other than a list's own, that hold one of a closed set.
-const CLOSED_PARAMS: &[(&str, &str, &[&str])] =
-    &[("/api/projects/{id}/files", "kind", files::KINDS)];
+/// Parameters, other than a list's own, that hold one of a closed set: (path, whether
+/// the operation is a POST rather than a GET, name, set).
+fn closed_params() -> Vec<(&'static str, bool, &'static str, Vec<&'static str>)> {
+    let entity_types = REGISTRY.entity_types();
+    vec![
+        (
+            "/api/projects/{id}/files",
+            false,
+            "kind",
+            files::KINDS.to_vec(),
+        ),
+        (
+            "/api/admin/trash",
+            false,
+            "entity_type",
+            entity_types.clone(),
+        ),
+        (
+            "/api/admin/trash/{entity_type}/{id}/restore",
+            true,
+            "entity_type",
+            entity_types,
+        ),
+    ]
+}
 
 /// Writes each list's rules into its parameters, and bounds `per_page` everywhere.
 pub fn state_list_rules(openapi: &mut OpenApi) {
@@ -69,32 +91,18 @@ pub fn state_list_rules(openapi: &mut OpenApi) {
             }
         }
     }
-    for (path, name, values) in CLOSED_PARAMS {
-        if let Some(operation) = openapi
-            .paths
-            .paths
-            .get_mut(*path)
-            .and_then(|i| i.get.as_mut())
-        {
-            set_enum(operation, name, values);
+    for (path, post, name, values) in closed_params() {
+        let item = openapi.paths.paths.get_mut(path);
+        let operation = item.and_then(|i| {
+            if post {
+                i.post.as_mut()
+            } else {
+                i.get.as_mut()
+            }
+        });
+        if let Some(operation) = operation {
+            set_enum(operation, name, &values);
         }
-    }
-    let entity_types = REGISTRY.entity_types();
-    if let Some(trash) = openapi
-        .paths
-        .paths
-        .get_mut("/api/admin/trash")
-        .and_then(|i| i.get.as_mut())
-    {
-        set_enum(trash, "entity_type", &entity_types);
-    }
-    if let Some(restore) = openapi
-        .paths
-        .paths
-        .get_mut("/api/admin/trash/{entity_type}/{id}/restore")
-        .and_then(|i| i.post.as_mut())
-    {
-        set_enum(restore, "entity_type", &entity_types);
     }
     for operation in openapi
         .paths

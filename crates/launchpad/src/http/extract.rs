@@ -190,6 +190,13 @@ pub struct CurrentUser {
     pub actor: Actor,
 }
 
+impl CurrentUser {
+    /// Who acts, as the data layer takes it: the account and the request's actor.
+    pub fn caller(&self) -> (&users::Model, &Actor) {
+        (&self.user, &self.actor)
+    }
+}
+
 const BAD_TOKEN: &str = "missing, invalid or expired access token";
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser

@@ -282,13 +282,7 @@ async fn delete_file(
             "this file belongs to a synopsis; delete the synopsis instead",
         ));
     }
-    access::delete_owned::<files::Entity>(
-        &state.db,
-        (&current.user, &current.actor),
-        id,
-        "file.delete",
-    )
-    .await?;
+    access::delete_owned::<files::Entity>(&state.db, current.caller(), id, "file.delete").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

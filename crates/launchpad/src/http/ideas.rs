@@ -443,12 +443,6 @@ async fn delete_idea(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<ideas::Entity>(
-        &state.db,
-        (&current.user, &current.actor),
-        id,
-        "idea.delete",
-    )
-    .await?;
+    access::delete_owned::<ideas::Entity>(&state.db, current.caller(), id, "idea.delete").await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -224,13 +224,8 @@ async fn delete_meeting(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<meetings::Entity>(
-        &state.db,
-        (&current.user, &current.actor),
-        id,
-        "meeting.delete",
-    )
-    .await?;
+    access::delete_owned::<meetings::Entity>(&state.db, current.caller(), id, "meeting.delete")
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -285,13 +285,8 @@ async fn delete_project(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<projects::Entity>(
-        &state.db,
-        (&current.user, &current.actor),
-        id,
-        "project.delete",
-    )
-    .await?;
+    access::delete_owned::<projects::Entity>(&state.db, current.caller(), id, "project.delete")
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -186,6 +186,10 @@ both_backends! {
         let r = app.get("/api/plans?status=active", None).await;
         r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(r.body["details"]["field"], "status", "{}", r.body);
+        // Path and query parameters of a closed set are enums too.
+        let restore = doc["paths"]["/api/admin/trash/{entity_type}/{id}/restore"]["post"]["parameters"].as_array().expect("params");
+        let kinds = &restore.iter().find(|p| p["name"] == "entity_type").expect("entity_type")["schema"]["enum"];
+        assert!(kinds.as_array().is_some_and(|k| k.len() == 12 && k.contains(&json!("plan"))), "{kinds}");
         // Paging is bounded on both sides, as the document says.
         let projects = doc["paths"]["/api/projects"]["get"]["parameters"].as_array().expect("params");
         let page = projects.iter().find(|p| p["name"] == "page").expect("page");
