@@ -16,7 +16,7 @@ use crate::domain::text::{MAX_TAGS, NAME, PASSWORD, PHONE_MAX, phone_pattern};
 use crate::domain::{EMAIL_LENGTH, SIGNUP_STEPS, Text, Whole};
 use crate::http::{
     activity_logs, admin_requests, catalog, chatbot, files, ideas, meetings, orders, projects,
-    subscriptions, synopsis,
+    subscriptions, synopsis, users,
 };
 use crate::storage;
 
@@ -80,135 +80,102 @@ fn state_closed_sets(openapi: &mut OpenApi) {
     }
 }
 
-/// How a text field of a body is checked.
+/// How a text field of a body is checked; the field is named by its rule.
 enum Bound {
     Text(&'static Text),
     /// A list of labels, each keeping the rule.
     Tags(&'static Text),
+    /// `phone`.
     Phone,
+    /// `email`.
     Email,
 }
 
-/// Every text field of a request body, and how the server checks it.
-const TEXT_FIELDS: &[(&str, &str, Bound)] = &[
-    ("RegisterIn", "email", Bound::Email),
-    ("RegisterIn", "name", Bound::Text(&NAME)),
-    ("RegisterIn", "password", Bound::Text(&PASSWORD)),
-    ("RegisterIn", "phone", Bound::Phone),
-    ("UpdateMeIn", "name", Bound::Text(&NAME)),
-    ("UpdateMeIn", "phone", Bound::Phone),
-    ("ChangePasswordIn", "new_password", Bound::Text(&PASSWORD)),
-    ("CreateProjectIn", "title", Bound::Text(&projects::TITLE)),
+impl Bound {
+    fn field(&self) -> &'static str {
+        match self {
+            Bound::Text(rule) | Bound::Tags(rule) => rule.field,
+            Bound::Phone => "phone",
+            Bound::Email => "email",
+        }
+    }
+}
+
+/// Every text field of every request body, by schema, and how the server checks it.
+const TEXT_FIELDS: &[(&str, &[Bound])] = &[
     (
-        "CreateProjectIn",
-        "description",
-        Bound::Text(&projects::DESCRIPTION),
+        "RegisterIn",
+        &[
+            Bound::Email,
+            Bound::Text(&NAME),
+            Bound::Text(&PASSWORD),
+            Bound::Phone,
+        ],
     ),
-    (
-        "CreateProjectIn",
-        "category",
-        Bound::Text(&projects::CATEGORY),
-    ),
-    (
-        "CreateProjectIn",
-        "tech_stack",
-        Bound::Tags(&projects::TECH_STACK),
-    ),
-    ("UpdateProjectIn", "title", Bound::Text(&projects::TITLE)),
-    (
-        "UpdateProjectIn",
-        "description",
-        Bound::Text(&projects::DESCRIPTION),
-    ),
-    (
-        "UpdateProjectIn",
-        "category",
-        Bound::Text(&projects::CATEGORY),
-    ),
-    (
-        "UpdateProjectIn",
-        "tech_stack",
-        Bound::Tags(&projects::TECH_STACK),
-    ),
-    ("CreateIdeaIn", "title", Bound::Text(&ideas::TITLE)),
-    (
-        "CreateIdeaIn",
-        "description",
-        Bound::Text(&ideas::DESCRIPTION),
-    ),
-    ("CreateIdeaIn", "category", Bound::Text(&ideas::CATEGORY)),
-    (
-        "CreateIdeaIn",
-        "tech_stack",
-        Bound::Tags(&ideas::TECH_STACK),
-    ),
-    ("RefineIdeaIn", "title", Bound::Text(&ideas::TITLE)),
-    (
-        "RefineIdeaIn",
-        "description",
-        Bound::Text(&ideas::DESCRIPTION),
-    ),
-    ("RefineIdeaIn", "category", Bound::Text(&ideas::CATEGORY)),
-    (
-        "RefineIdeaIn",
-        "tech_stack",
-        Bound::Tags(&ideas::TECH_STACK),
-    ),
-    ("CreatePlanIn", "name", Bound::Text(&catalog::NAME)),
+    ("UpdateMeIn", &[Bound::Text(&NAME), Bound::Phone]),
+    ("ChangePasswordIn", &[Bound::Text(&users::NEW_PASSWORD)]),
+    ("CreateProjectIn", PROJECT_TEXTS),
+    ("UpdateProjectIn", PROJECT_TEXTS),
+    ("CreateIdeaIn", IDEA_TEXTS),
+    ("RefineIdeaIn", IDEA_TEXTS),
     (
         "CreatePlanIn",
-        "description",
-        Bound::Text(&catalog::DESCRIPTION),
+        &[
+            CATALOG_NAME,
+            CATALOG_DESCRIPTION,
+            Bound::Tags(&catalog::FEATURES),
+        ],
     ),
-    ("CreatePlanIn", "features", Bound::Tags(&catalog::FEATURES)),
-    ("UpdatePlanIn", "name", Bound::Text(&catalog::NAME)),
     (
         "UpdatePlanIn",
-        "description",
-        Bound::Text(&catalog::DESCRIPTION),
+        &[
+            CATALOG_NAME,
+            CATALOG_DESCRIPTION,
+            Bound::Tags(&catalog::FEATURES),
+        ],
     ),
-    ("UpdatePlanIn", "features", Bound::Tags(&catalog::FEATURES)),
-    ("CreateServiceIn", "name", Bound::Text(&catalog::NAME)),
+    ("CreateServiceIn", &[CATALOG_NAME, CATALOG_DESCRIPTION]),
+    ("UpdateServiceIn", &[CATALOG_NAME, CATALOG_DESCRIPTION]),
     (
-        "CreateServiceIn",
-        "description",
-        Bound::Text(&catalog::DESCRIPTION),
+        "RequestMeetingIn",
+        &[Bound::Text(&meetings::TOPIC), Bound::Text(&meetings::NOTES)],
     ),
-    ("UpdateServiceIn", "name", Bound::Text(&catalog::NAME)),
-    (
-        "UpdateServiceIn",
-        "description",
-        Bound::Text(&catalog::DESCRIPTION),
-    ),
-    ("RequestMeetingIn", "topic", Bound::Text(&meetings::TOPIC)),
-    ("RequestMeetingIn", "notes", Bound::Text(&meetings::NOTES)),
-    (
-        "ScheduleIn",
-        "meeting_link",
-        Bound::Text(&meetings::MEETING_LINK),
-    ),
-    ("CompleteIn", "notes", Bound::Text(&meetings::NOTES)),
-    (
-        "OrderStatusIn",
-        "payment_reference",
-        Bound::Text(&orders::PAYMENT_REFERENCE),
-    ),
+    ("ScheduleIn", &[Bound::Text(&meetings::MEETING_LINK)]),
+    ("CompleteIn", &[Bound::Text(&meetings::NOTES)]),
+    ("OrderStatusIn", &[Bound::Text(&orders::PAYMENT_REFERENCE)]),
     (
         "FileRequestIn",
-        "request_type",
-        Bound::Text(&admin_requests::REQUEST_TYPE),
+        &[
+            Bound::Text(&admin_requests::REQUEST_TYPE),
+            Bound::Text(&admin_requests::MESSAGE),
+        ],
     ),
+    ("ResolveIn", &[Bound::Text(&admin_requests::NOTE)]),
+    ("SynopsisUpload", &[Bound::Text(&synopsis::TITLE)]),
+    ("ReviewIn", &[Bound::Text(&synopsis::COMMENT)]),
     (
-        "FileRequestIn",
-        "message",
-        Bound::Text(&admin_requests::MESSAGE),
+        "MessageIn",
+        &[
+            Bound::Text(&chatbot::MESSAGE),
+            Bound::Text(&chatbot::INTENT),
+        ],
     ),
-    ("ResolveIn", "note", Bound::Text(&admin_requests::NOTE)),
-    ("SynopsisUpload", "title", Bound::Text(&synopsis::TITLE)),
-    ("ReviewIn", "comment", Bound::Text(&synopsis::COMMENT)),
-    ("MessageIn", "message", Bound::Text(&chatbot::MESSAGE)),
-    ("MessageIn", "intent", Bound::Text(&chatbot::INTENT)),
 ];
+
+const PROJECT_TEXTS: &[Bound] = &[
+    Bound::Text(&projects::TITLE),
+    Bound::Text(&projects::DESCRIPTION),
+    Bound::Text(&projects::CATEGORY),
+    Bound::Tags(&projects::TECH_STACK),
+];
+const IDEA_TEXTS: &[Bound] = &[
+    Bound::Text(&ideas::TITLE),
+    Bound::Text(&ideas::DESCRIPTION),
+    Bound::Text(&ideas::CATEGORY),
+    Bound::Tags(&ideas::TECH_STACK),
+];
+const CATALOG_NAME: Bound = Bound::Text(&catalog::NAME);
+const CATALOG_DESCRIPTION: Bound = Bound::Text(&catalog::DESCRIPTION);
 
 /// Writes each text field's bounds into its schema (the items' schema for a list of
 /// labels, which is also bounded to [`MAX_TAGS`] entries).
@@ -216,31 +183,38 @@ fn state_text_rules(openapi: &mut OpenApi) {
     let Some(components) = openapi.components.as_mut() else {
         return;
     };
-    for (schema, field, bound) in TEXT_FIELDS {
+    for (schema, bounds) in TEXT_FIELDS {
         let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema) else {
             continue;
         };
-        match (object.properties.get_mut(*field), bound) {
-            (Some(RefOr::T(Schema::Array(list))), Bound::Tags(rule)) => {
-                list.max_items = Some(MAX_TAGS);
-                if let ArrayItems::RefOrSchema(items) = &mut list.items
-                    && let RefOr::T(Schema::Object(item)) = items.as_mut()
-                {
-                    bound_text(item, rule);
-                }
-            }
-            (Some(RefOr::T(Schema::Object(text))), Bound::Text(rule)) => bound_text(text, rule),
-            (Some(RefOr::T(Schema::Object(text))), Bound::Phone) => {
-                text.max_length = Some(PHONE_MAX);
-                text.pattern = Some(phone_pattern());
-                text.examples = vec![json!("+1 555 010 2030")];
-            }
-            (Some(RefOr::T(Schema::Object(text))), Bound::Email) => {
-                (text.min_length, text.max_length) = (Some(EMAIL_LENGTH.0), Some(EMAIL_LENGTH.1));
-                text.format = Some(SchemaFormat::KnownFormat(KnownFormat::Email));
-            }
-            _ => {}
+        for bound in *bounds {
+            state_text_rule(object, bound);
         }
+    }
+}
+
+/// Writes one text field's bounds into the object schema that holds it.
+fn state_text_rule(object: &mut Object, bound: &Bound) {
+    match (object.properties.get_mut(bound.field()), bound) {
+        (Some(RefOr::T(Schema::Array(list))), Bound::Tags(rule)) => {
+            list.max_items = Some(MAX_TAGS);
+            if let ArrayItems::RefOrSchema(items) = &mut list.items
+                && let RefOr::T(Schema::Object(item)) = items.as_mut()
+            {
+                bound_text(item, rule);
+            }
+        }
+        (Some(RefOr::T(Schema::Object(text))), Bound::Text(rule)) => bound_text(text, rule),
+        (Some(RefOr::T(Schema::Object(text))), Bound::Phone) => {
+            text.max_length = Some(PHONE_MAX);
+            text.pattern = Some(phone_pattern());
+            text.examples = vec![json!("+1 555 010 2030")];
+        }
+        (Some(RefOr::T(Schema::Object(text))), Bound::Email) => {
+            (text.min_length, text.max_length) = (Some(EMAIL_LENGTH.0), Some(EMAIL_LENGTH.1));
+            text.format = Some(SchemaFormat::KnownFormat(KnownFormat::Email));
+        }
+        _ => {}
     }
 }
 

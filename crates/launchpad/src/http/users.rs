@@ -21,7 +21,7 @@ use crate::access;
 use crate::auth::password;
 use crate::auth::sessions::end_sessions;
 use crate::domain;
-use crate::domain::text::{NAME, PASSWORD};
+use crate::domain::text::{NAME, PASSWORD, Text};
 use crate::entity::users;
 use crate::erasure::{self, ErasureReport};
 use crate::http::error::{AppError, ErrorResponse};
@@ -169,6 +169,12 @@ async fn another_admin_remains(tx: &DatabaseTransaction, leaving: Uuid) -> Resul
     ))
 }
 
+/// A new password keeps the rule of every password; errors name the field it came in.
+pub(crate) const NEW_PASSWORD: Text = Text {
+    field: "new_password",
+    ..PASSWORD
+};
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangePasswordIn {
@@ -191,7 +197,7 @@ async fn change_password(
     CurrentUser { user, actor }: CurrentUser,
     Json(body): Json<ChangePasswordIn>,
 ) -> Result<StatusCode, AppError> {
-    let new_password = PASSWORD.check(&body.new_password)?;
+    let new_password = NEW_PASSWORD.check(&body.new_password)?;
     // Guessing the current password here costs the same budget as guessing it at login.
     state.auth_limits.check_account(&user.email)?;
     let stored = Some(user.password_hash.clone());

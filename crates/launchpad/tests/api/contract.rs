@@ -158,6 +158,11 @@ both_backends! {
             checked += 1;
         }
         assert!(checked > 60, "{checked}");
+        // An error names the field as the body does.
+        let change = json!({"current_password": "whatever1", "new_password": "short"});
+        let r = app.post("/api/users/me/password", student.token(), change).await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.body["details"]["field"], "new_password", "{}", r.body);
     }
 
     async fn rules_between_fields_forms_and_open_objects_are_stated(app: TestApp) {
