@@ -68,10 +68,13 @@ def filter_case(context, case):
 
 
 def parse_time(text):
+    """The time `text` names, zone-less read as UTC (as the server reads it); None if
+    it names none."""
     try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        at = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 @schemathesis.hook
