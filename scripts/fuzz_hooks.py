@@ -17,6 +17,12 @@ Only schema-valid (positive) cases are adjusted, to what a client following the
 descriptions would send, so `positive_data_acceptance` checks everything else;
 schema-violating cases are left as generated.
 
+Schemathesis 4.32.5 re-judges a case whose body was edited after generation (a stateful
+step writing a linked `project_id` into an upload form) and judges every body holding a
+file invalid, since its validator cannot read bytes: a valid upload then counts as
+schema-violating and its 201 as a failure. A file field's schema (`format: binary`)
+takes any bytes, so the re-judging here sees each file as a string.
+
 Two kinds of "positive" case schemathesis 4.32.5 makes are not schema-valid, and are
 dropped: a form whose required text fields it filled with "" (its coverage phase does
 so for forms with an encoding, whatever the fields' schemas), and a path parameter it
@@ -30,6 +36,9 @@ from datetime import datetime, timedelta, timezone
 import schemathesis
 from hypothesis import strategies as st
 from schemathesis.core.file_samples import FILE_SAMPLES
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.case import Case
+from schemathesis.transport.serialization import Binary
 
 FUTURE_TIMES = ("preferred_time", "scheduled_at")
 
@@ -51,6 +60,22 @@ for media_type, sample in {
     "image/jpeg": FILE_SAMPLES["jpg"],
 }.items():
     schemathesis.openapi.media_type(media_type, st.just(sample))
+
+
+_validate_component = Case._validate_component
+
+
+def validate_files_as_strings(case, location, value, validator_cls):
+    """Schemathesis's check of one part of a case, with each file of a form as a string."""
+    if location == ParameterLocation.BODY and isinstance(value, dict):
+        value = {
+            key: "file" if isinstance(item, (bytes, Binary)) else item
+            for key, item in value.items()
+        }
+    return _validate_component(case, location, value, validator_cls)
+
+
+Case._validate_component = validate_files_as_strings
 
 
 def is_positive(case):
