@@ -19,7 +19,9 @@ use tokio::task::JoinHandle;
 
 /// The advisory lock's key: one per schema, so that databases sharing a server (tests'
 /// schemas, say) do not see each other.
-const KEY: &str = "hashtext('launchpad.in-use:' || current_schema())";
+fn key() -> String {
+    crate::names::lock_key("in-use")
+}
 /// How often the keeper checks that its connection (and so its lock) is still there.
 const KEEPER_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -95,7 +97,8 @@ async fn keep(options: Arc<PgConnectOptions>, locked: tokio::sync::oneshot::Send
 async fn lock_shared(options: &PgConnectOptions) -> Result<PgConnection, sqlx::Error> {
     let mut conn = PgConnection::connect_with(options).await?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "SELECT pg_advisory_lock_shared({KEY})"
+        "SELECT pg_advisory_lock_shared({})",
+        key()
     )))
     .execute(&mut conn)
     .await?;
@@ -126,7 +129,8 @@ pub async fn exclusive(db: &DatabaseConnection) -> Result<Option<Exclusive>, DbE
             let options = db.get_postgres_connection_pool().connect_options();
             let mut conn = PgConnection::connect_with(&options).await.map_err(err)?;
             let free: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT pg_try_advisory_lock({KEY})"
+                "SELECT pg_try_advisory_lock({})",
+                key()
             )))
             .fetch_one(&mut conn)
             .await

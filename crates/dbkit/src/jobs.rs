@@ -25,14 +25,14 @@ pub const DEFAULT_MAX_ATTEMPTS: i32 = 5;
 /// The longest `last_error` kept, in characters.
 const MAX_ERROR_CHARS: usize = 1000;
 /// The predicate of the unique index on `dedupe_key`, which is also the conflict target.
-const QUEUED: &str = "status IN ('pending', 'running')";
+pub(crate) const QUEUED: &str = "status IN ('pending', 'running')";
 
 fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
 }
 
 fn jobs() -> Alias {
-    Alias::new("jobs")
+    Alias::new(crate::names().jobs_table)
 }
 
 /// A job to queue.

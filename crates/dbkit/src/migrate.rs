@@ -231,7 +231,7 @@ pub async fn with_lock<T>(
     let err = |e: sqlx::Error| DbErr::Custom(format!("migration lock: {e}"));
     match db.get_database_backend() {
         DbBackend::Postgres => {
-            const KEY: &str = "hashtext('launchpad.migrate:' || current_schema())";
+            let key = crate::names::lock_key("migrate");
             // A connection of its own, outside the pool: the migrations need the pool's
             // connections (a pool of one would deadlock), and closing this one always
             // releases the lock, whatever happens below.
@@ -240,7 +240,7 @@ pub async fn with_lock<T>(
                 .await
                 .map_err(err)?;
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "SELECT pg_advisory_lock({KEY})"
+                "SELECT pg_advisory_lock({key})"
             )))
             .execute(&mut conn)
             .await

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DbErr, Order};
 
-use super::{HEAD_TABLE, Head, Row, TABLE, fetch, select_rows};
+use super::{Head, Row, fetch, head_table, select_rows, table};
 
 /// The `seq` range to archive for `cutoff`: the longest run of rows after the anchor
 /// that were all created before `cutoff`. A chain can only lose a prefix, so a row stays
@@ -20,7 +20,7 @@ pub async fn archivable(
     cutoff: DateTime<Utc>,
 ) -> Result<Option<RangeInclusive<i64>>, DbErr> {
     let first_young = Query::select()
-        .from(Alias::new(TABLE))
+        .from(table())
         .expr_as(Expr::col(Alias::new("seq")).min(), Alias::new("seq"))
         .and_where(Expr::col(Alias::new("created_at")).gte(cutoff))
         .and_where(Expr::col(Alias::new("seq")).gt(head.anchor_seq))
@@ -58,12 +58,12 @@ pub async fn cut(
     last_hash: &str,
 ) -> Result<u64, DbErr> {
     let delete = Query::delete()
-        .from_table(Alias::new(TABLE))
+        .from_table(table())
         .and_where(Expr::col(Alias::new("seq")).between(*range.start(), *range.end()))
         .to_owned();
     let deleted = conn.execute(&delete).await?.rows_affected();
     let anchor = Query::update()
-        .table(Alias::new(HEAD_TABLE))
+        .table(head_table())
         .value(Alias::new("anchor_seq"), *range.end())
         .value(Alias::new("anchor_hash"), last_hash)
         .and_where(Expr::col(Alias::new("id")).eq(1))

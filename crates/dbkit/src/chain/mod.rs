@@ -3,7 +3,7 @@
 //! cutting rows in the database is detected by [`verify`].
 //!
 //! The head of the chain (last `seq` and hash) and its anchor (the last archived row)
-//! live in the one-row table `audit_chain`. Appending locks that row (`FOR UPDATE` on
+//! live in a one-row table (`audit_chain` by default, see [`crate::Names`]). Appending locks that row (`FOR UPDATE` on
 //! PostgreSQL; SQLite writers are already serialised by `BEGIN IMMEDIATE`), so two
 //! transactions can never chain onto the same row.
 //!
@@ -27,13 +27,15 @@ use uuid::Uuid;
 
 pub use verify::{Problem, Report, verify};
 
-/// The log table.
-pub const TABLE: &str = "activity_logs";
+/// The log table ([`crate::Names::log_table`]).
+pub fn table() -> Alias {
+    Alias::new(crate::names().log_table)
+}
+
 /// The one-row table holding the head and the archive anchor.
-pub const HEAD_TABLE: &str = "audit_chain";
-/// Actions whose entity (a user) has had their personal data erased: rows about that
-/// user written before the event may have their personal part blanked.
-pub const ERASING_ACTIONS: &[&str] = &["user.erase", "user.purge"];
+pub(crate) fn head_table() -> Alias {
+    Alias::new(crate::names().head_table)
+}
 
 /// Every column of a log row, in the order [`Row`] declares them.
 pub const COLUMNS: [&str; 16] = [
@@ -161,7 +163,7 @@ pub struct Head {
 pub async fn head(conn: &impl ConnectionTrait, lock: bool) -> Result<Head, DbErr> {
     let mut select = Query::select();
     select
-        .from(Alias::new(HEAD_TABLE))
+        .from(head_table())
         .columns(["head_seq", "head_hash", "anchor_seq", "anchor_hash"].map(Alias::new))
         .and_where(Expr::col(Alias::new("id")).eq(1));
     if lock {
@@ -181,7 +183,7 @@ pub async fn head(conn: &impl ConnectionTrait, lock: bool) -> Result<Head, DbErr
 
 async fn set_head(conn: &impl ConnectionTrait, seq: i64, hash: &str) -> Result<(), DbErr> {
     let update = Query::update()
-        .table(Alias::new(HEAD_TABLE))
+        .table(head_table())
         .value(Alias::new("head_seq"), seq)
         .value(Alias::new("head_hash"), hash)
         .and_where(Expr::col(Alias::new("id")).eq(1))
@@ -221,9 +223,7 @@ pub async fn insert_sealed(conn: &impl ConnectionTrait, rows: Vec<Row>) -> Resul
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let mut insert = Query::insert();
-        insert
-            .into_table(Alias::new(TABLE))
-            .columns(COLUMNS.map(Alias::new));
+        insert.into_table(table()).columns(COLUMNS.map(Alias::new));
         for row in rows.by_ref().take(ROWS_PER_INSERT) {
             insert.values_panic(row.values().map(Expr::val));
         }
@@ -235,7 +235,7 @@ pub async fn insert_sealed(conn: &impl ConnectionTrait, rows: Vec<Row>) -> Resul
 /// A `SELECT` of every column of the log.
 pub(crate) fn select_rows() -> SelectStatement {
     Query::select()
-        .from(Alias::new(TABLE))
+        .from(table())
         .columns(COLUMNS.map(Alias::new))
         .to_owned()
 }
@@ -274,7 +274,7 @@ pub async fn seal_unchained(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
             row.seal(seq, &prev);
             prev = row.hash.clone().unwrap_or_default();
             let update = Query::update()
-                .table(Alias::new(TABLE))
+                .table(table())
                 .value(Alias::new("seq"), sea_orm::Value::from(row.seq))
                 .value(Alias::new("prev_hash"), sea_orm::Value::from(row.prev_hash))
                 .value(Alias::new("hash"), sea_orm::Value::from(row.hash))
@@ -316,7 +316,7 @@ impl ErasedUsers {
             .subject
             .as_ref()
             .is_some_and(|s| self.subjects.contains(s));
-        let about = row.entity_type.as_deref() == Some("user")
+        let about = row.entity_type.as_deref() == Some(crate::names().user_entity)
             && row.entity_id.is_some_and(|id| self.ids.contains(&id));
         if !(written_by || about) || row.is_blanked() {
             return false;
@@ -331,7 +331,7 @@ impl ErasedUsers {
 /// Blanks the personal part (details, IP address, user agent) of every row about
 /// `user_id`: those the user wrote and those whose entity is the user. `user_id` itself
 /// stays (it names the now anonymous account, or is `NULL` once it is gone). Record an
-/// [`ERASING_ACTIONS`] event naming the user in the same transaction, or [`verify`]
+/// [`crate::Names::erasing_actions`] event naming the user in the same transaction, or [`verify`]
 /// reports the blanked rows as edited. Take the head (`head(tx, true)`) before the
 /// transaction's first write: an archive run holds it while deleting log rows. Returns
 /// the rows blanked.
@@ -339,10 +339,10 @@ pub async fn erase_subject(conn: &impl ConnectionTrait, user_id: Uuid) -> Result
     let about_user = Expr::col(Alias::new("subject"))
         .eq(hash::subject(user_id))
         .or(Expr::col(Alias::new("entity_type"))
-            .eq("user")
+            .eq(crate::names().user_entity)
             .and(Expr::col(Alias::new("entity_id")).eq(user_id)));
     let update = Query::update()
-        .table(Alias::new(TABLE))
+        .table(table())
         .value(Alias::new("details"), Value::Object(Default::default()))
         .value(Alias::new("ip_address"), Option::<String>::None)
         .value(Alias::new("user_agent"), Option::<String>::None)

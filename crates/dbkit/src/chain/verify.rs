@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DbErr, Order};
 use uuid::Uuid;
 
 use super::hash::{self, subject};
-use super::{ERASING_ACTIONS, Head, Row, TABLE, fetch, head, select_rows};
+use super::{Head, Row, fetch, head, select_rows, table};
 
 /// The first thing wrong with the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +79,10 @@ impl Erasures {
     /// blanked, so archiving (which takes the oldest rows) never separates them.
     pub async fn load(conn: &impl ConnectionTrait) -> Result<Self, DbErr> {
         let select = select_rows()
-            .and_where(Expr::col(Alias::new("action")).is_in(ERASING_ACTIONS.iter().copied()))
+            .and_where(
+                Expr::col(Alias::new("action"))
+                    .is_in(crate::names().erasing_actions.iter().copied()),
+            )
             .to_owned();
         let mut erasures = Erasures::default();
         for row in fetch(conn, &select).await? {
@@ -91,7 +94,9 @@ impl Erasures {
     /// Notes `row` if it is an erasing event.
     pub fn note(&mut self, row: &Row) {
         if let (Some(seq), Some(user)) = (row.seq, row.entity_id)
-            && ERASING_ACTIONS.contains(&row.action.as_str())
+            && crate::names()
+                .erasing_actions
+                .contains(&row.action.as_str())
             && row.entity_type.as_deref() == Some("user")
         {
             self.add(user, seq);
@@ -266,7 +271,7 @@ async fn walk(
 /// A row outside the chain (no `seq`), if any.
 async fn unchained(conn: &impl ConnectionTrait) -> Result<Option<Problem>, DbErr> {
     let select = Query::select()
-        .from(Alias::new(TABLE))
+        .from(table())
         .column(Alias::new("id"))
         .and_where(Expr::col(Alias::new("seq")).is_null())
         .order_by(Alias::new("created_at"), Order::Asc)

@@ -415,7 +415,7 @@ async fn insert_logs(conn: &impl ConnectionTrait, mut rows: Vec<chain::Row>) -> 
     use sea_orm::sea_query::ExprTrait;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let present = Query::select()
-        .from(Alias::new(chain::TABLE))
+        .from(chain::table())
         .column(Alias::new("id"))
         .and_where(Expr::col(Alias::new("id")).is_in(ids))
         .to_owned();

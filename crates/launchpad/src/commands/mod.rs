@@ -19,6 +19,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
+    if let Err(e) = crate::tables::name_the_kit() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Serve => serve(cli.settings).await,
         Command::Migrate(command) => migrate::run(&cli.settings, command).await,

@@ -15,7 +15,7 @@ use crate::helpers::{CliRun, TestApp, cli};
 /// Every log row, in chain order.
 pub async fn log_rows(db: &DatabaseConnection) -> Vec<Row> {
     let select = Query::select()
-        .from(Alias::new(chain::TABLE))
+        .from(chain::table())
         .columns(chain::COLUMNS.map(Alias::new))
         .order_by(Alias::new("seq"), sea_orm::Order::Asc)
         .to_owned();
@@ -212,4 +212,28 @@ both_backends! {
         assert_eq!(log_rows(&db).await, rows);
         db.close().await.expect("close");
     }
+}
+
+/// Launchpad's digests keep the tag its chains were written with (`launchpad.audit.v1`):
+/// the row `dbkit`'s own test pins under the default tag, here under Launchpad's, a value
+/// reproduced outside Rust (Python's hashlib over the documented encoding).
+#[test]
+fn launchpads_tag_still_gives_the_hashes_its_chains_hold() {
+    use chrono::TimeZone;
+    crate::helpers::name_the_kit();
+    let mut row = Row::new(
+        Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001),
+        "user.update",
+        Some(Uuid::from_u128(42)),
+        json!({"b": 1, "a": [true, null, "x"]}),
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 3, 14, 23)
+            .single()
+            .expect("a time"),
+    );
+    row.seal(1, chain::hash::GENESIS);
+    assert_eq!(
+        row.hash.as_deref(),
+        Some("afda63c31260ce8c9dbc1066631ac1a365e87b75cd67c49d9cf53a7537c4cd25")
+    );
 }

@@ -8,180 +8,47 @@ use launchpad::config::Settings;
 use launchpad::entity::activity_logs;
 use launchpad::startup::Application;
 use reqwest::{Method, StatusCode};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-/// Runs each test on SQLite and on PostgreSQL, as `<name>::sqlite` and `<name>::postgres`.
-/// A body's argument type says what it starts from ([`Fixture`]): a running `TestApp`,
-/// an empty `TestDb`, or only the `Backend` (to build its own). `name => path` runs the
-/// function at `path` with the `Backend`.
+/// Runs each test on SQLite and on PostgreSQL, as `<name>::sqlite` and `<name>::postgres`
+/// (the kit's harness, `dbkit::testing`), each process naming the kit as Launchpad does.
+/// A body's argument type says what it starts from: a running `TestApp`, an empty
+/// `TestDb`, or only the `Backend` (to build its own). `name => path` runs the function
+/// at `path` with the `Backend`.
 #[macro_export]
 macro_rules! both_backends {
     ($(async fn $name:ident($arg:ident: $ty:ident) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-                async fn body($arg: $crate::helpers::$ty) $body
-                // Named so as not to shadow what the body uses from `super`.
-                async fn on_backend_with_fixture(backend: $crate::helpers::Backend) {
-                    body(<$crate::helpers::$ty as $crate::helpers::Fixture>::make(backend).await).await
-                }
-                $crate::both_backends!(@tests on_backend_with_fixture);
-            }
-        )*
+        dbkit::both_backends! {
+            setup = $crate::helpers::name_the_kit;
+            $(async fn $name($arg: $crate::helpers::$ty) $body)*
+        }
     };
     ($($name:ident => $body:path),* $(,)?) => {
-        $(
-            mod $name {
-                $crate::both_backends!(@tests $body);
-            }
-        )*
+        dbkit::both_backends! { setup = $crate::helpers::name_the_kit; $($name => $body),* }
     };
     (@tests $run:path) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn sqlite() {
-            $run($crate::helpers::Backend::Sqlite).await
-        }
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres() {
-            $run($crate::helpers::Backend::Postgres).await
-        }
+        dbkit::both_backends!(@tests $crate::helpers::name_the_kit, $run);
     };
 }
 
-/// What a [`both_backends!`] test starts from, made for one backend.
-pub trait Fixture: Sized {
-    fn make(backend: Backend) -> impl std::future::Future<Output = Self>;
+pub use dbkit::testing::{Backend, TestDb, postgres_base_url};
+
+/// Makes this test process name `dbkit`'s tables, tag and locks as Launchpad does, as the
+/// binary does first thing: tests read and verify what servers write.
+pub fn name_the_kit() {
+    launchpad::tables::name_the_kit().expect("dbkit names");
 }
 
-impl Fixture for Backend {
-    async fn make(backend: Backend) -> Self {
-        backend
-    }
-}
-
-impl Fixture for TestApp {
+impl dbkit::testing::Fixture for TestApp {
     async fn make(backend: Backend) -> Self {
         TestApp::spawn(backend).await
     }
 }
 
-impl Fixture for TestDb {
-    async fn make(backend: Backend) -> Self {
-        TestDb::new(backend).await
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// The PostgreSQL server tests create their schemas in.
-pub fn postgres_base_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-42";
-
-/// A fresh, empty database, removed when dropped.
-pub struct TestDb {
-    pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    File(std::path::PathBuf),
-    Schema(String),
-    /// Someone else's database (a private cluster removes itself).
-    Nothing,
-}
-
-impl TestDb {
-    pub async fn new(backend: Backend) -> Self {
-        let tag = Uuid::now_v7().simple().to_string();
-        match backend {
-            Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("launchpad-test-{tag}.db"));
-                Self {
-                    url: format!("sqlite://{}", path.display()),
-                    cleanup: Cleanup::File(path),
-                }
-            }
-            Backend::Postgres => {
-                let schema = format!("t_{tag}");
-                let admin = Database::connect(postgres_base_url())
-                    .await
-                    .expect("PostgreSQL must be reachable");
-                admin
-                    .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
-                    .await
-                    .expect("create schema");
-                admin.close().await.expect("close");
-                let url = format!("{}?options[search_path]={schema}", postgres_base_url());
-                Self {
-                    url,
-                    cleanup: Cleanup::Schema(schema),
-                }
-            }
-        }
-    }
-
-    /// A database this does not own and leaves in place when dropped.
-    pub fn existing(url: String) -> Self {
-        Self {
-            url,
-            cleanup: Cleanup::Nothing,
-        }
-    }
-
-    /// A pool on this database, opened as the server would open it.
-    pub async fn connect(&self) -> DatabaseConnection {
-        dbkit::connect(&settings(&self.url, &[]).db())
-            .await
-            .expect("connect to the test database")
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        match &self.cleanup {
-            Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm", ".migrate-lock", ".in-use"] {
-                    let mut p = path.clone().into_os_string();
-                    p.push(suffix);
-                    let _ = std::fs::remove_file(p);
-                }
-            }
-            Cleanup::Schema(schema) => {
-                let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-                // Drop runs inside the test's runtime; a runtime of its own on another thread
-                // can block on the drop.
-                let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .ok()?;
-                    rt.block_on(async {
-                        let db = Database::connect(postgres_base_url()).await.ok()?;
-                        db.execute_unprepared(&sql).await.ok()?;
-                        db.close().await.ok()
-                    })
-                })
-                .join();
-            }
-            Cleanup::Nothing => {}
-        }
-    }
-}
 
 /// Settings for a test server: a free port, a small pool, auto-migration on. `extra`
 /// flags (`["--db-pool-size", "1"]`) replace the defaults they name.

@@ -45,7 +45,6 @@ mod purge;
 mod queries;
 mod query_plans;
 mod search;
-mod soft_delete;
 mod stats;
 mod subscriptions;
 mod synopsis;
