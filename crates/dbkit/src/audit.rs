@@ -6,6 +6,7 @@
 //! entity_type, entity_id, details, ip_address, user_agent, status, duration_ms,
 //! created_at` and the chain's (see [`crate::chain`]); the service's migrations create it.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use sea_orm::{ConnectionTrait, DbErr};
@@ -72,8 +73,8 @@ impl Outcome {
 /// What happened, to which entity.
 #[derive(Debug, Clone)]
 pub struct Event {
-    /// A dotted verb such as `user.register` or `plan.delete`.
-    pub action: &'static str,
+    /// What was done, `<entity type>.<verb>`: `user.register`, `plan.delete`.
+    pub action: Cow<'static, str>,
     /// The kind of entity acted on, if any.
     pub entity_type: Option<&'static str>,
     /// The entity acted on, if any.
@@ -88,7 +89,7 @@ impl Event {
     /// A successful action on an entity.
     pub fn new(action: &'static str, entity_type: &'static str, entity_id: Uuid) -> Self {
         Self {
-            action,
+            action: Cow::Borrowed(action),
             entity_type: Some(entity_type),
             entity_id: Some(entity_id),
             details: Value::Object(Default::default()),
@@ -96,10 +97,19 @@ impl Event {
         }
     }
 
+    /// `verb` done to the entity `entity_id` of type `entity_type`, logged as
+    /// `<entity_type>.<verb>`: the action is named by what it acted on.
+    pub fn on(entity_type: &'static str, verb: &str, entity_id: Uuid) -> Self {
+        Self {
+            action: Cow::Owned(format!("{entity_type}.{verb}")),
+            ..Self::new("", entity_type, entity_id)
+        }
+    }
+
     /// A successful action not tied to one entity.
     pub fn action(action: &'static str) -> Self {
         Self {
-            action,
+            action: Cow::Borrowed(action),
             entity_type: None,
             entity_id: None,
             details: Value::Object(Default::default()),
@@ -110,6 +120,17 @@ impl Event {
     /// Adds context.
     pub fn details(mut self, details: Value) -> Self {
         self.details = details;
+        self
+    }
+
+    /// Adds one key to the context (the context becomes an object if it was not one).
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        if !self.details.is_object() {
+            self.details = Value::Object(Default::default());
+        }
+        if let Value::Object(map) = &mut self.details {
+            map.insert(key.to_owned(), value.into());
+        }
         self
     }
 
@@ -155,7 +176,7 @@ pub async fn insert(conn: &impl ConnectionTrait, actor: &Actor, event: Event) ->
     redact(&mut details);
     let mut row = Row::new(
         Uuid::now_v7(),
-        event.action,
+        &event.action,
         actor.user_id,
         details,
         crate::time::now(),

@@ -1,6 +1,8 @@
 //! The one data-access path for owned resources: live rows only, scoped to their
-//! owner (admins see every row), 404 for anything else, and soft delete through the
-//! audit-committing writer.
+//! owner (admins see every row), 404 for anything else, status moves guarded by the old
+//! status, soft delete through the audit-committing writer — and the log event of each,
+//! named by the resource (`<entity type>.<verb>`) with the same payload shape for every
+//! resource (`{from, to}` for a move, `{affected}` for a delete).
 
 use dbkit::audit::Event;
 use dbkit::soft_delete::{self, SoftDeletable, SoftDeleteTable};
@@ -139,33 +141,38 @@ pub async fn reload<E: Resource>(
         .ok_or(AppError::NotFound(E::NOUN))
 }
 
-/// Soft-deletes a row the caller owns, with everything it owns; logs `action`.
+/// The log event of `verb` done to the row `id` of `E`: `<entity type>.<verb>`.
+pub fn event<E: Resource>(verb: &str, id: Uuid) -> Event {
+    Event::on(E::table().entity_type, verb, id)
+}
+
+/// Soft-deletes a row the caller owns, with everything it owns; logs
+/// `<entity type>.delete` with what the delete took (`affected`, per table).
 pub async fn delete_owned<E: Resource>(
     db: &DatabaseConnection,
     (user, actor): (&users::Model, &Actor),
     id: Uuid,
-    action: &'static str,
 ) -> Result<(), AppError> {
     let writer = Writer::begin(db, actor).await?;
     find_owned::<E>(writer.tx(), user, id).await?;
     let affected = soft_delete::soft_delete(writer.tx(), E::table(), id, Some(user.id))
         .await?
         .ok_or(AppError::NotFound(E::NOUN))?;
-    let event =
-        Event::new(action, E::table().entity_type, id).details(json!({ "affected": affected }));
+    let event = event::<E>("delete", id).with("affected", json!(affected));
     Ok(writer.commit(event).await?)
 }
 
 /// Moves a row from `from` to `to` if the rules allow it, setting `changes` too. The
 /// update is guarded by the old status, so of two concurrent moves only one wins; the
-/// other gets the same 409 as an illegal move.
+/// other gets the same 409 as an illegal move. Returns the move's log event,
+/// `<entity type>.<verb>` with `{from, to}`; add what else the move recorded to it.
 pub async fn move_status<E: Stateful>(
     conn: &impl ConnectionTrait,
-    id: Uuid,
+    (id, verb): (Uuid, &str),
     from: &str,
     to: &'static str,
     changes: Vec<(E::Column, SimpleExpr)>,
-) -> Result<(), AppError> {
+) -> Result<Event, AppError> {
     E::TRANSITIONS.check(from, to)?;
     let mut update = E::update_many()
         .col_expr(E::status(), Expr::value(to))
@@ -182,5 +189,5 @@ pub async fn move_status<E: Stateful>(
     if moved == 0 {
         return Err(E::TRANSITIONS.conflict(from, to));
     }
-    Ok(())
+    Ok(event::<E>(verb, id).with("from", from).with("to", to))
 }

@@ -29,7 +29,7 @@ const fn table(entity_type: &'static str, table: &'static str) -> SoftDeleteTabl
 
 pub static PLANS: SoftDeleteTable = table("plan", "plans");
 pub static SERVICES: SoftDeleteTable = table("service", "services");
-pub static USER_SERVICES: SoftDeleteTable = table("user_service", "user_services");
+pub static USER_SERVICES: SoftDeleteTable = table("subscription", "user_services");
 pub static ORDERS: SoftDeleteTable = table("order", "orders");
 pub static SYNOPSIS: SoftDeleteTable = table("synopsis", "synopsis");
 pub static MEETINGS: SoftDeleteTable = table("meeting", "meetings");

@@ -5,12 +5,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
-use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, Set};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -148,7 +146,7 @@ async fn file_request(
     .insert(writer.tx())
     .await?;
     writer
-        .commit(Event::new("request.file", "admin_request", request.id))
+        .commit(access::event::<admin_requests::Entity>("file", request.id))
         .await?;
     Ok((StatusCode::CREATED, axum::Json(request.into())))
 }
@@ -194,13 +192,7 @@ async fn delete_request(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<admin_requests::Entity>(
-        &state.db,
-        current.caller(),
-        id,
-        "request.delete",
-    )
-    .await?;
+    access::delete_owned::<admin_requests::Entity>(&state.db, current.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -232,11 +224,15 @@ async fn resolve_request(
             Expr::value(dbkit::time::now()),
         ),
     ];
-    access::move_status::<admin_requests::Entity>(writer.tx(), id, &request.status, to, changes)
-        .await?;
+    let event = access::move_status::<admin_requests::Entity>(
+        writer.tx(),
+        (id, "resolve"),
+        &request.status,
+        to,
+        changes,
+    )
+    .await?;
     let updated = access::reload::<admin_requests::Entity>(writer.tx(), id).await?;
-    let event = Event::new("request.resolve", "admin_request", id)
-        .details(json!({ "from": request.status, "to": to }));
     writer.commit(event).await?;
     Ok(axum::Json(updated.into()))
 }

@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
-use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -164,7 +163,7 @@ async fn upload_file(
     let file = new_row(&upload, user.id, project_id, kind)
         .insert(writer.tx())
         .await?;
-    let event = Event::new("file.upload", "file", file.id).details(json!({
+    let event = access::event::<files::Entity>("upload", file.id).details(json!({
         "project_id": project_id,
         "kind": kind,
         "size_bytes": file.size_bytes,
@@ -253,7 +252,8 @@ async fn download_file(
         dbkit::write::record(
             &state.db,
             &current.actor,
-            Event::new("file.download", "file", id).details(json!({ "owner_id": file.owner_id })),
+            access::event::<files::Entity>("download", id)
+                .details(json!({ "owner_id": file.owner_id })),
         )
         .await?;
     }
@@ -282,7 +282,7 @@ async fn delete_file(
             "this file belongs to a synopsis; delete the synopsis instead",
         ));
     }
-    access::delete_owned::<files::Entity>(&state.db, current.caller(), id, "file.delete").await?;
+    access::delete_owned::<files::Entity>(&state.db, current.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

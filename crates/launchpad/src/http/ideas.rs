@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
-use dbkit::audit::Event;
 use dbkit::list::{FullText, ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -260,7 +259,7 @@ async fn create_idea(
     }
     let idea = new.into_model(user.id).insert(writer.tx()).await?;
     writer
-        .commit(Event::new("idea.create", "idea", idea.id))
+        .commit(access::event::<ideas::Entity>("create", idea.id))
         .await?;
     Ok((StatusCode::CREATED, axum::Json(idea.into())))
 }
@@ -359,7 +358,8 @@ async fn select_idea(
         return Err(AppError::NotFound("idea"));
     }
     let idea = access::reload::<ideas::Entity>(writer.tx(), id).await?;
-    let event = Event::new("idea.select", "idea", id).details(json!({ "unselected": unselected }));
+    let event =
+        access::event::<ideas::Entity>("select", id).details(json!({ "unselected": unselected }));
     writer.commit(event).await?;
     Ok(axum::Json(idea.into()))
 }
@@ -384,7 +384,7 @@ async fn rate_idea(
     model.rating = Set(Some(rating));
     model.updated_at = Set(dbkit::time::now());
     let idea = model.update(writer.tx()).await?;
-    let event = Event::new("idea.rate", "idea", id).details(json!({ "rating": rating }));
+    let event = access::event::<ideas::Entity>("rate", id).details(json!({ "rating": rating }));
     writer.commit(event).await?;
     Ok(axum::Json(idea.into()))
 }
@@ -427,7 +427,8 @@ async fn refine_idea(
         refinement_of: Some(id),
     };
     let idea = new.into_model(user.id).insert(writer.tx()).await?;
-    let event = Event::new("idea.refine", "idea", idea.id).details(json!({ "refinement_of": id }));
+    let event =
+        access::event::<ideas::Entity>("refine", idea.id).details(json!({ "refinement_of": id }));
     writer.commit(event).await?;
     Ok((StatusCode::CREATED, axum::Json(idea.into())))
 }
@@ -443,6 +444,6 @@ async fn delete_idea(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<ideas::Entity>(&state.db, current.caller(), id, "idea.delete").await?;
+    access::delete_owned::<ideas::Entity>(&state.db, current.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,13 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
-use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::time::Timestamp;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, Set};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -178,7 +176,7 @@ async fn request_meeting(
     .insert(writer.tx())
     .await?;
     writer
-        .commit(Event::new("meeting.request", "meeting", meeting.id))
+        .commit(access::event::<meetings::Entity>("request", meeting.id))
         .await?;
     Ok((StatusCode::CREATED, axum::Json(meeting.into())))
 }
@@ -224,8 +222,7 @@ async fn delete_meeting(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<meetings::Entity>(&state.db, current.caller(), id, "meeting.delete")
-        .await?;
+    access::delete_owned::<meetings::Entity>(&state.db, current.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -242,7 +239,7 @@ async fn cancel_meeting(
 ) -> Result<axum::Json<MeetingOut>, AppError> {
     let writer = Writer::begin(&state.db, &actor).await?;
     let meeting = access::find_owned::<meetings::Entity>(writer.tx(), &user, id).await?;
-    change(writer, meeting, "cancelled", Vec::new(), "meeting.cancel").await
+    change(writer, meeting, "cancelled", Vec::new(), "cancel").await
 }
 
 /// A meeting time, which must lie ahead.
@@ -277,7 +274,7 @@ async fn schedule_meeting(
         (meetings::Column::MeetingLink, Expr::value(link)),
         (meetings::Column::AdminId, Expr::value(admin.user.id)),
     ];
-    change(writer, meeting, "scheduled", changes, "meeting.schedule").await
+    change(writer, meeting, "scheduled", changes, "schedule").await
 }
 
 /// Mark a scheduled meeting as held (admin).
@@ -299,7 +296,7 @@ async fn complete_meeting(
         Some(n) => vec![(meetings::Column::Notes, Expr::value(n))],
         None => Vec::new(),
     };
-    change(writer, meeting, "completed", changes, "meeting.complete").await
+    change(writer, meeting, "completed", changes, "complete").await
 }
 
 /// Cancel any open meeting (admin).
@@ -315,24 +312,27 @@ async fn admin_cancel_meeting(
 ) -> Result<axum::Json<MeetingOut>, AppError> {
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let meeting = access::find_visible::<meetings::Entity>(writer.tx(), &admin.user, id).await?;
-    change(writer, meeting, "cancelled", Vec::new(), "meeting.cancel").await
+    change(writer, meeting, "cancelled", Vec::new(), "cancel").await
 }
 
-/// Moves `meeting` to `to` with `changes`, logs `action` and commits.
+/// Moves `meeting` to `to` with `changes`, logs `meeting.<verb>` and commits.
 async fn change(
     writer: Writer,
     meeting: meetings::Model,
     to: &'static str,
     changes: Vec<(meetings::Column, sea_orm::sea_query::SimpleExpr)>,
-    action: &'static str,
+    verb: &'static str,
 ) -> Result<axum::Json<MeetingOut>, AppError> {
     let id = meeting.id;
-    access::move_status::<meetings::Entity>(writer.tx(), id, &meeting.status, to, changes).await?;
+    let event = access::move_status::<meetings::Entity>(
+        writer.tx(),
+        (id, verb),
+        &meeting.status,
+        to,
+        changes,
+    )
+    .await?;
     let updated = access::reload::<meetings::Entity>(writer.tx(), id).await?;
-    writer
-        .commit(
-            Event::new(action, "meeting", id).details(json!({ "from": meeting.status, "to": to })),
-        )
-        .await?;
+    writer.commit(event).await?;
     Ok(axum::Json(updated.into()))
 }

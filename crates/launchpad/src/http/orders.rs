@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
-use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::SoftDeletable;
 use sea_orm::sea_query::{Expr, SimpleExpr};
@@ -173,7 +172,7 @@ async fn create_order(
     }
     .insert(writer.tx())
     .await?;
-    let event = Event::new("order.create", "order", order.id).details(json!({
+    let event = access::event::<orders::Entity>("create", order.id).details(json!({
         "plan_id": plan.id,
         "amount": order.amount,
         "currency": order.currency,
@@ -244,10 +243,15 @@ async fn cancel_order(
             details: json!({ "from": order.status, "to": "cancelled", "allowed": [] }),
         });
     }
-    access::move_status::<orders::Entity>(writer.tx(), id, "pending", "cancelled", vec![]).await?;
+    let event = access::move_status::<orders::Entity>(
+        writer.tx(),
+        (id, "cancel"),
+        "pending",
+        "cancelled",
+        vec![],
+    )
+    .await?;
     let order = access::find_visible::<orders::Entity>(writer.tx(), &user, id).await?;
-    let event = Event::new("order.cancel", "order", id)
-        .details(json!({ "from": "pending", "to": "cancelled" }));
     writer.commit(event).await?;
     Ok(axum::Json(order.into()))
 }
@@ -286,13 +290,17 @@ async fn set_order_status(
             Expr::value(reference.as_str()),
         ));
     }
-    access::move_status::<orders::Entity>(writer.tx(), id, &order.status, to, changes).await?;
+    let event = access::move_status::<orders::Entity>(
+        writer.tx(),
+        (id, "status"),
+        &order.status,
+        to,
+        changes,
+    )
+    .await?;
     let moved = access::find_visible::<orders::Entity>(writer.tx(), &admin.user, id).await?;
-    let event = Event::new("order.status", "order", id).details(json!({
-        "from": order.status,
-        "to": to,
-        "payment_reference": reference,
-    }));
-    writer.commit(event).await?;
+    writer
+        .commit(event.with("payment_reference", reference))
+        .await?;
     Ok(axum::Json(moved.into()))
 }

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
-use dbkit::audit::Event;
 use dbkit::list::{FullText, ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -191,7 +190,7 @@ async fn create_project(
     let writer = Writer::begin(&state.db, &actor).await?;
     let project = project.insert(writer.tx()).await?;
     writer
-        .commit(Event::new("project.create", "project", project.id))
+        .commit(access::event::<projects::Entity>("create", project.id))
         .await?;
     Ok((StatusCode::CREATED, axum::Json(project.into())))
 }
@@ -269,7 +268,7 @@ async fn update_project(
     model.updated_at = Set(dbkit::time::now());
     let project = model.update(writer.tx()).await?;
     writer
-        .commit(Event::new("project.update", "project", id).details(json!({ "fields": changed })))
+        .commit(access::event::<projects::Entity>("update", id).with("fields", json!(changed)))
         .await?;
     Ok(axum::Json(project.into()))
 }
@@ -285,8 +284,7 @@ async fn delete_project(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<projects::Entity>(&state.db, current.caller(), id, "project.delete")
-        .await?;
+    access::delete_owned::<projects::Entity>(&state.db, current.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -305,10 +303,15 @@ async fn set_project_status(
     let to = domain::one_of("status", &body.status, STATUSES)?;
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let project = access::find_visible::<projects::Entity>(writer.tx(), &admin.user, id).await?;
-    access::move_status::<projects::Entity>(writer.tx(), id, &project.status, to, Vec::new())
-        .await?;
+    let event = access::move_status::<projects::Entity>(
+        writer.tx(),
+        (id, "status"),
+        &project.status,
+        to,
+        Vec::new(),
+    )
+    .await?;
     let project = access::find_visible::<projects::Entity>(writer.tx(), &admin.user, id).await?;
-    let event = Event::new("project.status", "project", id).details(json!({ "to": to }));
     writer.commit(event).await?;
     Ok(axum::Json(project.into()))
 }

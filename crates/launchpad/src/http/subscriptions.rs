@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
-use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::SoftDeletable;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -198,7 +197,7 @@ async fn create_subscription(
     }
     .insert(writer.tx())
     .await?;
-    let event = Event::new("subscription.create", "user_service", subscription.id)
+    let event = access::event::<user_services::Entity>("create", subscription.id)
         .details(json!({ "service_id": service.id }));
     writer.commit(event).await?;
     Ok((
@@ -258,13 +257,16 @@ async fn cancel_subscription(
 ) -> Result<axum::Json<SubscriptionOut>, AppError> {
     let writer = Writer::begin(&state.db, &actor).await?;
     let row = access::find_owned::<user_services::Entity>(writer.tx(), &user, id).await?;
-    let from = row.status.clone();
-    access::move_status::<user_services::Entity>(writer.tx(), id, &from, "cancelled", vec![])
-        .await?;
+    let event = access::move_status::<user_services::Entity>(
+        writer.tx(),
+        (id, "cancel"),
+        &row.status,
+        "cancelled",
+        vec![],
+    )
+    .await?;
     let row = access::find_visible::<user_services::Entity>(writer.tx(), &user, id).await?;
     let out = one_out(writer.tx(), row).await?;
-    let event = Event::new("subscription.cancel", "user_service", id)
-        .details(json!({ "from": from, "to": "cancelled" }));
     writer.commit(event).await?;
     Ok(axum::Json(out))
 }
@@ -284,12 +286,16 @@ async fn set_subscription_status(
     let to = domain::one_of("status", &body.status, STATUSES)?;
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let row = access::find_visible::<user_services::Entity>(writer.tx(), &admin.user, id).await?;
-    let from = row.status.clone();
-    access::move_status::<user_services::Entity>(writer.tx(), id, &from, to, vec![]).await?;
+    let event = access::move_status::<user_services::Entity>(
+        writer.tx(),
+        (id, "status"),
+        &row.status,
+        to,
+        vec![],
+    )
+    .await?;
     let row = access::find_visible::<user_services::Entity>(writer.tx(), &admin.user, id).await?;
     let out = one_out(writer.tx(), row).await?;
-    let event = Event::new("subscription.status", "user_service", id)
-        .details(json!({ "from": from, "to": to }));
     writer.commit(event).await?;
     Ok(axum::Json(out))
 }

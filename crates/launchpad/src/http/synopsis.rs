@@ -7,7 +7,6 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
-use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete;
 use sea_orm::sea_query::Expr;
@@ -187,15 +186,16 @@ async fn submit_synopsis(
     }
     .insert(writer.tx())
     .await?;
+    // The project's move is recorded with the synopsis's event.
     access::move_status::<projects::Entity>(
         writer.tx(),
-        project_id,
+        (project_id, "status"),
         &project.status,
         "synopsis_pending",
         vec![(projects::Column::SynopsisSubmitted, Expr::value(true))],
     )
     .await?;
-    let event = Event::new("synopsis.submit", "synopsis", synopsis.id)
+    let event = access::event::<synopsis::Entity>("submit", synopsis.id)
         .details(json!({ "project_id": project_id, "file_id": file.id }));
     upload.place().await?;
     writer.commit(event).await?;
@@ -266,7 +266,7 @@ async fn delete_synopsis(
         if project.status == "synopsis_pending" {
             access::move_status::<projects::Entity>(
                 writer.tx(),
-                project.id,
+                (project.id, "status"),
                 &project.status,
                 "idea_pending",
                 Vec::new(),
@@ -275,7 +275,7 @@ async fn delete_synopsis(
             project_status = Some("idea_pending");
         }
     }
-    let event = Event::new("synopsis.delete", "synopsis", id).details(json!({
+    let event = access::event::<synopsis::Entity>("delete", id).details(json!({
         "affected": affected,
         "project_id": synopsis.project_id,
         "project_status": project_status,
@@ -314,9 +314,9 @@ async fn review_synopsis(
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let synopsis = access::find_visible::<synopsis::Entity>(writer.tx(), &admin.user, id).await?;
     let now = dbkit::time::now();
-    access::move_status::<synopsis::Entity>(
+    let event = access::move_status::<synopsis::Entity>(
         writer.tx(),
-        id,
+        (id, "review"),
         &synopsis.status,
         decision,
         vec![
@@ -340,7 +340,7 @@ async fn review_synopsis(
         };
         access::move_status::<projects::Entity>(
             writer.tx(),
-            project.id,
+            (project.id, "status"),
             &project.status,
             to,
             Vec::new(),
@@ -349,11 +349,10 @@ async fn review_synopsis(
         project_status = to.to_owned();
     }
     let synopsis = access::find_visible::<synopsis::Entity>(writer.tx(), &admin.user, id).await?;
-    let event = Event::new("synopsis.review", "synopsis", id).details(json!({
-        "decision": decision,
-        "project_id": synopsis.project_id,
-        "project_status": project_status,
-    }));
+    let event = event
+        .with("decision", decision)
+        .with("project_id", json!(synopsis.project_id))
+        .with("project_status", project_status);
     writer.commit(event).await?;
     Ok(axum::Json(synopsis.into()))
 }

@@ -22,7 +22,7 @@ both_backends! {
         r.assert_error(StatusCode::CONFLICT);
         assert_eq!(r.body["details"]["allowed"], json!(["resolved"]));
         assert_eq!(app.post(&resolve, admin.token(), json!({"status": "resolved"})).await.status, StatusCode::OK);
-        assert_eq!(app.activity("request.resolve").await.len(), 2);
+        assert_eq!(app.activity("admin_request.resolve").await.len(), 2);
         let mine = app.get(&format!("/api/requests/{id}"), s.token()).await;
         assert_eq!(mine.body["status"], "resolved");
     }

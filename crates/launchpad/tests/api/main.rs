@@ -26,6 +26,7 @@ mod drain;
 mod edges;
 mod erasure;
 mod errors;
+mod events;
 mod files;
 mod health;
 mod ideas;

@@ -75,7 +75,7 @@ both_backends! {
         let logged = app.activity("subscription.create").await;
         assert_eq!(logged.len(), 2);
         assert_eq!(logged[0].entity_id.map(|i| i.to_string()), Some(id));
-        assert_eq!(logged[0].entity_type.as_deref(), Some("user_service"));
+        assert_eq!(logged[0].entity_type.as_deref(), Some("subscription"));
         assert_eq!(logged[0].user_id, s.user_id);
         assert_eq!(logged[0].details["service_id"], ids[0]);
     }
@@ -323,7 +323,7 @@ both_backends! {
         app.get(&format!("/api/subscriptions/{id}"), admin.token()).await.assert_error(StatusCode::NOT_FOUND);
         app.post(&format!("/api/admin/subscriptions/{id}/status"), admin.token(), json!({"status": "active"})).await
             .assert_error(StatusCode::NOT_FOUND);
-        let trash = app.get("/api/admin/trash?entity_type=user_service", admin.token()).await;
+        let trash = app.get("/api/admin/trash?entity_type=subscription", admin.token()).await;
         assert_eq!(trash.body["meta"]["total"], 2, "{}", trash.body);
 
         let user = s.user_id.expect("user id");
