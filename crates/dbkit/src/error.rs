@@ -213,7 +213,7 @@ fn parse_sqlite_message(message: &str) -> Violated {
 }
 
 /// How a violated constraint is explained to a client.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConstraintRule {
     /// The constraint or index name, as created by the migrations.
     pub name: &'static str,

@@ -15,6 +15,7 @@ pub mod erasure;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod kits;
 pub mod metrics;
 pub mod retention;
 pub mod seed;

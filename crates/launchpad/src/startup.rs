@@ -33,7 +33,7 @@ pub enum StartupError {
     #[error("seeding: {0}")]
     Seed(AppError),
     #[error(transparent)]
-    Names(#[from] dbkit::names::AlreadyNamed),
+    Kits(#[from] crate::kits::KitError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -75,7 +75,7 @@ impl Application {
     /// recovers by itself. Migrating needs the database now, so with `AUTO_MIGRATE` a
     /// database that does not answer within `DB_POOL_TIMEOUT` stops start-up.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        crate::tables::name_the_kit()?;
+        crate::kits::configure()?;
         settings.validate()?;
         if settings.jwt_secret.is_none() {
             tracing::warn!(

@@ -4,21 +4,6 @@
 
 use dbkit::soft_delete::{Owned, Registry, SoftDeleteTable};
 
-/// What `dbkit` calls its tables, digest tag and locks in Launchpad's database. The tag
-/// and the lock prefix predate the kit's neutral defaults, and every chain already written
-/// commits to the tag; a purge (`user.purge`) erases like an erasure does.
-pub const DB_NAMES: dbkit::Names = dbkit::Names {
-    audit_tag: "launchpad.audit.v1",
-    lock_prefix: "launchpad",
-    erasing_actions: &["user.erase", "user.purge"],
-    ..dbkit::Names::DEFAULT
-};
-
-/// Makes `dbkit` use [`DB_NAMES`] in this process: before anything touches the database.
-pub fn name_the_kit() -> Result<(), dbkit::names::AlreadyNamed> {
-    dbkit::configure(DB_NAMES)
-}
-
 const fn table(entity_type: &'static str, table: &'static str) -> SoftDeleteTable {
     SoftDeleteTable {
         entity_type,

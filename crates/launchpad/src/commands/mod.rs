@@ -19,7 +19,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    if let Err(e) = crate::tables::name_the_kit() {
+    if let Err(e) = crate::kits::configure() {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }

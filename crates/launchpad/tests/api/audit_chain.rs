@@ -220,7 +220,7 @@ both_backends! {
 #[test]
 fn launchpads_tag_still_gives_the_hashes_its_chains_hold() {
     use chrono::TimeZone;
-    crate::helpers::name_the_kit();
+    crate::helpers::configure_kits();
     let mut row = Row::new(
         Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001),
         "user.update",

@@ -22,24 +22,25 @@ use uuid::Uuid;
 macro_rules! both_backends {
     ($(async fn $name:ident($arg:ident: $ty:ident) $body:block)*) => {
         dbkit::both_backends! {
-            setup = $crate::helpers::name_the_kit;
+            setup = $crate::helpers::configure_kits;
             $(async fn $name($arg: $crate::helpers::$ty) $body)*
         }
     };
     ($($name:ident => $body:path),* $(,)?) => {
-        dbkit::both_backends! { setup = $crate::helpers::name_the_kit; $($name => $body),* }
+        dbkit::both_backends! { setup = $crate::helpers::configure_kits; $($name => $body),* }
     };
     (@tests $run:path) => {
-        dbkit::both_backends!(@tests $crate::helpers::name_the_kit, $run);
+        dbkit::both_backends!(@tests $crate::helpers::configure_kits, $run);
     };
 }
 
 pub use dbkit::testing::{Backend, TestDb, postgres_base_url};
 
-/// Makes this test process name `dbkit`'s tables, tag and locks as Launchpad does, as the
-/// binary does first thing: tests read and verify what servers write.
-pub fn name_the_kit() {
-    launchpad::tables::name_the_kit().expect("dbkit names");
+/// Configures the kits in this test process as the binary does first thing (`dbkit`'s
+/// tables, tag and locks; `webkit`'s constraint rules): tests read and verify what
+/// servers write.
+pub fn configure_kits() {
+    launchpad::kits::configure().expect("kits configured");
 }
 
 impl dbkit::testing::Fixture for TestApp {
