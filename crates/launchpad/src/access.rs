@@ -155,11 +155,35 @@ pub async fn delete_owned<E: Resource>(
 ) -> Result<(), AppError> {
     let writer = Writer::begin(db, actor).await?;
     find_owned::<E>(writer.tx(), user, id).await?;
-    let affected = soft_delete::soft_delete(writer.tx(), E::table(), id, Some(user.id))
-        .await?
-        .ok_or(AppError::NotFound(E::NOUN))?;
-    let event = event::<E>("delete", id).with("affected", json!(affected));
+    let event = soft_delete_row(&writer, E::table(), (E::NOUN, id), user.id).await?;
     Ok(writer.commit(event).await?)
+}
+
+/// Soft-deletes a row nobody owns (a plan, a service), as an admin, with everything it
+/// owns; logs `<entity type>.delete` with `affected`.
+pub async fn delete_unowned(
+    db: &DatabaseConnection,
+    (admin, actor): (&users::Model, &Actor),
+    table: &'static SoftDeleteTable,
+    (noun, id): (&'static str, Uuid),
+) -> Result<(), AppError> {
+    let writer = Writer::begin(db, actor).await?;
+    let event = soft_delete_row(&writer, table, (noun, id), admin.id).await?;
+    Ok(writer.commit(event).await?)
+}
+
+/// Soft-deletes the live row `id` of `table` (a `noun` in the 404 if there is none) in
+/// the writer's transaction; the delete's log event, with what it took (`affected`).
+pub async fn soft_delete_row(
+    writer: &Writer,
+    table: &'static SoftDeleteTable,
+    (noun, id): (&'static str, Uuid),
+    by: Uuid,
+) -> Result<Event, AppError> {
+    let affected = soft_delete::soft_delete(writer.tx(), table, id, Some(by))
+        .await?
+        .ok_or(AppError::NotFound(noun))?;
+    Ok(Event::on(table.entity_type, "delete", id).with("affected", json!(affected)))
 }
 
 /// Moves a row from `from` to `to` if the rules allow it, setting `changes` too. The

@@ -10,10 +10,10 @@
 //! The columns stay nullable: SQLite adds a `NOT NULL` column only with a default or a
 //! table rebuild, and `launchpad verify` reports any row without them anyway.
 
-use dbkit::chain::{self, hash::GENESIS};
+use dbkit::chain;
 use sea_orm_migration::prelude::*;
 
-use crate::common::{self, check};
+use crate::common;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -43,29 +43,7 @@ impl MigrationTrait for Migration {
                 .alter_table(add(ColumnDef::new(name).string_len(64).null().to_owned()))
                 .await?;
         }
-        let head = Table::create()
-            .table("audit_chain")
-            .col(ColumnDef::new("id").integer().not_null().primary_key())
-            .col(ColumnDef::new("head_seq").big_integer().not_null())
-            .col(ColumnDef::new("head_hash").string_len(64).not_null())
-            .col(ColumnDef::new("anchor_seq").big_integer().not_null())
-            .col(ColumnDef::new("anchor_hash").string_len(64).not_null())
-            .check(check("ck_audit_chain_one_row", "id = 1"))
-            .check(check("ck_audit_chain_anchor", "anchor_seq <= head_seq"))
-            .to_owned();
-        manager.create_table(head).await?;
-        let genesis = Query::insert()
-            .into_table("audit_chain")
-            .columns(["id", "head_seq", "head_hash", "anchor_seq", "anchor_hash"])
-            .values_panic([
-                1.into(),
-                0i64.into(),
-                GENESIS.into(),
-                0i64.into(),
-                GENESIS.into(),
-            ])
-            .to_owned();
-        manager.exec_stmt(genesis).await?;
+        dbkit::migrations::start_chain(manager).await?;
         chain::seal_unchained(manager.get_connection()).await?;
         common::run(
             manager,

@@ -94,6 +94,24 @@ fn head_table() -> TableCreateStatement {
         .to_owned()
 }
 
+/// Creates the chain's head table with its genesis row: the chain starts empty.
+pub async fn start_chain(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager.create_table(head_table()).await?;
+    let genesis = Query::insert()
+        .into_table(names().head_table)
+        .columns(["id", "head_seq", "head_hash", "anchor_seq", "anchor_hash"])
+        .values_panic([
+            1.into(),
+            0i64.into(),
+            GENESIS.into(),
+            0i64.into(),
+            GENESIS.into(),
+        ])
+        .to_owned();
+    manager.exec_stmt(genesis).await?;
+    Ok(())
+}
+
 /// The indexes of the log's reads: per user, per entity, by time, by action, the chain.
 fn log_indexes() -> Vec<String> {
     let t = names().log_table;
@@ -122,19 +140,7 @@ impl MigrationTrait for ActivityLog {
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.create_table(log_table(self.users)).await?;
-        manager.create_table(head_table()).await?;
-        let genesis = Query::insert()
-            .into_table(names().head_table)
-            .columns(["id", "head_seq", "head_hash", "anchor_seq", "anchor_hash"])
-            .values_panic([
-                1.into(),
-                0i64.into(),
-                GENESIS.into(),
-                0i64.into(),
-                GENESIS.into(),
-            ])
-            .to_owned();
-        manager.exec_stmt(genesis).await?;
+        start_chain(manager).await?;
         run(manager, log_indexes()).await
     }
 

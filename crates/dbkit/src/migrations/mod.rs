@@ -30,7 +30,7 @@
 mod activity_log;
 mod jobs;
 
-pub use activity_log::ActivityLog;
+pub use activity_log::{ActivityLog, start_chain};
 pub use jobs::Jobs;
 
 use sea_orm_migration::prelude::*;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
-use dbkit::soft_delete::{self, SoftDeletable};
+use dbkit::soft_delete::SoftDeletable;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Select, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::access;
 use crate::domain::{self, Text, Whole};
 use crate::entity::{plans, services};
 use crate::http::error::{AppError, ErrorResponse};
@@ -205,13 +206,7 @@ async fn delete_plan(
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    let writer = Writer::begin(&state.db, &admin.actor).await?;
-    let affected = soft_delete::soft_delete(writer.tx(), &PLANS, id, Some(admin.user.id))
-        .await?
-        .ok_or(AppError::NotFound("plan"))?;
-    writer
-        .commit(Event::new("plan.delete", "plan", id).details(json!({ "affected": affected })))
-        .await?;
+    access::delete_unowned(&state.db, admin.caller(), &PLANS, ("plan", id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -591,15 +586,7 @@ async fn delete_service(
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    let writer = Writer::begin(&state.db, &admin.actor).await?;
-    let affected = soft_delete::soft_delete(writer.tx(), &SERVICES, id, Some(admin.user.id))
-        .await?
-        .ok_or(AppError::NotFound("service"))?;
-    writer
-        .commit(
-            Event::new("service.delete", "service", id).details(json!({ "affected": affected })),
-        )
-        .await?;
+    access::delete_unowned(&state.db, admin.caller(), &SERVICES, ("service", id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
-use dbkit::soft_delete;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -255,10 +254,13 @@ async fn delete_synopsis(
 ) -> Result<StatusCode, AppError> {
     let writer = Writer::begin(&state.db, &actor).await?;
     let synopsis = access::find_owned::<synopsis::Entity>(writer.tx(), &user, id).await?;
-    let affected =
-        soft_delete::soft_delete(writer.tx(), synopsis::Entity::table(), id, Some(user.id))
-            .await?
-            .ok_or(AppError::NotFound("synopsis"))?;
+    let event = access::soft_delete_row(
+        &writer,
+        synopsis::Entity::table(),
+        ("synopsis", id),
+        user.id,
+    )
+    .await?;
     let mut project_status = None;
     if synopsis.status == "Pending" {
         let project =
@@ -275,11 +277,9 @@ async fn delete_synopsis(
             project_status = Some("idea_pending");
         }
     }
-    let event = access::event::<synopsis::Entity>("delete", id).details(json!({
-        "affected": affected,
-        "project_id": synopsis.project_id,
-        "project_status": project_status,
-    }));
+    let event = event
+        .with("project_id", json!(synopsis.project_id))
+        .with("project_status", project_status);
     writer.commit(event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
