@@ -136,7 +136,6 @@ pub async fn run(db: &DatabaseConnection, with_test_users: bool) -> Result<SeedR
         Vec::new()
     };
     let writer = Writer::begin(db, &Actor::system()).await?;
-    let now = dbkit::time::now();
     let mut report = SeedReport::default();
     for p in PLANS {
         if plans::Entity::find()
@@ -157,11 +156,7 @@ pub async fn run(db: &DatabaseConnection, with_test_users: bool) -> Result<SeedR
             max_projects: Set(p.max_projects),
             support_level: Set(p.support_level.into()),
             is_active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            deleted_by: Set(None),
-            delete_batch_id: Set(None),
+            ..Default::default()
         }
         .insert(writer.tx())
         .await?;
@@ -182,11 +177,7 @@ pub async fn run(db: &DatabaseConnection, with_test_users: bool) -> Result<SeedR
             description: Set(Some((*description).into())),
             price: Set(*price),
             is_active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            deleted_by: Set(None),
-            delete_batch_id: Set(None),
+            ..Default::default()
         }
         .insert(writer.tx())
         .await?;

@@ -27,8 +27,6 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-impl ActiveModelBehavior for ActiveModel {}
-
 /// What a new account needs; everything else starts at its default.
 pub struct NewAccount {
     pub id: Uuid,
@@ -43,7 +41,6 @@ pub struct NewAccount {
 impl From<NewAccount> for ActiveModel {
     fn from(a: NewAccount) -> Self {
         use sea_orm::Set;
-        let now = dbkit::time::now();
         ActiveModel {
             id: Set(a.id),
             email: Set(a.email),
@@ -55,11 +52,7 @@ impl From<NewAccount> for ActiveModel {
             signup_step: Set(a.signup_step.to_owned()),
             last_login_at: Set(None),
             token_version: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            deleted_by: Set(None),
-            delete_batch_id: Set(None),
+            ..Default::default()
         }
     }
 }

@@ -126,7 +126,6 @@ async fn file_request(
 ) -> Result<(StatusCode, axum::Json<RequestOut>), AppError> {
     let request_type = REQUEST_TYPE.check(&body.request_type)?;
     let message = MESSAGE.check(&body.message)?;
-    let now = dbkit::time::now();
     let writer = Writer::begin(&state.db, &actor).await?;
     let request = admin_requests::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -137,11 +136,7 @@ async fn file_request(
         resolved_by: Set(None),
         resolution_note: Set(None),
         resolved_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
+        ..Default::default()
     }
     .insert(writer.tx())
     .await?;

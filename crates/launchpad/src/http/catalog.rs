@@ -384,7 +384,6 @@ async fn create_plan(
     AdminUser(admin): AdminUser,
     Json(body): Json<CreatePlanIn>,
 ) -> Result<(StatusCode, axum::Json<PlanOut>), AppError> {
-    let now = dbkit::time::now();
     let plan = plans::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(NAME.check(&body.name)?),
@@ -399,11 +398,7 @@ async fn create_plan(
         max_projects: Set(max_projects(body.max_projects)?),
         support_level: Set(support_level(&body.support_level)?),
         is_active: Set(body.is_active),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
+        ..Default::default()
     };
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let plan = plan.insert(writer.tx()).await?;
@@ -508,7 +503,6 @@ async fn create_service(
     AdminUser(admin): AdminUser,
     Json(body): Json<CreateServiceIn>,
 ) -> Result<(StatusCode, axum::Json<ServiceOut>), AppError> {
-    let now = dbkit::time::now();
     let service = services::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(NAME.check(&body.name)?),
@@ -519,11 +513,7 @@ async fn create_service(
             .transpose()?),
         price: Set(PRICE.check(body.price)?),
         is_active: Set(body.is_active),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
+        ..Default::default()
     };
     let writer = Writer::begin(&state.db, &admin.actor).await?;
     let service = service.insert(writer.tx()).await?;

@@ -240,7 +240,6 @@ async fn post_message(
         }
         None => (Uuid::now_v7(), new.project_id),
     };
-    let now = dbkit::time::now();
     let message = chat::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
@@ -250,11 +249,7 @@ async fn post_message(
         message: Set(new.message),
         intent: Set(new.intent),
         response_time_ms: Set(new.response_time_ms),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
+        ..Default::default()
     }
     .insert(writer.tx())
     .await?;

@@ -114,7 +114,6 @@ pub fn new_row(
     project_id: Uuid,
     kind: &str,
 ) -> files::ActiveModel {
-    let now = dbkit::time::now();
     files::ActiveModel {
         id: Set(Uuid::now_v7()),
         owner_id: Set(owner_id),
@@ -125,11 +124,7 @@ pub fn new_row(
         size_bytes: Set(upload.size_bytes),
         sha256: Set(upload.sha256.clone()),
         storage_key: Set(upload.key.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
+        ..Default::default()
     }
 }
 

@@ -198,7 +198,6 @@ struct NewIdea {
 
 impl NewIdea {
     fn into_model(self, user_id: Uuid) -> ideas::ActiveModel {
-        let now = dbkit::time::now();
         ideas::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(user_id),
@@ -211,11 +210,7 @@ impl NewIdea {
             user_selected: Set(false),
             rating: Set(None),
             refinement_of: Set(self.refinement_of),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            deleted_by: Set(None),
-            delete_batch_id: Set(None),
+            ..Default::default()
         }
     }
 }

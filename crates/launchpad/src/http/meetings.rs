@@ -155,7 +155,6 @@ async fn request_meeting(
     if let Some(project_id) = body.project_id {
         access::find_owned::<projects::Entity>(writer.tx(), &user, project_id).await?;
     }
-    let now = dbkit::time::now();
     let meeting = meetings::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
@@ -167,11 +166,7 @@ async fn request_meeting(
         meeting_link: Set(None),
         notes: Set(notes),
         status: Set(STATUSES[0].to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
+        ..Default::default()
     }
     .insert(writer.tx())
     .await?;

@@ -155,7 +155,6 @@ async fn create_order(
             details: json!({ "field": "plan_id" }),
         });
     }
-    let now = dbkit::time::now();
     let order = orders::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
@@ -164,11 +163,7 @@ async fn create_order(
         currency: Set(CURRENCY.to_owned()),
         status: Set(STATUSES[0].to_owned()),
         payment_reference: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
+        ..Default::default()
     }
     .insert(writer.tx())
     .await?;

@@ -163,7 +163,6 @@ async fn create_project(
     CurrentUser { user, actor }: CurrentUser,
     Json(body): Json<CreateProjectIn>,
 ) -> Result<(StatusCode, axum::Json<ProjectOut>), AppError> {
-    let now = dbkit::time::now();
     let project = projects::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
@@ -181,11 +180,7 @@ async fn create_project(
         tech_stack: Set(json!(domain::tags(&TECH_STACK, &body.tech_stack)?)),
         status: Set(STATUSES[0].to_owned()),
         synopsis_submitted: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
+        ..Default::default()
     };
     let writer = Writer::begin(&state.db, &actor).await?;
     let project = project.insert(writer.tx()).await?;

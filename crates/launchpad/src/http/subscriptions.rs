@@ -183,17 +183,12 @@ async fn create_subscription(
         .one(writer.tx())
         .await?
         .ok_or(AppError::NotFound("service"))?;
-    let now = dbkit::time::now();
     let subscription = user_services::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
         service_id: Set(service.id),
         status: Set(STATUSES[0].to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
+        ..Default::default()
     }
     .insert(writer.tx())
     .await?;

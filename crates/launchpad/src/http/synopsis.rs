@@ -165,7 +165,6 @@ async fn submit_synopsis(
     let file = files::new_row(&upload, user.id, project_id, "synopsis")
         .insert(writer.tx())
         .await?;
-    let now = dbkit::time::now();
     // A second pending synopsis for the project breaks `ux_synopsis_project_pending` (409).
     let synopsis = synopsis::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -177,11 +176,7 @@ async fn submit_synopsis(
         reviewer_id: Set(None),
         review_comment: Set(None),
         reviewed_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        delete_batch_id: Set(None),
+        ..Default::default()
     }
     .insert(writer.tx())
     .await?;
