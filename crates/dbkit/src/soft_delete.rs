@@ -68,6 +68,18 @@ pub async fn soft_delete(
     id: Uuid,
     by: Option<Uuid>,
 ) -> Result<Option<Affected>, DbErr> {
+    soft_delete_where(conn, table, col("id").eq(id), by).await
+}
+
+/// Soft-deletes every live row of `table` that `scope` selects (a chat session's
+/// messages, say) and everything they own, as one batch. Returns `None` when `scope`
+/// selects no live row.
+pub async fn soft_delete_where(
+    conn: &impl ConnectionTrait,
+    table: &'static SoftDeleteTable,
+    scope: SimpleExpr,
+    by: Option<Uuid>,
+) -> Result<Option<Affected>, DbErr> {
     let batch = Uuid::now_v7();
     let now = crate::time::now();
     let stamp = |t: &SoftDeleteTable, scope: SimpleExpr| {
@@ -80,10 +92,7 @@ pub async fn soft_delete(
             .and_where(scope)
             .to_owned()
     };
-    let root = conn
-        .execute(&stamp(table, col("id").eq(id)))
-        .await?
-        .rows_affected();
+    let root = conn.execute(&stamp(table, scope)).await?.rows_affected();
     if root == 0 {
         return Ok(None);
     }

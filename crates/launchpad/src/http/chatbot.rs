@@ -9,11 +9,10 @@ use dbkit::Writer;
 use dbkit::audit::Event;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::newest_first::{NewestFirst, RawList};
-use dbkit::soft_delete::SoftDeletable;
+use dbkit::soft_delete::{self, SoftDeletable};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query as SqlQuery, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, FromQueryResult, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -28,6 +27,7 @@ use crate::entity::{chatbot_history as chat, projects};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{CurrentUser, Json, Path, Query};
 use crate::state::AppState;
+use crate::tables::CHAT_MESSAGES;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -193,7 +193,8 @@ fn own_session(user_id: Uuid, session_id: Uuid) -> sea_orm::Select<chat::Entity>
 }
 
 /// The project a message in `session_id` belongs to: the session's own. Naming another
-/// one is a 422; a session the caller does not have is a 404.
+/// one is a 409 (the input is valid on its own; it conflicts with what the session
+/// already holds); a session the caller does not have is a 404.
 async fn session_project(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
@@ -209,10 +210,10 @@ async fn session_project(
     match asked {
         None => Ok(first.project_id),
         Some(p) if first.project_id == Some(p) => Ok(Some(p)),
-        Some(_) => Err(AppError::invalid(
-            "project_id",
-            "a session stays with the project it started with",
-        )),
+        Some(_) => Err(AppError::Conflict {
+            message: "a session stays with the project it started with".into(),
+            details: json!({ "field": "project_id", "session_project": first.project_id }),
+        }),
     }
 }
 
@@ -222,6 +223,7 @@ async fn session_project(
         (status = 201, body = MessageOut),
         (status = 403, description = "An admin posting to someone else's project", body = ErrorResponse),
         (status = 404, description = "No such session or project, or not yours", body = ErrorResponse),
+        (status = 409, description = "The session started with another project", body = ErrorResponse),
     ))]
 async fn post_message(
     State(state): State<AppState>,
@@ -375,17 +377,12 @@ async fn delete_session(
     Path(session_id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
     let writer = Writer::begin(&state.db, &actor).await?;
-    let deleted = chat::Entity::update_many()
-        .col_expr(chat::Column::DeletedAt, Expr::value(dbkit::time::now()))
-        .col_expr(chat::Column::DeletedBy, Expr::value(user.id))
-        .col_expr(chat::Column::DeleteBatchId, Expr::value(Uuid::now_v7()))
-        .filter(chat::Column::UserId.eq(user.id))
-        .filter(chat::Column::SessionId.eq(session_id))
-        .filter(chat::Column::DeletedAt.is_null())
-        .exec(writer.tx())
-        .await?
-        .rows_affected;
-    if deleted == 0 {
+    let session = chat::Column::UserId
+        .eq(user.id)
+        .and(chat::Column::SessionId.eq(session_id));
+    let deleted =
+        soft_delete::soft_delete_where(writer.tx(), &CHAT_MESSAGES, session, Some(user.id)).await?;
+    let Some(affected) = deleted else {
         let someone_elses = user.is_admin
             && chat::Entity::find_live()
                 .filter(chat::Column::SessionId.eq(session_id))
@@ -397,9 +394,9 @@ async fn delete_session(
         } else {
             AppError::NotFound("session")
         });
-    }
+    };
     let event = Event::new("chat.session.delete", "chat_session", session_id)
-        .details(json!({ "affected": { "chatbot_history": deleted } }));
+        .details(json!({ "affected": affected }));
     writer.commit(event).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -227,8 +227,9 @@ both_backends! {
         let r = app.post("/api/chatbot/messages", s.token(), json!({
             "session_id": session, "project_id": second, "message_type": "user", "message": "switch",
         })).await;
-        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY);
+        r.assert_error(StatusCode::CONFLICT);
         assert_eq!(r.body["details"]["field"], "project_id");
+        assert_eq!(r.body["details"]["session_project"], mine);
         let r = app.get("/api/chatbot/sessions", s.token()).await;
         assert_eq!(r.body["data"][0]["project_id"], mine);
         assert_eq!(r.body["data"][0]["message_count"], 2);
