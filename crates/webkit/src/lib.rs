@@ -7,7 +7,9 @@
 //!   JSON shape `{"error", "details", "path", "request_id"}` and the middleware that
 //!   gives every error (axum's own 404s and 405s too) that shape;
 //! - [`extract`]: JSON, query and path extractors that answer in that shape (a
-//!   malformed body 400, a wrong field 422 naming it), and the caller as an audit actor.
+//!   malformed body 400, a wrong field 422 naming it), and the caller as an audit actor;
+//! - [`rules`]: the rules inputs and states keep (text, email, numbers, choices, status
+//!   moves), each stated once, each refusal naming its field.
 //!
 //! An app names itself once per process with [`configure`], first thing:
 //!
@@ -20,6 +22,7 @@
 pub mod error;
 pub mod extract;
 pub mod response;
+pub mod rules;
 
 use std::sync::OnceLock;
 

@@ -1,6 +1,6 @@
 //! Text fields, each stated once as a [`Text`] rule: the check the server makes, and the
 //! `minLength`, `maxLength` and `pattern` the OpenAPI document gives the field
-//! (`http::doc_rules`), so a client generated from the document accepts exactly what the
+//! (an app's OpenAPI document), so a client generated from the document accepts exactly what the
 //! server does.
 //!
 //! Lengths count characters (code points). `max` bounds the text as sent; `min` bounds
