@@ -19,6 +19,7 @@
 //!   exactly one delete batch;
 //! - [`list`]: whitelisted sorting, filtering, escaped or full-text search, offset paging
 //!   and keyset ([`cursor`]) paging;
+//! - [`sessions`]: signed-in sessions as rotating refresh tokens, with reuse detection;
 //! - [`jobs`]: a job queue for many workers in many processes: claims that skip each
 //!   other, retries with backoff, dead jobs, rescue of jobs whose worker died;
 //! - [`error`]: database errors classified (unique / foreign key / check / unavailable /
@@ -76,6 +77,7 @@ pub mod migrations;
 pub mod names;
 pub mod newest_first;
 pub mod schema;
+pub mod sessions;
 pub mod soft_delete;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::password;
 use crate::entity::{plans, services, users};
 use crate::error::AppError;
+use webkit::auth::password;
 
 struct PlanSeed {
     name: &'static str,

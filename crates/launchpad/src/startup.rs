@@ -11,9 +11,9 @@ use migration::MigratorTrait;
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use webkit::auth::Auth;
 
-use crate::auth::jwt::Jwt;
-use crate::auth::limits::AuthLimits;
+use crate::auth::accounts::Users;
 use crate::config::{AppEnv, ConfigError, Settings};
 use crate::http::error::AppError;
 use crate::jobs;
@@ -101,20 +101,13 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
-        let auth_limits = Arc::new(AuthLimits::new(
-            settings.auth_rate_limit_per_ip,
-            settings.auth_rate_limit_per_account,
-        ));
+        let auth = auth(db.clone(), &settings, &metrics);
         let state = AppState {
             db,
-            jwt: Arc::new(Jwt::new(
-                settings.jwt_secret(),
-                settings.access_token_expire_minutes,
-            )),
+            auth,
             settings: Arc::new(settings),
             started: Instant::now(),
             metrics,
-            auth_limits,
         };
         Ok(Self {
             listener,
@@ -273,4 +266,26 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
         }
         tracing::info!("shutdown requested; draining in-flight requests");
     }
+}
+
+/// Signing in, as the settings say, with Argon2 runs counted in the metrics.
+fn auth(
+    db: DatabaseConnection,
+    settings: &Settings,
+    metrics: &Arc<crate::metrics::Metrics>,
+) -> Auth {
+    let metrics = metrics.clone();
+    Auth::new(
+        db,
+        Arc::new(Users),
+        webkit::auth::Settings {
+            app: "launchpad",
+            secret: settings.jwt_secret(),
+            access_token_minutes: settings.access_token_expire_minutes,
+            refresh_token_days: settings.refresh_token_expire_days,
+            attempts_per_ip: settings.auth_rate_limit_per_ip,
+            attempts_per_account: settings.auth_rate_limit_per_account,
+        },
+    )
+    .on_password_check(Arc::new(move || metrics.password_verified()))
 }

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::extract::FromRef;
 use sea_orm::DatabaseConnection;
+use webkit::auth::Auth;
 
-use crate::auth::jwt::Jwt;
-use crate::auth::limits::AuthLimits;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 
@@ -15,8 +15,13 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
-    pub jwt: Arc<Jwt>,
+    pub auth: Auth,
     pub started: Instant,
     pub metrics: Arc<Metrics>,
-    pub auth_limits: Arc<AuthLimits>,
+}
+
+impl FromRef<AppState> for Auth {
+    fn from_ref(state: &AppState) -> Auth {
+        state.auth.clone()
+    }
 }

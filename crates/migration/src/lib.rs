@@ -30,7 +30,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_users::Migration),
             Box::new(m20261122_000002_create_plans_and_services::Migration),
-            Box::new(m20261122_000003_create_refresh_tokens::Migration),
+            Box::new(m20261122_000003_create_refresh_tokens::MIGRATION),
             Box::new(m20261122_000004_create_activity_logs::Migration),
             Box::new(m20261122_000005_create_jobs::Migration),
             Box::new(m20261122_000006_create_projects_files_subscriptions::Migration),

@@ -8,6 +8,8 @@
 //!   gives every error (axum's own 404s and 405s too) that shape;
 //! - [`extract`]: JSON, query and path extractors that answer in that shape (a
 //!   malformed body 400, a wrong field 422 naming it), and the caller as an audit actor;
+//! - [`auth`]: sign-in with rotating refresh tokens, brute-force brakes and the
+//!   [`auth::CurrentUser`] extractor, over the app's users table;
 //! - [`rules`]: the rules inputs and states keep (text, email, numbers, choices, status
 //!   moves), each stated once, each refusal naming its field.
 //!
@@ -19,6 +21,7 @@
 //! assert_eq!(e.status().as_u16(), 422);
 //! ```
 
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod response;

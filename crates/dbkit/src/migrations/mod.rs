@@ -4,6 +4,7 @@
 //! - [`ActivityLog`]: the activity log with its hash chain and the chain's head row
 //!   ([`crate::audit`], [`crate::chain`]);
 //! - [`Jobs`]: the job queue ([`crate::jobs`]);
+//! - [`RefreshTokens`]: the refresh tokens of signed-in sessions ([`crate::sessions`]);
 //! - [`soft_delete`] adds the columns [`crate::soft_delete`] needs to a table, and
 //!   [`trash_indexes`] the indexes that list and restore its trash.
 //!
@@ -29,9 +30,11 @@
 
 mod activity_log;
 mod jobs;
+mod sessions;
 
 pub use activity_log::{ActivityLog, start_chain};
 pub use jobs::Jobs;
+pub use sessions::RefreshTokens;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};

@@ -1,7 +1,5 @@
-//! Credentials: password hashing, access tokens (JWT) and refresh tokens.
+//! Launchpad's accounts as the sign-in kit ([`webkit::auth`]) reads them, and what ends
+//! an account's sessions.
 
-pub mod jwt;
-pub mod limits;
-pub mod password;
-pub mod refresh;
+pub mod accounts;
 pub mod sessions;

@@ -9,13 +9,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{CommandResult, open};
-use crate::auth::password;
 use crate::auth::sessions::end_sessions;
 use crate::cli::AdminCommand;
 use crate::config::Settings;
 use crate::domain::Email;
 use crate::domain::text::{NAME, PASSWORD};
 use crate::entity::users;
+use webkit::auth::password;
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> CommandResult {
     match command {

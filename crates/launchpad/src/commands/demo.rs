@@ -27,8 +27,8 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::password;
 use crate::entity::plans;
+use webkit::auth::password;
 
 /// Sizes of a demo data set. Everything but users and projects follows from these.
 #[derive(Debug, Clone, Copy)]

@@ -10,7 +10,6 @@ pub mod meetings;
 pub mod orders;
 pub mod plans;
 pub mod projects;
-pub mod refresh_tokens;
 pub mod services;
 pub mod synopsis;
 pub mod user_services;
@@ -78,7 +77,6 @@ timestamped!(
     orders,
     plans,
     projects,
-    refresh_tokens,
     services,
     synopsis,
     user_services,

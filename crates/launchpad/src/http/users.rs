@@ -18,7 +18,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::access;
-use crate::auth::password;
 use crate::auth::sessions::end_sessions;
 use crate::domain;
 use crate::domain::text::{NAME, PASSWORD, Text};
@@ -28,6 +27,7 @@ use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
 use crate::state::AppState;
 use crate::tables::USERS;
+use webkit::auth::password;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -199,9 +199,13 @@ async fn change_password(
 ) -> Result<StatusCode, AppError> {
     let new_password = NEW_PASSWORD.check(&body.new_password)?;
     // Guessing the current password here costs the same budget as guessing it at login.
-    state.auth_limits.check_account(&user.email)?;
+    state.auth.limits.check_account(&user.email)?;
     let stored = Some(user.password_hash.clone());
-    if !password::verify(body.current_password, stored, state.metrics.clone()).await? {
+    if !state
+        .auth
+        .check_password(body.current_password, stored)
+        .await?
+    {
         return Err(AppError::WrongSecret {
             field: "current_password",
         });

@@ -4,7 +4,8 @@
 
 use std::process::Stdio;
 
-use launchpad::entity::{files as file_rows, plans, refresh_tokens, users};
+use dbkit::sessions::refresh_token as refresh_tokens;
+use launchpad::entity::{files as file_rows, plans, users};
 use launchpad::tables::REGISTRY;
 use reqwest::StatusCode;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};

@@ -6,8 +6,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-const ISSUER: &str = "launchpad";
-const AUDIENCE: &str = "launchpad-api";
 /// Clock skew tolerated between servers, in seconds (the library default is 60).
 const LEEWAY_SECS: u64 = 5;
 
@@ -27,23 +25,27 @@ pub struct Jwt {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    issuer: String,
     /// Lifetime of an access token, in seconds.
     pub ttl_secs: i64,
 }
 
 impl Jwt {
-    /// Keys from the configured secret.
-    pub fn new(secret: &str, ttl_minutes: u64) -> Self {
+    /// Keys from the configured secret. Tokens name `app` as their issuer and
+    /// `<app>-api` as their audience, so that another service's tokens, signed with the
+    /// same secret by mistake, are refused.
+    pub fn new(app: &str, secret: &str, ttl_minutes: u64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[app]);
+        validation.set_audience(&[format!("{app}-api")]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECS;
         Self {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
+            issuer: app.to_owned(),
             ttl_secs: i64::try_from(ttl_minutes * 60).unwrap_or(i64::MAX),
         }
     }
@@ -60,8 +62,8 @@ impl Jwt {
             ver: version,
             iat: now,
             exp: now + self.ttl_secs,
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
+            iss: self.issuer.clone(),
+            aud: format!("{}-api", self.issuer),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
@@ -83,23 +85,33 @@ mod tests {
 
     #[test]
     fn a_token_round_trips() {
-        let jwt = Jwt::new(SECRET, 15);
+        let jwt = Jwt::new("app", SECRET, 15);
         let id = Uuid::now_v7();
         assert_eq!(jwt.verify(&jwt.issue(id, 3).expect("sign")), Some((id, 3)));
     }
 
     #[test]
     fn another_secret_is_rejected() {
-        let token = Jwt::new(SECRET, 15).issue(Uuid::now_v7(), 0).expect("sign");
+        let token = Jwt::new("app", SECRET, 15)
+            .issue(Uuid::now_v7(), 0)
+            .expect("sign");
         assert_eq!(
-            Jwt::new("another-secret-another-secret-another", 15).verify(&token),
+            Jwt::new("app", "another-secret-another-secret-another", 15).verify(&token),
             None
         );
     }
 
     #[test]
+    fn another_apps_token_is_rejected() {
+        let token = Jwt::new("app", SECRET, 15)
+            .issue(Uuid::now_v7(), 0)
+            .expect("sign");
+        assert_eq!(Jwt::new("other", SECRET, 15).verify(&token), None);
+    }
+
+    #[test]
     fn an_expired_token_is_rejected() {
-        let mut jwt = Jwt::new(SECRET, 15);
+        let mut jwt = Jwt::new("app", SECRET, 15);
         jwt.ttl_secs = -(LEEWAY_SECS as i64) - 10;
         let token = jwt.issue(Uuid::now_v7(), 0).expect("sign");
         assert_eq!(jwt.verify(&token), None);
@@ -108,7 +120,7 @@ mod tests {
     #[test]
     fn unsigned_tokens_are_rejected() {
         // alg "none": header {"alg":"none","typ":"JWT"}
-        let jwt = Jwt::new(SECRET, 15);
+        let jwt = Jwt::new("app", SECRET, 15);
         let signed = jwt.issue(Uuid::now_v7(), 0).expect("sign");
         let payload = signed.split('.').nth(1).expect("payload");
         let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");

@@ -8,7 +8,6 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 
 use crate::error::AppError;
-use crate::metrics::Metrics;
 
 /// A job for the hashing threads.
 type Job = Box<dyn FnOnce() + Send>;
@@ -77,20 +76,23 @@ pub fn hash_blocking(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(format!("hashing: {e}")))
 }
 
+/// Counts Argon2 verifications, for an app's metrics.
+pub type OnCheck = Arc<dyn Fn() + Send + Sync>;
+
 /// Whether `password` matches `stored`. With no stored hash (unknown account) it still
 /// spends the time of a real check, so response times do not reveal which emails exist.
-/// Each Argon2 run is counted in `metrics`, which is how that is proven.
+/// Each Argon2 run calls `on_check`, which is how that is proven.
 pub async fn verify(
     password: String,
     stored: Option<String>,
-    metrics: Arc<Metrics>,
+    on_check: OnCheck,
 ) -> Result<bool, AppError> {
     on_hasher(move || {
         let stored = stored.as_deref().unwrap_or_else(|| dummy_hash());
         let Ok(parsed) = PasswordHash::new(stored) else {
             return false;
         };
-        metrics.password_verified();
+        on_check();
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
