@@ -83,6 +83,18 @@ impl Storage {
         text_fields: &[&'static str],
     ) -> Result<Form, AppError> {
         let mut multipart = self.multipart(request).await?;
+        let read = self.read_fields(&mut multipart, text_fields).await;
+        if read.is_err() {
+            drain(&mut multipart).await;
+        }
+        read
+    }
+
+    async fn read_fields(
+        &self,
+        multipart: &mut Multipart,
+        text_fields: &[&'static str],
+    ) -> Result<Form, AppError> {
         let mut form = Form::default();
         while let Some(field) = multipart.next_field().await.map_err(form_error)? {
             let name = field.name().unwrap_or_default().to_owned();
@@ -127,8 +139,14 @@ impl Storage {
                 "expected Content-Type: multipart/form-data",
             ));
         }
-        let limit =
-            usize::try_from(self.max_bytes.saturating_add(FORM_OVERHEAD)).unwrap_or(usize::MAX);
+        // Twice the upload size, so that a form refused part-way (a file over the limit)
+        // can still be read to its end: see [`drain`].
+        let limit = usize::try_from(
+            self.max_bytes
+                .saturating_mul(2)
+                .saturating_add(FORM_OVERHEAD),
+        )
+        .unwrap_or(usize::MAX);
         let Ok(request) = DefaultBodyLimit::max(limit)
             .layer(service_fn(|r: Request| async { Ok::<_, Infallible>(r) }))
             .oneshot(request)
@@ -297,6 +315,18 @@ async fn read_text(mut field: Field<'_>, name: &str) -> Result<String, AppError>
         bytes.extend_from_slice(&chunk);
     }
     String::from_utf8(bytes).map_err(|_| AppError::invalid(name, format!("{name} is not UTF-8")))
+}
+
+/// Reads what is left of a refused form and drops it, up to the body limit. A server that
+/// answers before the client has sent its whole body and then closes the connection
+/// with bytes unread makes the kernel reset it, and the client may lose the answer (CI
+/// once saw the 413 for a file half again over the limit arrive as "connection
+/// closed"). Reading on — a lingering close — lets the answer arrive; beyond the limit
+/// the server stops reading all the same.
+async fn drain(multipart: &mut Multipart) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
 }
 
 /// A body over the limit is a 413; any other unreadable form a 400.
