@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
+pub use webkit::cli::migrate::MigrateCommand;
 
 /// Launchpad: the backend of the student-project mentoring platform.
 ///
@@ -92,53 +93,6 @@ Demo data (`--demo`), for U users and P projects:
 Rows are inserted in multi-row statements, one transaction per chunk of 2,000 users or
 projects (with their children). Ids are deterministic, so running twice with the same
 sizes inserts nothing and a bigger size inserts only the difference.";
-
-#[derive(Debug, Subcommand)]
-pub enum MigrateCommand {
-    /// Apply pending migrations (all, or the next N).
-    Up {
-        /// How many to apply.
-        n: Option<u32>,
-        /// Print the SQL instead of running it.
-        #[arg(long)]
-        dry_run: bool,
-    },
-    /// Roll back the last N applied migrations (default 1). Says what it will drop;
-    /// refuses while a server or worker uses the database, and without --yes unless
-    /// confirmed at a terminal.
-    Down {
-        /// How many to roll back.
-        n: Option<u32>,
-        /// Print the SQL instead of running it.
-        #[arg(long)]
-        dry_run: bool,
-        /// Do it without asking.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// List every migration, applied or pending.
-    Status,
-    /// List applied migrations in the order they were applied, with times.
-    History,
-    /// Print the last applied migration.
-    Current,
-    /// Drop every table, then apply every migration (like `down`: refuses while the
-    /// database is in use, asks first).
-    Fresh {
-        /// Do it without asking.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Roll back every migration (like `down`: refuses while the database is in use,
-    /// asks first).
-    Reset {
-        /// Do it without asking.
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Exit non-zero if the live schema differs from what the migrations produce.
-    Check,
-}
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {

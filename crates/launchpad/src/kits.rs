@@ -13,9 +13,9 @@ pub const DB_NAMES: dbkit::Names = dbkit::Names {
     ..dbkit::Names::DEFAULT
 };
 
-/// What `webkit` says of Launchpad: its realm, and what its constraints mean to a client.
+/// What `webkit` says of Launchpad: its name, and what its constraints mean to a client.
 pub const WEB: webkit::Settings = webkit::Settings {
-    realm: "launchpad",
+    app: "launchpad",
     constraints: CONSTRAINTS,
 };
 

@@ -3,15 +3,15 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use dbkit::DbFailure;
 use migration::MigratorTrait;
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use webkit::auth::Auth;
+use webkit::cli::ConnectError;
+use webkit::ops::Ops;
 
 use crate::auth::accounts::Users;
 use crate::config::{AppEnv, ConfigError, Settings};
@@ -24,12 +24,8 @@ use crate::state::AppState;
 pub enum StartupError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("database: {0}")]
-    Database(DbErr),
-    #[error("the database refused the connection: {cause} ({source})")]
-    Refused { cause: &'static str, source: DbErr },
-    #[error("cannot reach the database within DB_POOL_TIMEOUT (is it running?): {0}")]
-    Unreachable(DbErr),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error("seeding: {0}")]
     Seed(AppError),
     #[error(transparent)]
@@ -41,17 +37,10 @@ pub enum StartupError {
     },
 }
 
-/// A database error at start-up, named for what the operator must do: fix a refused
-/// credential or name, start an unreachable server, or read the error itself.
+/// A database error at start-up, named for what the operator must do.
 impl From<DbErr> for StartupError {
     fn from(e: DbErr) -> Self {
-        if let Some(cause) = dbkit::error::refusal(&e) {
-            return StartupError::Refused { cause, source: e };
-        }
-        match dbkit::classify(&e) {
-            DbFailure::Unavailable => StartupError::Unreachable(e),
-            _ => StartupError::Database(e),
-        }
+        StartupError::Connect(e.into())
     }
 }
 
@@ -77,12 +66,12 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         crate::kits::configure()?;
         settings.validate()?;
-        if settings.jwt_secret.is_none() {
+        if settings.sign_in.jwt_secret.is_none() {
             tracing::warn!(
                 "JWT_SECRET is not set: using a development secret; tokens are forgeable"
             );
         }
-        let metrics = crate::metrics::Metrics::new();
+        let metrics = webkit::metrics::Metrics::new(&[crate::http::files::INTEGRITY_PROBLEMS]);
         let db_settings = dbkit::DbSettings {
             lazy: !settings.auto_migrate(),
             ..settings.db()
@@ -90,23 +79,29 @@ impl Application {
         let db = dbkit::connect::connect_observed(&db_settings, metrics.observer()).await?;
         let in_use = dbkit::in_use::hold(&db, db_settings.acquire_timeout).await?;
         if settings.auto_migrate() {
-            prepare_database(&db, settings.app_env).await?;
+            prepare_database(&db, settings.database.app_env).await?;
         }
         let jobs = if settings.serve_jobs {
             Some(jobs_context(&settings).await?)
         } else {
             None
         };
-        let addr = SocketAddr::new(settings.api_host, settings.api_port);
+        let addr = SocketAddr::new(settings.server.api_host, settings.server.api_port);
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
         let auth = auth(db.clone(), &settings, &metrics);
+        let ops = Ops::new::<migration::Migrator>(
+            db.clone(),
+            metrics.clone(),
+            &settings.server.ops_token,
+            env!("CARGO_PKG_VERSION"),
+        );
         let state = AppState {
             db,
             auth,
+            ops,
             settings: Arc::new(settings),
-            started: Instant::now(),
             metrics,
         };
         Ok(Self {
@@ -145,22 +140,8 @@ impl Application {
             .jobs
             .clone()
             .map(|ctx| jobs::worker::Workers::start(ctx, timing));
-        let grace = Duration::from_secs(self.state.settings.shutdown_timeout);
-        let (shutdown, drain_deadline) = with_deadline(shutdown, grace);
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, service).with_graceful_shutdown(shutdown);
-        let served = tokio::select! {
-            served = serve.into_future() => served,
-            () = drain_deadline => {
-                tracing::warn!(
-                    grace_secs = grace.as_secs(),
-                    "requests still in flight at SHUTDOWN_TIMEOUT; stopping without them"
-                );
-                Ok(())
-            }
-        };
+        let grace = Duration::from_secs(self.state.settings.server.shutdown_timeout);
+        let served = webkit::serve::serve(self.listener, self.router, shutdown, grace).await;
         if let Some(workers) = workers {
             workers.stop().await;
         }
@@ -174,29 +155,6 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
-}
-
-/// `shutdown`, and a future that completes `grace` after it has (never, if it never
-/// does): how long requests in flight may keep the server from stopping.
-fn with_deadline(
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-) -> (
-    impl Future<Output = ()> + Send + 'static,
-    impl Future<Output = ()> + Send + 'static,
-) {
-    let (signalled, on_signal) = oneshot::channel::<()>();
-    let shutdown = async move {
-        shutdown.await;
-        let _ = signalled.send(());
-    };
-    let deadline = async move {
-        match on_signal.await {
-            Ok(()) => tokio::time::sleep(grace).await,
-            Err(_) => std::future::pending().await,
-        }
-    };
-    (shutdown, deadline)
 }
 
 /// How long stopping waits for the pool's connections to close.
@@ -230,62 +188,13 @@ async fn prepare_database(db: &DatabaseConnection, env: AppEnv) -> Result<(), St
     Ok(())
 }
 
-/// Completes when `signal` (if it could be installed) is received.
-#[cfg(unix)]
-async fn received(signal: Option<tokio::signal::unix::Signal>) {
-    match signal {
-        Some(mut signal) => {
-            signal.recv().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
-/// Completes on SIGTERM or Ctrl-C (SIGINT). Call it before starting up.
-pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
-    // The handlers are installed now, not when the future is first polled: a signal that
-    // arrives while the process is still starting (connecting, migrating) is kept and
-    // ends it gracefully once started, instead of killing it with the default action.
-    #[cfg(unix)]
-    let handlers = {
-        use tokio::signal::unix::{SignalKind, signal};
-        (
-            signal(SignalKind::terminate()).ok(),
-            signal(SignalKind::interrupt()).ok(),
-        )
-    };
-    async move {
-        #[cfg(unix)]
-        {
-            let (term, int) = handlers;
-            tokio::select! { _ = received(term) => {}, _ = received(int) => {} }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-        tracing::info!("shutdown requested; draining in-flight requests");
-    }
-}
-
 /// Signing in, as the settings say, with Argon2 runs counted in the metrics.
 fn auth(
     db: DatabaseConnection,
     settings: &Settings,
-    metrics: &Arc<crate::metrics::Metrics>,
+    metrics: &Arc<webkit::metrics::Metrics>,
 ) -> Auth {
     let metrics = metrics.clone();
-    Auth::new(
-        db,
-        Arc::new(Users),
-        webkit::auth::Settings {
-            app: "launchpad",
-            secret: settings.jwt_secret(),
-            access_token_minutes: settings.access_token_expire_minutes,
-            refresh_token_days: settings.refresh_token_expire_days,
-            attempts_per_ip: settings.auth_rate_limit_per_ip,
-            attempts_per_account: settings.auth_rate_limit_per_account,
-        },
-    )
-    .on_password_check(Arc::new(move || metrics.password_verified()))
+    Auth::new(db, Arc::new(Users), settings.sign_in.auth())
+        .on_password_check(Arc::new(move || metrics.password_verified()))
 }

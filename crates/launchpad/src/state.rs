@@ -1,14 +1,14 @@
 //! What every handler can reach.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::FromRef;
 use sea_orm::DatabaseConnection;
 use webkit::auth::Auth;
+use webkit::metrics::Metrics;
+use webkit::ops::Ops;
 
 use crate::config::Settings;
-use crate::metrics::Metrics;
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
@@ -16,12 +16,18 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub auth: Auth,
-    pub started: Instant,
+    pub ops: Ops,
     pub metrics: Arc<Metrics>,
 }
 
 impl FromRef<AppState> for Auth {
     fn from_ref(state: &AppState) -> Auth {
         state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Ops {
+    fn from_ref(state: &AppState) -> Ops {
+        state.ops.clone()
     }
 }

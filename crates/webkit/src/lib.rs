@@ -10,22 +10,43 @@
 //!   malformed body 400, a wrong field 422 naming it), and the caller as an audit actor;
 //! - [`auth`]: sign-in with rotating refresh tokens, brute-force brakes and the
 //!   [`auth::CurrentUser`] extractor, over the app's users table;
+//! - [`layers`]: request ids, one span per request, every error in the one shape, panics
+//!   as 500s, a deadline, CORS, a body limit; [`telemetry`] installs the logging;
+//! - [`metrics`]: Prometheus metrics per route, of the pool and statements, Argon2 runs,
+//!   and the app's own counters;
+//! - [`ops`]: `/health` (database, schema, storage, pool), `/health/live`,
+//!   `/health/ready` and `/metrics`, the details behind `OPS_TOKEN`;
+//! - [`openapi`]: the bearer scheme, `/docs`, and the error answers every operation can
+//!   give added to the document; [`query_guard`] refuses a query parameter the document
+//!   does not list for the operation;
+//! - [`config`] and [`cli`]: the settings every service takes (the same environment
+//!   names in every app), opening the database for a command, and `migrate`;
+//! - [`serve`]: serving until SIGTERM, then draining requests in flight for a bounded time;
 //! - [`rules`]: the rules inputs and states keep (text, email, numbers, choices, status
 //!   moves), each stated once, each refusal naming its field.
 //!
 //! An app names itself once per process with [`configure`], first thing:
 //!
 //! ```
-//! webkit::configure(webkit::Settings { realm: "tasks", constraints: &[] }).unwrap();
+//! webkit::configure(webkit::Settings { app: "tasks", constraints: &[] }).unwrap();
 //! let e = webkit::AppError::invalid("title", "title must not be empty");
 //! assert_eq!(e.status().as_u16(), 422);
 //! ```
 
 pub mod auth;
+pub mod cli;
+pub mod config;
 pub mod error;
 pub mod extract;
+pub mod layers;
+pub mod metrics;
+pub mod openapi;
+pub mod ops;
+pub mod query_guard;
 pub mod response;
 pub mod rules;
+pub mod serve;
+pub mod telemetry;
 
 use std::sync::OnceLock;
 
@@ -37,8 +58,9 @@ pub use response::{ErrorResponse, render_errors};
 /// What the kit needs to know about the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
-    /// The realm of the `WWW-Authenticate` challenge a 401 carries.
-    pub realm: &'static str,
+    /// The app's name: the realm of the `WWW-Authenticate` challenge a 401 carries, the
+    /// issuer of its access tokens, its SQLite file (`<app>.db`) unless told otherwise.
+    pub app: &'static str,
     /// What each named constraint of the app's schema means to a client. A violation of
     /// one not listed is explained generically, with the constraint's name.
     pub constraints: &'static [ConstraintRule],
@@ -47,7 +69,7 @@ pub struct Settings {
 impl Settings {
     /// An app that configures nothing.
     pub const DEFAULT: Settings = Settings {
-        realm: "api",
+        app: "api",
         constraints: &[],
     };
 }

@@ -83,7 +83,7 @@ impl IntoResponse for AppError {
             .into_response();
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6750: say which scheme the client must use.
-            let challenge = format!(r#"Bearer realm="{}""#, crate::settings().realm);
+            let challenge = format!(r#"Bearer realm="{}""#, crate::settings().app);
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 response
                     .headers_mut()

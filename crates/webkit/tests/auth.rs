@@ -167,7 +167,6 @@ async fn app(db: &TestDb) -> (Router, DatabaseConnection) {
     conn.execute(&insert).await.expect("a user");
     let many = NonZeroU32::new(1000).expect("non-zero");
     let settings = webkit::auth::Settings {
-        app: "test",
         secret: "a-secret-of-thirty-two-bytes-or-more",
         access_token_minutes: 15,
         refresh_token_days: 7,

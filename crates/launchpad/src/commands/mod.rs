@@ -2,7 +2,6 @@
 
 mod admin;
 mod demo;
-mod migrate;
 mod purge;
 mod verify;
 mod worker;
@@ -11,11 +10,15 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, SeedArgs};
 use crate::config::{AppEnv, Settings};
-use crate::startup::{Application, shutdown_signal};
+use crate::startup::Application;
+use webkit::cli::{CommandResult, open};
+use webkit::serve::shutdown_signal;
 
 /// Runs one command; errors are printed, and the exit code says how it ended.
 pub async fn run(cli: Cli) -> ExitCode {
-    if let Err(e) = crate::telemetry::init(&cli.settings.log_level, cli.settings.log_format) {
+    if let Err(e) =
+        webkit::telemetry::init(&cli.settings.log.log_level, cli.settings.log.log_format)
+    {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
@@ -25,7 +28,9 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
     let result = match cli.command {
         Command::Serve => serve(cli.settings).await,
-        Command::Migrate(command) => migrate::run(&cli.settings, command).await,
+        Command::Migrate(command) => {
+            webkit::cli::migrate::run::<migration::Migrator>(&cli.settings, command).await
+        }
         Command::Seed(args) => seed(&cli.settings, args).await,
         Command::Admin(command) => admin::run(&cli.settings, command).await,
         Command::Verify(args) => verify::run(&cli.settings, args).await,
@@ -42,9 +47,6 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// A command's failure, already worded for the operator.
-type CommandResult = Result<ExitCode, String>;
-
 async fn serve(settings: Settings) -> CommandResult {
     let stop = shutdown_signal();
     let app = Application::build(settings)
@@ -56,48 +58,15 @@ async fn serve(settings: Settings) -> CommandResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Opens an existing database for a command that only reads: a mistyped SQLite path is
-/// an error naming it, never a new empty database that then "checks out".
-async fn open_existing(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String> {
-    if let Some(path) = sqlite_file(&settings.database_url)
-        && !path.exists()
-    {
-        return Err(format!(
-            "no SQLite database at {} (nothing was created; check DATABASE_URL)",
-            path.display()
-        ));
-    }
-    open(settings).await
-}
-
-/// The file an `sqlite:` URL names; `None` for other backends and in-memory databases.
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    use std::str::FromStr;
-    if dbkit::connect::backend_of(url) != Some(sea_orm::DbBackend::Sqlite) {
-        return None;
-    }
-    let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
-    let path = options.get_filename();
-    (path.as_os_str() != ":memory:").then(|| path.to_path_buf())
-}
-
-/// Opens the database for a command-line tool, after checking the settings.
-async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, String> {
-    settings.validate().map_err(|e| e.to_string())?;
-    dbkit::connect(&settings.db())
-        .await
-        .map_err(|e| crate::startup::StartupError::from(e).to_string())
-}
-
 async fn seed(settings: &Settings, args: SeedArgs) -> CommandResult {
-    if args.demo && settings.app_env == AppEnv::Production {
+    if args.demo && settings.database.app_env == AppEnv::Production {
         // Demo accounts share a published password.
         return Err(
             "seed --demo is refused in production (demo accounts share a known password)".into(),
         );
     }
     let db = open(settings).await?;
-    let report = crate::seed::run(&db, settings.app_env != AppEnv::Production)
+    let report = crate::seed::run(&db, settings.database.app_env != AppEnv::Production)
         .await
         .map_err(|e| format!("seeding: {e}"))?;
     println!(

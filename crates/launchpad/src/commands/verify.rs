@@ -4,10 +4,11 @@ use std::process::ExitCode;
 
 use dbkit::chain::{self, verify::Erasures};
 
-use super::{CommandResult, migrate::schema_report, open_existing};
 use crate::cli::VerifyArgs;
 use crate::config::Settings;
 use crate::retention::audit_archive;
+use webkit::cli::migrate::schema_report;
+use webkit::cli::{CommandResult, open_existing};
 
 pub async fn run(settings: &Settings, args: VerifyArgs) -> CommandResult {
     let db = open_existing(settings).await?;
@@ -23,7 +24,7 @@ pub async fn run(settings: &Settings, args: VerifyArgs) -> CommandResult {
             "{pending} migrations are pending: run `launchpad migrate up`, then verify"
         ));
     }
-    let schema_ok = schema_report(&db, settings).await?;
+    let schema_ok = schema_report::<migration::Migrator>(&db, settings).await?;
     let chain = match chain::verify(&db).await {
         Ok(report) => report,
         // With a broken schema the chain may be unreadable: that is the finding.

@@ -6,7 +6,7 @@ use super::{CommandResult, open};
 use crate::config::Settings;
 use crate::jobs::Context;
 use crate::jobs::worker::{Timing, Workers};
-use crate::startup::shutdown_signal;
+use webkit::serve::shutdown_signal;
 
 /// Runs workers until SIGTERM or Ctrl-C; a job in progress finishes first.
 pub async fn run(settings: &Settings) -> CommandResult {

@@ -35,6 +35,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Every kind of file.
 pub const KINDS: &[&str] = &["synopsis", "project", "blackbook"];
+
+/// Launchpad's own counter: a file row whose bytes are missing, found while serving it.
+pub const INTEGRITY_PROBLEMS: webkit::metrics::CounterSpec = (
+    "integrity_problems",
+    "Stored data found inconsistent while serving it (a file row whose bytes are missing); each is logged at ERROR",
+);
 /// The kinds uploaded through `/api/projects/{id}/files`.
 pub const UPLOAD_KINDS: &[&str] = &["project", "blackbook"];
 
@@ -221,7 +227,7 @@ async fn download_file(
         .oneshot(request)
         .await;
     if response.status() == StatusCode::NOT_FOUND {
-        state.metrics.integrity_problem();
+        state.metrics.count(INTEGRITY_PROBLEMS.0);
         tracing::error!(
             file = %id,
             storage_key = %file.storage_key,

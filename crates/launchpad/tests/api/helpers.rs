@@ -84,7 +84,7 @@ pub fn settings(db_url: &str, extra: &[&str]) -> Settings {
 fn init_logs() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let _ = launchpad::telemetry::init("warn", launchpad::config::LogFormat::Pretty);
+        let _ = webkit::telemetry::init("warn", launchpad::config::LogFormat::Pretty);
     });
 }
 
@@ -115,7 +115,7 @@ pub struct TestApp {
     /// This server's `UPLOAD_DIR`, removed with it.
     pub upload_dir: std::path::PathBuf,
     /// This server's metrics (statements executed, …).
-    pub metrics: std::sync::Arc<launchpad::metrics::Metrics>,
+    pub metrics: std::sync::Arc<webkit::metrics::Metrics>,
     stop: Option<oneshot::Sender<()>>,
     // Declared last: the server and pool stop before the database is removed.
     _database: TestDb,

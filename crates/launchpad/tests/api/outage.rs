@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 use tokio::task::JoinHandle;
+use webkit::cli::ConnectError;
 
 use crate::helpers::{Backend, TestApp, TestDb, settings};
 use crate::private_pg::{PrivatePg, StopMode};
@@ -280,7 +281,10 @@ async fn serve_starts_while_postgres_is_down_and_recovers_unless_it_must_migrate
     let refused = Application::build(settings(&pg.url(), &flags)).await;
     let refused_after = started.elapsed();
     assert!(
-        matches!(&refused, Err(StartupError::Unreachable(_))),
+        matches!(
+            &refused,
+            Err(StartupError::Connect(ConnectError::Unreachable(_)))
+        ),
         "{:?}",
         refused.as_ref().err()
     );

@@ -72,8 +72,6 @@ pub trait Accounts: Send + Sync {
 /// How an app signs its users in.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings<'a> {
-    /// The app's name: the issuer of its access tokens.
-    pub app: &'a str,
     /// The key access tokens are signed with.
     pub secret: &'a str,
     pub access_token_minutes: u64,
@@ -101,7 +99,7 @@ impl Auth {
         Self {
             db,
             jwt: Arc::new(Jwt::new(
-                settings.app,
+                crate::settings().app,
                 settings.secret,
                 settings.access_token_minutes,
             )),

@@ -1,19 +1,70 @@
-//! `launchpad migrate …`.
-
-use std::process::ExitCode;
+//! `<app> migrate …`: apply, roll back (saying what goes, refusing while the database is
+//! in use, asking first), print the SQL, list, and check the live schema against the
+//! migrations.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 
+use clap::Subcommand;
 use dbkit::in_use;
 use dbkit::migrate::{self, Direction};
-use migration::Migrator;
 use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
 
-use super::{CommandResult, open, open_existing};
-use crate::cli::MigrateCommand;
-use crate::config::Settings;
+use super::{CommandResult, ServiceSettings, open, open_existing};
 
-pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult {
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Apply pending migrations (all, or the next N).
+    Up {
+        /// How many to apply.
+        n: Option<u32>,
+        /// Print the SQL instead of running it.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Roll back the last N applied migrations (default 1). Says what it will drop;
+    /// refuses while a server or worker uses the database, and without --yes unless
+    /// confirmed at a terminal.
+    Down {
+        /// How many to roll back.
+        n: Option<u32>,
+        /// Print the SQL instead of running it.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do it without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List every migration, applied or pending.
+    Status,
+    /// List applied migrations in the order they were applied, with times.
+    History,
+    /// Print the last applied migration.
+    Current,
+    /// Drop every table, then apply every migration (like `down`: refuses while the
+    /// database is in use, asks first).
+    Fresh {
+        /// Do it without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Roll back every migration (like `down`: refuses while the database is in use,
+    /// asks first).
+    Reset {
+        /// Do it without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Exit non-zero if the live schema differs from what the migrations produce.
+    Check,
+}
+
+/// Runs `command` on the database of `settings`, whose migrations are `Migrator`.
+pub async fn run<Migrator: MigratorTrait>(
+    settings: &impl ServiceSettings,
+    command: MigrateCommand,
+) -> CommandResult {
     let reads_only = matches!(
         command,
         MigrateCommand::Status
@@ -30,7 +81,7 @@ pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult 
     match command {
         MigrateCommand::Up { n, dry_run: true } => print_sql(
             Direction::Up,
-            &migrate::sql::<Migrator>(&db, &settings.db(), Direction::Up, n)
+            &migrate::sql::<Migrator>(&db, &settings.database().db(), Direction::Up, n)
                 .await
                 .map_err(e)?,
         ),
@@ -38,9 +89,14 @@ pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult 
             n, dry_run: true, ..
         } => print_sql(
             Direction::Down,
-            &migrate::sql::<Migrator>(&db, &settings.db(), Direction::Down, Some(n.unwrap_or(1)))
-                .await
-                .map_err(e)?,
+            &migrate::sql::<Migrator>(
+                &db,
+                &settings.database().db(),
+                Direction::Down,
+                Some(n.unwrap_or(1)),
+            )
+            .await
+            .map_err(e)?,
         ),
         MigrateCommand::Up { n, .. } => print_names(
             "applied",
@@ -48,7 +104,8 @@ pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult 
         ),
         MigrateCommand::Down { n, yes, .. } => {
             let n = n.unwrap_or(1);
-            let _alone = take_database(&db, down_plan(&db, settings, Some(n)).await?, yes).await?;
+            let plan = down_plan::<Migrator>(&db, settings, Some(n)).await?;
+            let _alone = take_database(&db, plan, yes).await?;
             print_names(
                 "rolled back",
                 &migrate::down::<Migrator>(&db, n).await.map_err(e)?,
@@ -62,7 +119,8 @@ pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult 
             );
         }
         MigrateCommand::Reset { yes } => {
-            let _alone = take_database(&db, down_plan(&db, settings, None).await?, yes).await?;
+            let plan = down_plan::<Migrator>(&db, settings, None).await?;
+            let _alone = take_database(&db, plan, yes).await?;
             migrate::reset::<Migrator>(&db).await.map_err(e)?;
             println!("every migration rolled back");
         }
@@ -89,7 +147,7 @@ pub async fn run(settings: &Settings, command: MigrateCommand) -> CommandResult 
                     .unwrap_or_else(|| "none".into())
             );
         }
-        MigrateCommand::Check => return check(&db, settings).await,
+        MigrateCommand::Check => return check::<Migrator>(&db, settings).await,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -104,9 +162,9 @@ struct Plan {
 
 /// Rolling back the last `n` migrations (all when `None`): their names, and what their
 /// SQL (recorded on a scratch copy) drops.
-async fn down_plan(
+async fn down_plan<Migrator: MigratorTrait>(
     db: &DatabaseConnection,
-    settings: &Settings,
+    settings: &impl ServiceSettings,
     n: Option<u32>,
 ) -> Result<Plan, String> {
     let e = |e: sea_orm::DbErr| e.to_string();
@@ -114,7 +172,7 @@ async fn down_plan(
         Some(n) => n,
         None => migrate::history::<Migrator>(db).await.map_err(e)?.len() as u32,
     };
-    let plan = migrate::sql::<Migrator>(db, &settings.db(), Direction::Down, Some(n))
+    let plan = migrate::sql::<Migrator>(db, &settings.database().db(), Direction::Down, Some(n))
         .await
         .map_err(e)?;
     let names: Vec<&str> = plan.iter().map(|(name, _)| name.as_str()).collect();
@@ -210,10 +268,11 @@ async fn take_database(
     let alone = in_use::exclusive(db)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or(
-            "refusing: a running `launchpad serve` or `launchpad worker` is using this \
-             database; stop them first",
-        )?;
+        .ok_or(format!(
+            "refusing: a running `{app} serve` or `{app} worker` is using this database; \
+                 stop them first",
+            app = crate::settings().app
+        ))?;
     if yes {
         return Ok(alone);
     }
@@ -262,8 +321,11 @@ fn print_sql(direction: Direction, plan: &[(String, Vec<String>)]) {
     }
 }
 
-async fn check(db: &DatabaseConnection, settings: &Settings) -> CommandResult {
-    Ok(if schema_report(db, settings).await? {
+async fn check<Migrator: MigratorTrait>(
+    db: &DatabaseConnection,
+    settings: &impl ServiceSettings,
+) -> CommandResult {
+    Ok(if schema_report::<Migrator>(db, settings).await? {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -272,11 +334,11 @@ async fn check(db: &DatabaseConnection, settings: &Settings) -> CommandResult {
 
 /// Compares the live schema with the migrations' and prints the differences; `true`
 /// when there are none.
-pub(super) async fn schema_report(
+pub async fn schema_report<Migrator: MigratorTrait>(
     db: &DatabaseConnection,
-    settings: &Settings,
+    settings: &impl ServiceSettings,
 ) -> Result<bool, String> {
-    let report = migrate::check::<Migrator>(db, &settings.db())
+    let report = migrate::check::<Migrator>(db, &settings.database().db())
         .await
         .map_err(|e| e.to_string())?;
     if report.is_clean() {
@@ -286,8 +348,9 @@ pub(super) async fn schema_report(
     if !report.pending.is_empty() {
         // What the pending migrations would create is all the drift there is to see.
         println!(
-            "{} pending: run `launchpad migrate up` ({})",
+            "{} pending: run `{} migrate up` ({})",
             report.pending.len(),
+            crate::settings().app,
             report.pending.join(", ")
         );
         return Ok(false);

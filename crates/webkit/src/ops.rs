@@ -6,14 +6,76 @@
 //! must not send it traffic. With `OPS_TOKEN` set, `/metrics` and the details of
 //! `/health` (versions, migration names, pool) need it as a bearer token.
 
-use axum::extract::State;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use dbkit::migrate::MigrationState;
+use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::http::error::AppError;
-use crate::state::AppState;
+use crate::error::AppError;
+use crate::metrics::Metrics;
+use crate::response::ErrorResponse;
+
+/// The migrations an app's binary knows, with their state in a database.
+type StatusFn = for<'a> fn(
+    &'a DatabaseConnection,
+) -> Pin<
+    Box<dyn Future<Output = Result<Vec<MigrationState>, DbErr>> + Send + 'a>,
+>;
+
+/// What the operations routes read; an app's state hands it out with `FromRef`.
+#[derive(Clone)]
+pub struct Ops {
+    db: DatabaseConnection,
+    metrics: Arc<Metrics>,
+    started: Instant,
+    /// `OPS_TOKEN`; empty when the details are open to anyone.
+    token: Arc<str>,
+    /// The app's version (its `CARGO_PKG_VERSION`).
+    version: &'static str,
+    migrations: StatusFn,
+}
+
+impl Ops {
+    /// For an app whose migrations are `M`, started now.
+    pub fn new<M: MigratorTrait + 'static>(
+        db: DatabaseConnection,
+        metrics: Arc<Metrics>,
+        token: &str,
+        version: &'static str,
+    ) -> Self {
+        Self {
+            db,
+            metrics,
+            started: Instant::now(),
+            token: token.into(),
+            version,
+            migrations: |db| Box::pin(dbkit::migrate::status::<M>(db)),
+        }
+    }
+}
+
+/// `GET /health`, `/health/live`, `/health/ready` and `/metrics`.
+pub fn router<S>() -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Ops: FromRef<S>,
+{
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(live))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+}
 
 /// How long `/health` waits for the database before calling it unreachable.
 const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
@@ -66,7 +128,7 @@ struct Readiness {
 }
 
 impl Readiness {
-    async fn check(state: &AppState) -> Self {
+    async fn check(state: &Ops) -> Self {
         // Bounded on its own: during an outage the ping would otherwise wait the whole
         // pool acquire timeout, and a probe that waits that long is a probe that times out.
         let reachable = tokio::time::timeout(PING_TIMEOUT, state.db.ping())
@@ -101,10 +163,8 @@ impl Readiness {
     }
 }
 
-async fn migrations(state: &AppState) -> Option<Migrations> {
-    let all = dbkit::migrate::status::<migration::Migrator>(&state.db)
-        .await
-        .ok()?;
+async fn migrations(state: &Ops) -> Option<Migrations> {
+    let all = (state.migrations)(&state.db).await.ok()?;
     let current = all
         .iter()
         .filter(|m| m.applied_at.is_some())
@@ -125,7 +185,7 @@ async fn migrations(state: &AppState) -> Option<Migrations> {
     (status = 200, body = Health),
     (status = 503, description = "The database is unreachable, migrations are pending, or writes are refused by a full disk or an I/O error", body = Health),
 ))]
-pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> impl IntoResponse {
+async fn health(State(state): State<Ops>, headers: HeaderMap) -> impl IntoResponse {
     let ready = Readiness::check(&state).await;
     let storage = dbkit::writable::problem();
     let (status, code) = match storage {
@@ -145,7 +205,7 @@ pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> impl I
             storage: Some(storage.map_or("ok", dbkit::writable::Problem::as_str)),
             pool: dbkit::connect::pool_stats(&state.db),
             migrations: ready.migrations,
-            version: Some(env!("CARGO_PKG_VERSION")),
+            version: Some(state.version),
             uptime_seconds: Some(state.started.elapsed().as_secs()),
         }
     } else {
@@ -167,7 +227,7 @@ pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> impl I
 #[utoipa::path(get, path = "/health/live", tag = "operations", responses(
     (status = 200, body = Probe),
 ))]
-pub async fn live() -> axum::Json<Probe> {
+async fn live() -> axum::Json<Probe> {
     axum::Json(Probe { status: "ok" })
 }
 
@@ -178,7 +238,7 @@ pub async fn live() -> axum::Json<Probe> {
     (status = 200, body = Probe),
     (status = 503, description = "The database is unreachable, or migrations are pending", body = Probe),
 ))]
-pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+async fn ready(State(state): State<Ops>) -> impl IntoResponse {
     let ready = Readiness::check(&state).await;
     let probe = Probe {
         status: ready.status(),
@@ -190,9 +250,9 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 /// latency, slow statements. With `OPS_TOKEN` set, only with the token.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses(
     (status = 200, description = "Prometheus text exposition format", content_type = "text/plain; version=0.0.4", body = String),
-    (status = 401, description = "OPS_TOKEN is set and the request does not carry it", body = crate::http::error::ErrorResponse),
+    (status = 401, description = "OPS_TOKEN is set and the request does not carry it", body = ErrorResponse),
 ))]
-pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn metrics(State(state): State<Ops>, headers: HeaderMap) -> Response {
     if !has_ops_token(&state, &headers) {
         return AppError::Unauthorized("this endpoint needs the operations token").into_response();
     }
@@ -210,8 +270,8 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
 /// Whether the request may see operational details: always when no `OPS_TOKEN` is set,
 /// otherwise only with `Authorization: Bearer <OPS_TOKEN>`. Compared as digests, so the
 /// time taken says nothing about how much of the token was right.
-fn has_ops_token(state: &AppState, headers: &HeaderMap) -> bool {
-    let expected = &state.settings.ops_token;
+fn has_ops_token(state: &Ops, headers: &HeaderMap) -> bool {
+    let expected = &state.token;
     if expected.is_empty() {
         return true;
     }

@@ -14,7 +14,7 @@ use serde_json::json;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{OpenApi, RefOr};
 
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// The query parameters of every documented operation, by method and route template.
 #[derive(Debug, Default)]

@@ -1,12 +1,71 @@
-//! The error answers an operation gives because of its shape, added to the OpenAPI
-//! document so that it lists every status a route can answer: a handler documents the
+//! The OpenAPI document's common parts: the bearer scheme, the `/docs` page, and the
+//! error answers an operation gives because of its shape, added to the document so that it lists every status a route can answer: a handler documents the
 //! errors of its own logic (404 of a missing row, 409 of a state, 429), this the ones its
 //! extractors and the layers give (a bad token, a malformed id or body, a timeout).
 //! And every response gets the description OpenAPI requires, when its handler gave none.
 
-use axum::http::StatusCode;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use utoipa::Modify;
 use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Declares the bearer-token scheme that `security(("bearer" = []))` refers to; name it
+/// in `#[openapi(modifiers(&BearerAuth))]`.
+pub struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let scheme = SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        );
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", scheme);
+    }
+}
+
+/// `/openapi.json` and `/docs`, the document read in Swagger UI, whose browser tab and
+/// bookmark say `title` (the product's API, not "Swagger UI").
+pub fn docs<S: Clone + Send + Sync + 'static>(openapi: OpenApi, title: &'static str) -> Router<S> {
+    Router::from(
+        SwaggerUi::new("/docs")
+            .url("/openapi.json", openapi)
+            // A token pasted into "Authorize" survives a reload of the page.
+            .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
+    )
+    .layer(axum::middleware::map_response(move |r| retitle(r, title)))
+}
+
+async fn retitle(
+    response: axum::response::Response,
+    title: &'static str,
+) -> axum::response::Response {
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if !is_html || response.headers().contains_key(header::CONTENT_ENCODING) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(page) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let titled = String::from_utf8_lossy(&page).replace(
+        "<title>Swagger UI</title>",
+        &format!("<title>{title}</title>"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(parts, axum::body::Body::from(titled))
+}
 
 /// Adds to every operation the error responses its extractors and the layers can give,
 /// keeping any the handler documents itself.

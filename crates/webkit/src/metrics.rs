@@ -1,7 +1,8 @@
 //! Prometheus metrics: requests and latency per matched route, pool occupancy, statement
-//! latency and the slow-statement count. One registry per application, so the many apps
-//! of a test run never mix their figures.
+//! latency, the slow-statement count, Argon2 runs, and the app's own counters. One
+//! registry per application, so the many apps of a test run never mix their figures.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -47,7 +48,8 @@ pub struct Metrics {
     statement_latency: Histogram,
     pool: Family<PoolLabels, Gauge>,
     password_checks: Counter,
-    integrity_problems: Counter,
+    /// The app's own counters, by name.
+    counters: HashMap<&'static str, Counter>,
     /// Whether statements are being captured: checked before touching the lock, so the
     /// hot path never takes it.
     capturing: AtomicBool,
@@ -60,9 +62,14 @@ fn latency_buckets() -> Histogram {
     Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
 }
 
+/// One of an app's own counters: its name (`<app>_<name>_total` once exported) and help.
+pub type CounterSpec = (&'static str, &'static str);
+
 impl Metrics {
-    pub fn new() -> Arc<Self> {
-        let mut registry = Registry::with_prefix("launchpad");
+    /// The metrics of the configured app (its name prefixes each), with `counters` of its
+    /// own for [`Metrics::count`].
+    pub fn new(counters: &[CounterSpec]) -> Arc<Self> {
+        let mut registry = Registry::with_prefix(crate::settings().app);
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
             latency_buckets as fn() -> Histogram,
@@ -73,7 +80,6 @@ impl Metrics {
         let statement_latency = latency_buckets();
         let pool = Family::<PoolLabels, Gauge>::default();
         let password_checks = Counter::default();
-        let integrity_problems = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by matched route and status",
@@ -114,11 +120,14 @@ impl Metrics {
             "Argon2 password verifications (one per login attempt or password change)",
             password_checks.clone(),
         );
-        registry.register(
-            "integrity_problems",
-            "Stored data found inconsistent while serving it (a file row whose bytes are missing); each is logged at ERROR",
-            integrity_problems.clone(),
-        );
+        let counters = counters
+            .iter()
+            .map(|&(name, help)| {
+                let counter = Counter::default();
+                registry.register(name, help, counter.clone());
+                (name, counter)
+            })
+            .collect();
         Arc::new(Self {
             registry,
             requests,
@@ -129,7 +138,7 @@ impl Metrics {
             statement_latency,
             pool,
             password_checks,
-            integrity_problems,
+            counters,
             capturing: AtomicBool::new(false),
             captured: Mutex::new(None),
         })
@@ -181,9 +190,11 @@ impl Metrics {
         self.password_checks.inc();
     }
 
-    /// Counts one integrity problem (the caller logs what it was).
-    pub fn integrity_problem(&self) {
-        self.integrity_problems.inc();
+    /// Counts one on the app's counter `name` (one given to [`Metrics::new`]).
+    pub fn count(&self, name: &str) {
+        if let Some(counter) = self.counters.get(name) {
+            counter.inc();
+        }
     }
 
     /// Statements executed so far.

@@ -1,0 +1,102 @@
+//! The layers every request passes through, outermost first: sensitive headers kept out
+//! of logs, a request id given and returned, one span per request, every error in the
+//! one JSON shape, a panic answered 500 without its message, a deadline, CORS, and a
+//! body limit.
+
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::{Router, middleware};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::CorsLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+
+/// Largest JSON body accepted (a route reading more, an upload, sets its own limit).
+const MAX_JSON_BYTES: usize = 1024 * 1024;
+
+/// What the layers need to know.
+#[derive(Debug, Clone)]
+pub struct Layers {
+    /// A request still running after this, reading its body included, is answered 408.
+    pub timeout: Duration,
+    /// Origins allowed by CORS; none means no cross-origin access.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+/// `routes` with every layer.
+pub fn with_layers(routes: Router, layers: Layers) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveRequestHeadersLayer::new([
+                header::AUTHORIZATION,
+                header::COOKIE,
+            ]))
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
+            .layer(PropagateRequestIdLayer::new(request_id))
+            .layer(middleware::from_fn(crate::render_errors))
+            .layer(CatchPanicLayer::custom(|_| {
+                AppError::Internal("handler panicked".into()).into_response()
+            }))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                layers.timeout,
+            ))
+            .layer(cors(layers.cors_origins))
+            .layer(DefaultBodyLimit::max(MAX_JSON_BYTES)),
+    )
+}
+
+fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods(tower_http::cors::Any)
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{Body, to_bytes};
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_without_internals() {
+        async fn boom() -> &'static str {
+            panic!("secret detail: SELECT * FROM users")
+        }
+        let routes = Router::new().route("/boom", get(boom));
+        let layers = Layers {
+            timeout: Duration::from_secs(30),
+            cors_origins: Vec::new(),
+        };
+        let response = with_layers(routes, layers)
+            .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().contains_key("x-request-id"));
+        let body = to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .expect("body");
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(json["error"], "internal error");
+        assert_eq!(json["path"], "/boom");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
+}

@@ -1,0 +1,95 @@
+//! Serving until told to stop, then draining: SIGTERM or Ctrl-C stops accepting
+//! connections, lets the requests in flight finish for a bounded time, and returns.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// Serves `router` on `listener` until `shutdown` completes; then stops accepting
+/// connections and lets the requests in flight finish, for at most `grace`
+/// (`SHUTDOWN_TIMEOUT`), so that a stalled client cannot hold the process forever.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (shutdown, drain_deadline) = with_deadline(shutdown, grace);
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let serve = axum::serve(listener, service).with_graceful_shutdown(shutdown);
+    tokio::select! {
+        served = serve.into_future() => served,
+        () = drain_deadline => {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "requests still in flight at SHUTDOWN_TIMEOUT; stopping without them"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `shutdown`, and a future that completes `grace` after it has (never, if it never
+/// does): how long requests in flight may keep the server from stopping.
+fn with_deadline(
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> (
+    impl Future<Output = ()> + Send + 'static,
+    impl Future<Output = ()> + Send + 'static,
+) {
+    let (signalled, on_signal) = oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
+    let deadline = async move {
+        match on_signal.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    (shutdown, deadline)
+}
+
+/// Completes when `signal` (if it could be installed) is received.
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT). Call it before starting up.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    // The handlers are installed now, not when the future is first polled: a signal that
+    // arrives while the process is still starting (connecting, migrating) is kept and
+    // ends it gracefully once started, instead of killing it with the default action.
+    #[cfg(unix)]
+    let handlers = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let (term, int) = handlers;
+            tokio::select! { _ = received(term) => {}, _ = received(int) => {} }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutdown requested; draining in-flight requests");
+    }
+}
