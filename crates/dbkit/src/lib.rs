@@ -64,6 +64,7 @@
 //! # let _ = std::fs::remove_file(dir);
 //! ```
 
+pub mod activity;
 pub mod audit;
 pub mod chain;
 pub mod connect;

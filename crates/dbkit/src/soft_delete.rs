@@ -40,6 +40,50 @@ pub struct Owned {
 /// the activity log.
 pub type Affected = BTreeMap<&'static str, u64>;
 
+/// Implements [`SoftDeletable`] for the entity of a module whose `Column` has
+/// `DeletedAt`: `dbkit::soft_deletable!(tasks);`.
+#[macro_export]
+macro_rules! soft_deletable {
+    ($($module:ident)::+) => {
+        impl $crate::soft_delete::SoftDeletable for $($module)::+::Entity {
+            fn deleted_at() -> $($module)::+::Column {
+                $($module)::+::Column::DeletedAt
+            }
+        }
+    };
+}
+
+/// Makes the entities of these modules stamp a new row's `created_at` and `updated_at`
+/// (one time for both) unless the caller set them, so that a new row states only what is
+/// its own; the soft-delete columns are left out of the insert and start `NULL`:
+/// `dbkit::timestamped!(tasks, users);`.
+#[macro_export]
+macro_rules! timestamped {
+    ($($module:ident),* $(,)?) => {
+        $(
+            #[sea_orm::prelude::async_trait::async_trait]
+            impl sea_orm::ActiveModelBehavior for $module::ActiveModel {
+                async fn before_save<C: sea_orm::ConnectionTrait>(
+                    mut self,
+                    _db: &C,
+                    insert: bool,
+                ) -> Result<Self, sea_orm::DbErr> {
+                    if insert {
+                        let now = $crate::time::now();
+                        if self.created_at.is_not_set() {
+                            self.created_at = sea_orm::ActiveValue::Set(now);
+                        }
+                        if self.updated_at.is_not_set() {
+                            self.updated_at = sea_orm::ActiveValue::Set(now);
+                        }
+                    }
+                    Ok(self)
+                }
+            }
+        )*
+    };
+}
+
 /// Entities whose rows are soft-deleted; gives every query a way to see live rows only.
 pub trait SoftDeletable: EntityTrait {
     /// The `deleted_at` column.

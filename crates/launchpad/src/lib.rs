@@ -3,7 +3,8 @@
 //! `main` parses the command line and calls [`commands::run`]; `serve` and the tests
 //! both start the service through [`startup::Application::build`].
 
-pub mod access;
+/// The kit's resource layer, which Launchpad's handlers go through for every owned row.
+pub use webkit::resource as access;
 pub mod auth;
 pub mod cli;
 pub mod commands;

@@ -1,7 +1,6 @@
 //! Building and running the application; used by `serve` and by the tests alike.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,11 +29,8 @@ pub enum StartupError {
     Seed(AppError),
     #[error(transparent)]
     Kits(#[from] crate::kits::KitError),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] webkit::serve::BindError),
 }
 
 /// A database error at start-up, named for what the operator must do.
@@ -72,12 +68,7 @@ impl Application {
             );
         }
         let metrics = webkit::metrics::Metrics::new(&[crate::http::files::INTEGRITY_PROBLEMS]);
-        let db_settings = dbkit::DbSettings {
-            lazy: !settings.auto_migrate(),
-            ..settings.db()
-        };
-        let db = dbkit::connect::connect_observed(&db_settings, metrics.observer()).await?;
-        let in_use = dbkit::in_use::hold(&db, db_settings.acquire_timeout).await?;
+        let (db, in_use) = webkit::serve::open_pool(&settings.database, &metrics).await?;
         if settings.auto_migrate() {
             prepare_database(&db, settings.database.app_env).await?;
         }
@@ -86,10 +77,7 @@ impl Application {
         } else {
             None
         };
-        let addr = SocketAddr::new(settings.server.api_host, settings.server.api_port);
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr, source })?;
+        let listener = webkit::serve::bind(&settings.server).await?;
         let auth = auth(db.clone(), &settings, &metrics);
         let ops = Ops::new::<migration::Migrator>(
             db.clone(),
@@ -115,10 +103,7 @@ impl Application {
 
     /// The port actually bound.
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        webkit::serve::port(&self.listener)
     }
 
     /// The shared state (tests reach the database through it).

@@ -105,33 +105,27 @@ pub static REGISTRY: Registry = Registry(&[
     &IDEAS,
 ]);
 
-/// Ties an entity to its soft-delete table and its owner column.
-macro_rules! resource {
-    ($module:ident, $noun:literal, $table:ident, $owner:ident) => {
-        impl crate::access::Resource for crate::entity::$module::Entity {
-            const NOUN: &'static str = $noun;
-            fn table() -> &'static SoftDeleteTable {
-                &$table
-            }
-            fn id() -> crate::entity::$module::Column {
-                crate::entity::$module::Column::Id
-            }
-            fn owner() -> crate::entity::$module::Column {
-                crate::entity::$module::Column::$owner
-            }
-            fn updated_at() -> crate::entity::$module::Column {
-                crate::entity::$module::Column::UpdatedAt
-            }
-        }
-    };
-}
-
-resource!(projects, "project", PROJECTS, UserId);
-resource!(orders, "order", ORDERS, UserId);
-resource!(synopsis, "synopsis", SYNOPSIS, UserId);
-resource!(meetings, "meeting", MEETINGS, UserId);
-resource!(admin_requests, "request", ADMIN_REQUESTS, UserId);
-resource!(user_services, "subscription", USER_SERVICES, UserId);
-resource!(files, "file", FILES, OwnerId);
-resource!(chatbot_history, "message", CHAT_MESSAGES, UserId);
-resource!(ideas, "idea", IDEAS, UserId);
+webkit::resource!(crate::entity::projects, "project", PROJECTS, UserId);
+webkit::resource!(crate::entity::orders, "order", ORDERS, UserId);
+webkit::resource!(crate::entity::synopsis, "synopsis", SYNOPSIS, UserId);
+webkit::resource!(crate::entity::meetings, "meeting", MEETINGS, UserId);
+webkit::resource!(
+    crate::entity::admin_requests,
+    "request",
+    ADMIN_REQUESTS,
+    UserId
+);
+webkit::resource!(
+    crate::entity::user_services,
+    "subscription",
+    USER_SERVICES,
+    UserId
+);
+webkit::resource!(crate::entity::files, "file", FILES, OwnerId);
+webkit::resource!(
+    crate::entity::chatbot_history,
+    "message",
+    CHAT_MESSAGES,
+    UserId
+);
+webkit::resource!(crate::entity::ideas, "idea", IDEAS, UserId);

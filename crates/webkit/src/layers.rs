@@ -31,6 +31,36 @@ pub struct Layers {
     pub cors_origins: Vec<HeaderValue>,
 }
 
+/// The whole application from its documented routes: the document's query parameters
+/// enforced ([`crate::query_guard`]), every matched route counted ([`crate::metrics`]),
+/// `/openapi.json` and `/docs` (titled `docs_title`), the one 404 and 405, and every
+/// layer. Routes are only ever added through `routes!`, so the document and the router
+/// cannot drift apart.
+pub fn app<S: Clone + Send + Sync + 'static>(
+    api: utoipa_axum::router::OpenApiRouter<S>,
+    state: S,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+    docs_title: &'static str,
+    layers: Layers,
+) -> Router {
+    let (routes, openapi) = api.split_for_parts();
+    let query_params = crate::query_guard::QueryParams::from_document(&openapi);
+    let routes = routes
+        .route_layer(middleware::from_fn_with_state(
+            query_params,
+            crate::query_guard::refuse_unknown,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
+        .merge(crate::openapi::docs(openapi, docs_title))
+        .fallback(|| async { AppError::NotFound("route") })
+        .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
+        .with_state(state);
+    with_layers(routes, layers)
+}
+
 /// `routes` with every layer.
 pub fn with_layers(routes: Router, layers: Layers) -> Router {
     let request_id = HeaderName::from_static("x-request-id");

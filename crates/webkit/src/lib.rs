@@ -22,6 +22,9 @@
 //! - [`config`] and [`cli`]: the settings every service takes (the same environment
 //!   names in every app), opening the database for a command, and `migrate`;
 //! - [`serve`]: serving until SIGTERM, then draining requests in flight for a bounded time;
+//! - [`resource`]: the one path to owned rows — live only, owner-scoped, 404 otherwise,
+//!   status moves guarded by the old status, soft delete with its log row;
+//! - [`activity`]: the activity log as a client reads it (shape, filters, a page);
 //! - [`rules`]: the rules inputs and states keep (text, email, numbers, choices, status
 //!   moves), each stated once, each refusal naming its field.
 //!
@@ -33,6 +36,7 @@
 //! assert_eq!(e.status().as_u16(), 422);
 //! ```
 
+pub mod activity;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -43,6 +47,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod query_guard;
+pub mod resource;
 pub mod response;
 pub mod rules;
 pub mod serve;

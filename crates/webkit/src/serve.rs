@@ -5,9 +5,54 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use axum::Router;
+use dbkit::in_use::InUse;
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+use crate::config::{DatabaseArgs, ServerArgs};
+use crate::metrics::Metrics;
+
+/// Opens a server's pool, its statements counted in `metrics`, and marks the database in
+/// use (so `migrate down` refuses while it runs). With nothing to migrate the pool opens
+/// lazily: the server starts even while its database is down, answers 503 until it is
+/// back, and recovers by itself; migrating (`AUTO_MIGRATE`) needs the database now.
+pub async fn open_pool(
+    database: &DatabaseArgs,
+    metrics: &Arc<Metrics>,
+) -> Result<(DatabaseConnection, InUse), DbErr> {
+    let settings = dbkit::DbSettings {
+        lazy: !database.auto_migrate(),
+        ..database.db()
+    };
+    let db = dbkit::connect::connect_observed(&settings, metrics.observer()).await?;
+    let in_use = dbkit::in_use::hold(&db, settings.acquire_timeout).await?;
+    Ok((db, in_use))
+}
+
+/// The address could not be listened on.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {addr}: {source}")]
+pub struct BindError {
+    pub addr: SocketAddr,
+    pub source: std::io::Error,
+}
+
+/// Listens on `API_HOST:API_PORT` (`API_PORT=0` picks a free port).
+pub async fn bind(server: &ServerArgs) -> Result<TcpListener, BindError> {
+    let addr = SocketAddr::new(server.api_host, server.api_port);
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| BindError { addr, source })
+}
+
+/// The port `listener` is bound to.
+pub fn port(listener: &TcpListener) -> u16 {
+    listener.local_addr().map(|a| a.port()).unwrap_or_default()
+}
 
 /// Serves `router` on `listener` until `shutdown` completes; then stops accepting
 /// connections and lets the requests in flight finish, for at most `grace`

@@ -81,3 +81,13 @@ impl SignedIn for users::Model {
         self.id
     }
 }
+
+impl webkit::resource::Owner for users::Model {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn is_admin(&self) -> bool {
+        self.is_admin
+    }
+}

@@ -15,60 +15,20 @@ pub mod synopsis;
 pub mod user_services;
 pub mod users;
 
-/// Implements [`dbkit::soft_delete::SoftDeletable`] for an entity with a `DeletedAt` column.
-macro_rules! soft_deletable {
-    ($module:ident) => {
-        impl dbkit::soft_delete::SoftDeletable for $module::Entity {
-            fn deleted_at() -> $module::Column {
-                $module::Column::DeletedAt
-            }
-        }
-    };
-}
+dbkit::soft_deletable!(admin_requests);
+dbkit::soft_deletable!(chatbot_history);
+dbkit::soft_deletable!(files);
+dbkit::soft_deletable!(ideas);
+dbkit::soft_deletable!(meetings);
+dbkit::soft_deletable!(orders);
+dbkit::soft_deletable!(plans);
+dbkit::soft_deletable!(projects);
+dbkit::soft_deletable!(services);
+dbkit::soft_deletable!(synopsis);
+dbkit::soft_deletable!(user_services);
+dbkit::soft_deletable!(users);
 
-soft_deletable!(admin_requests);
-soft_deletable!(chatbot_history);
-soft_deletable!(files);
-soft_deletable!(ideas);
-soft_deletable!(meetings);
-soft_deletable!(orders);
-soft_deletable!(plans);
-soft_deletable!(projects);
-soft_deletable!(services);
-soft_deletable!(synopsis);
-soft_deletable!(user_services);
-soft_deletable!(users);
-
-/// Stamps a new row's `created_at` and `updated_at` (one time for both) unless the caller
-/// set them, so that a new row states only what is its own; the soft-delete columns are
-/// left out of the insert and start `NULL`.
-macro_rules! timestamped {
-    ($($module:ident),* $(,)?) => {
-        $(
-            #[sea_orm::prelude::async_trait::async_trait]
-            impl sea_orm::ActiveModelBehavior for $module::ActiveModel {
-                async fn before_save<C: sea_orm::ConnectionTrait>(
-                    mut self,
-                    _db: &C,
-                    insert: bool,
-                ) -> Result<Self, sea_orm::DbErr> {
-                    if insert {
-                        let now = dbkit::time::now();
-                        if self.created_at.is_not_set() {
-                            self.created_at = sea_orm::ActiveValue::Set(now);
-                        }
-                        if self.updated_at.is_not_set() {
-                            self.updated_at = sea_orm::ActiveValue::Set(now);
-                        }
-                    }
-                    Ok(self)
-                }
-            }
-        )*
-    };
-}
-
-timestamped!(
+dbkit::timestamped!(
     admin_requests,
     chatbot_history,
     files,

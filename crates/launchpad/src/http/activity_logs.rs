@@ -2,15 +2,14 @@
 //! user's own rows at `/me`.
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
-use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use dbkit::activity::LIST;
+use dbkit::list::{ListParams, Page};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
+use webkit::activity::{ActivityLogOut, LogFilters};
 
 use crate::domain;
 use crate::entity::activity_logs as logs;
@@ -24,119 +23,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_my_logs))
 }
 
-/// The outcomes a row can record.
-pub const STATUSES: &[&str] = &["success", "failed", "error"];
+pub use dbkit::activity::STATUSES;
 
-/// One logged action.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ActivityLogOut {
-    id: Uuid,
-    /// Who acted; `null` for anonymous callers and the system.
-    user_id: Option<Uuid>,
-    /// A dotted verb such as `project.create`.
-    action: String,
-    entity_type: Option<String>,
-    entity_id: Option<Uuid>,
-    #[schema(value_type = Object)]
-    details: Value,
-    ip_address: Option<String>,
-    user_agent: Option<String>,
-    status: String,
-    duration_ms: Option<i64>,
-    created_at: DateTime<Utc>,
-}
+/// The list every log route takes (for the document's rules).
+pub(crate) const LOG_LIST: dbkit::list::ListSpec<logs::Entity> = LIST;
 
-impl From<logs::Model> for ActivityLogOut {
-    fn from(l: logs::Model) -> Self {
-        Self {
-            id: l.id,
-            user_id: l.user_id,
-            action: l.action,
-            entity_type: l.entity_type,
-            entity_id: l.entity_id,
-            details: l.details,
-            ip_address: l.ip_address,
-            user_agent: l.user_agent,
-            status: l.status,
-            duration_ms: l.duration_ms,
-            created_at: l.created_at,
-        }
-    }
-}
-
-/// Filters of the admin log.
+/// The admin's filter besides the log's own.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct LogFilters {
+struct UserFilter {
     /// Rows of this user.
-    #[param(value_type = Option<Uuid>)]
+    #[param(value_type = Option<uuid::Uuid>)]
     user_id: Option<String>,
-    /// Exact action (`auth.login`).
-    action: Option<String>,
-    /// Exact entity type (`project`).
-    entity_type: Option<String>,
-    /// Rows about this entity.
-    #[param(value_type = Option<Uuid>)]
-    entity_id: Option<String>,
-}
-
-/// Filters of the caller's own log.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct MyLogFilters {
-    /// Exact action (`auth.login`).
-    action: Option<String>,
-    /// Exact entity type (`project`).
-    entity_type: Option<String>,
-    /// Rows about this entity.
-    #[param(value_type = Option<Uuid>)]
-    entity_id: Option<String>,
-}
-
-/// Newest first by default; `status` is `success|failed|error`; `search` looks in the
-/// action and entity type.
-pub(crate) const LOG_LIST: ListSpec<logs::Entity> = ListSpec {
-    sort_fields: &[("created_at", logs::Column::CreatedAt)],
-    default_order: SortOrder::Desc,
-    search: Search::Like(&[logs::Column::Action, logs::Column::EntityType]),
-    status: Some((logs::Column::Status, STATUSES)),
-    created_at: logs::Column::CreatedAt,
-    id: logs::Column::Id,
-};
-
-fn filtered(
-    mut query: Select<logs::Entity>,
-    action: Option<&str>,
-    entity_type: Option<&str>,
-    entity_id: Option<&str>,
-) -> Result<Select<logs::Entity>, AppError> {
-    if let Some(action) = action {
-        query = query.filter(logs::Column::Action.eq(action));
-    }
-    if let Some(entity_type) = entity_type {
-        query = query.filter(logs::Column::EntityType.eq(entity_type));
-    }
-    if let Some(entity_id) = entity_id {
-        query = query.filter(logs::Column::EntityId.eq(domain::uuid("entity_id", entity_id)?));
-    }
-    Ok(query)
-}
-
-async fn page_of(
-    state: &AppState,
-    query: Select<logs::Entity>,
-    params: &ListParams,
-) -> Result<axum::Json<Page<ActivityLogOut>>, AppError> {
-    Ok(axum::Json(
-        LOG_LIST
-            .fetch(&state.db, query, params)
-            .await?
-            .map(ActivityLogOut::from),
-    ))
 }
 
 /// Every logged action, filtered (admin).
-#[utoipa::path(get, path = "/activity-logs", tag = "admin", security(("bearer" = [])), params(ListParams, LogFilters),
+#[utoipa::path(get, path = "/activity-logs", tag = "admin", security(("bearer" = [])), params(ListParams, UserFilter, LogFilters),
     responses(
         (status = 200, body = Page<ActivityLogOut>),
     ))]
@@ -144,23 +46,19 @@ async fn list_logs(
     State(state): State<AppState>,
     _: AdminUser,
     Query(params): Query<ListParams>,
-    Query(f): Query<LogFilters>,
+    Query(user): Query<UserFilter>,
+    Query(filters): Query<LogFilters>,
 ) -> Result<axum::Json<Page<ActivityLogOut>>, AppError> {
-    let mut query = logs::Entity::find();
-    if let Some(user_id) = &f.user_id {
-        query = query.filter(logs::Column::UserId.eq(domain::uuid("user_id", user_id)?));
+    let mut rows = logs::Entity::find();
+    if let Some(user_id) = &user.user_id {
+        rows = rows.filter(logs::Column::UserId.eq(domain::uuid("user_id", user_id)?));
     }
-    let query = filtered(
-        query,
-        f.action.as_deref(),
-        f.entity_type.as_deref(),
-        f.entity_id.as_deref(),
-    )?;
-    page_of(&state, query, &params).await
+    let page = webkit::activity::page(&state.db, rows, &params, &filters).await?;
+    Ok(axum::Json(page))
 }
 
 /// The caller's own logged actions.
-#[utoipa::path(get, path = "/activity-logs/me", tag = "users", security(("bearer" = [])), params(ListParams, MyLogFilters),
+#[utoipa::path(get, path = "/activity-logs/me", tag = "users", security(("bearer" = [])), params(ListParams, LogFilters),
     responses(
         (status = 200, body = Page<ActivityLogOut>),
     ))]
@@ -168,14 +66,9 @@ async fn list_my_logs(
     State(state): State<AppState>,
     CurrentUser { user, .. }: CurrentUser,
     Query(params): Query<ListParams>,
-    Query(f): Query<MyLogFilters>,
+    Query(filters): Query<LogFilters>,
 ) -> Result<axum::Json<Page<ActivityLogOut>>, AppError> {
-    let query = logs::Entity::find().filter(logs::Column::UserId.eq(user.id));
-    let query = filtered(
-        query,
-        f.action.as_deref(),
-        f.entity_type.as_deref(),
-        f.entity_id.as_deref(),
-    )?;
-    page_of(&state, query, &params).await
+    let rows = webkit::activity::of_user(user.id);
+    let page = webkit::activity::page(&state.db, rows, &params, &filters).await?;
+    Ok(axum::Json(page))
 }

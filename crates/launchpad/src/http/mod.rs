@@ -23,42 +23,19 @@ pub mod synopsis;
 pub mod trash;
 pub mod users;
 
-use std::time::Duration;
-
-use axum::http::StatusCode;
-use axum::{Router, middleware};
+use axum::Router;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-use webkit::layers::{Layers, with_layers};
 use webkit::openapi::BearerAuth;
-use webkit::query_guard;
 
-use crate::http::error::{AppError, ErrorResponse};
+use crate::http::error::ErrorResponse;
 use crate::state::AppState;
 
 /// The whole application: the API routes, `/openapi.json`, `/docs`, and the layers.
 pub fn router(state: AppState) -> Router {
-    let layers = Layers {
-        timeout: Duration::from_secs(state.settings.server.request_timeout_secs),
-        cors_origins: state.settings.server.cors_origin_list().unwrap_or_default(),
-    };
+    let layers = state.settings.server.layers();
     let metrics = state.metrics.clone();
-    let (routes, openapi) = api().split_for_parts();
-    let query_params = query_guard::QueryParams::from_document(&openapi);
-    let routes = routes
-        .route_layer(middleware::from_fn_with_state(
-            query_params,
-            query_guard::refuse_unknown,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            metrics,
-            webkit::metrics::track,
-        ))
-        .merge(webkit::openapi::docs(openapi, DOCS_TITLE))
-        .fallback(|| async { AppError::NotFound("route") })
-        .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
-        .with_state(state);
-    with_layers(routes, layers)
+    webkit::layers::app(api(), state, metrics, DOCS_TITLE, layers)
 }
 
 /// The `/docs` page's title.

@@ -1,7 +1,8 @@
 //! What a service's command line shares: opening the database for a command (a refused
-//! or unreachable database said in the operator's words), and `migrate`.
+//! or unreachable database said in the operator's words), `migrate` and `verify`.
 
 pub mod migrate;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -9,6 +10,26 @@ use dbkit::DbFailure;
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::config::{ConfigError, DatabaseArgs};
+
+/// A service's `main`: loads `.env` (optional; a broken one is an error), parses the
+/// command line `C` (exiting with clap's message if it is wrong) and runs `run` on a new
+/// runtime; its exit code is the process's.
+pub fn main<C: clap::Parser, F: Future<Output = ExitCode>>(run: impl FnOnce(C) -> F) -> ExitCode {
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("error: .env: {e}");
+        return ExitCode::from(2);
+    }
+    let cli = C::parse();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// A command's outcome; its failure already worded for the operator.
 pub type CommandResult = Result<ExitCode, String>;

@@ -3,6 +3,10 @@
 //! status, soft delete through the audit-committing writer — and the log event of each,
 //! named by the resource (`<entity type>.<verb>`) with the same payload shape for every
 //! resource (`{from, to}` for a move, `{affected}` for a delete).
+//!
+//! An app says what a caller is ([`Owner`]: an id, and whether it is an admin) and what
+//! each of its tables is ([`Resource`], [`Stateful`]); the functions here do the rest, so
+//! a new resource cannot forget ownership, soft delete, a guarded move or its log row.
 
 use dbkit::audit::Event;
 use dbkit::soft_delete::{self, SoftDeletable, SoftDeleteTable};
@@ -15,9 +19,16 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::domain::Transitions;
-use crate::entity::users;
 use crate::error::AppError;
+use crate::rules::Transitions;
+
+/// Who acts on resources.
+pub trait Owner {
+    /// The user's id: what a resource's owner column holds.
+    fn id(&self) -> Uuid;
+    /// An admin sees every row (and changes others' only through admin routes).
+    fn is_admin(&self) -> bool;
+}
 
 /// A table whose rows belong to a user.
 pub trait Resource: SoftDeletable {
@@ -33,6 +44,30 @@ pub trait Resource: SoftDeletable {
     fn updated_at() -> Self::Column;
 }
 
+/// Makes an entity a [`Resource`]: `resource!(crate::entity::projects, "project",
+/// PROJECTS, UserId)` — its module (with `Entity` and `Column::{Id, UpdatedAt}`), its
+/// noun, its [`SoftDeleteTable`] and its owner column.
+#[macro_export]
+macro_rules! resource {
+    ($($module:ident)::+, $noun:literal, $table:expr, $owner:ident) => {
+        impl $crate::resource::Resource for $($module)::+::Entity {
+            const NOUN: &'static str = $noun;
+            fn table() -> &'static dbkit::soft_delete::SoftDeleteTable {
+                &$table
+            }
+            fn id() -> $($module)::+::Column {
+                $($module)::+::Column::Id
+            }
+            fn owner() -> $($module)::+::Column {
+                $($module)::+::Column::$owner
+            }
+            fn updated_at() -> $($module)::+::Column {
+                $($module)::+::Column::UpdatedAt
+            }
+        }
+    };
+}
+
 /// A resource that moves through states.
 pub trait Stateful: Resource {
     /// The `status` column.
@@ -42,12 +77,12 @@ pub trait Stateful: Resource {
 }
 
 /// Live rows `user` may see: their own, or all of them for an admin.
-pub fn visible<E: Resource>(user: &users::Model) -> Select<E> {
+pub fn visible<E: Resource>(user: &impl Owner) -> Select<E> {
     let live = E::find_live();
-    if user.is_admin {
+    if user.is_admin() {
         live
     } else {
-        live.filter(E::owner().eq(user.id))
+        live.filter(E::owner().eq(user.id()))
     }
 }
 
@@ -97,7 +132,7 @@ pub async fn all<E: EntityTrait, C: Reader>(
 /// is the same 404.
 pub async fn find_visible<E: Resource>(
     conn: &impl Reader,
-    user: &users::Model,
+    user: &impl Owner,
     id: Uuid,
 ) -> Result<E::Model, AppError> {
     one(conn, visible::<E>(user).filter(E::id().eq(id)))
@@ -110,19 +145,19 @@ pub async fn find_visible<E: Resource>(
 /// else gets the 404 of a missing row.
 pub async fn find_owned<E: Resource>(
     conn: &impl Reader,
-    user: &users::Model,
+    user: &impl Owner,
     id: Uuid,
 ) -> Result<E::Model, AppError> {
     let own = one(
         conn,
         E::find_live()
             .filter(E::id().eq(id))
-            .filter(E::owner().eq(user.id)),
+            .filter(E::owner().eq(user.id())),
     )
     .await?;
     match own {
         Some(row) => Ok(row),
-        None if user.is_admin && find_visible::<E>(conn, user, id).await.is_ok() => {
+        None if user.is_admin() && find_visible::<E>(conn, user, id).await.is_ok() => {
             Err(AppError::Forbidden)
         }
         None => Err(AppError::NotFound(E::NOUN)),
@@ -150,25 +185,53 @@ pub fn event<E: Resource>(verb: &str, id: Uuid) -> Event {
 /// `<entity type>.delete` with what the delete took (`affected`, per table).
 pub async fn delete_owned<E: Resource>(
     db: &DatabaseConnection,
-    (user, actor): (&users::Model, &Actor),
+    (user, actor): (&impl Owner, &Actor),
     id: Uuid,
 ) -> Result<(), AppError> {
     let writer = Writer::begin(db, actor).await?;
     find_owned::<E>(writer.tx(), user, id).await?;
-    let event = soft_delete_row(&writer, E::table(), (E::NOUN, id), user.id).await?;
+    let event = soft_delete_row(&writer, E::table(), (E::NOUN, id), user.id()).await?;
     Ok(writer.commit(event).await?)
+}
+
+/// The caller's soft-deleted rows of `E`: their trash.
+pub fn trashed<E: Resource>(user: &impl Owner) -> Select<E> {
+    E::find()
+        .filter(E::deleted_at().is_not_null())
+        .filter(E::owner().eq(user.id()))
+}
+
+/// Restores a row of the caller's trash with what its delete took; logs
+/// `<entity type>.restore` with what came back (`restored`, per table). Anything else —
+/// a live row, someone else's, none — is the same 404.
+pub async fn restore_owned<E: Resource>(
+    db: &DatabaseConnection,
+    (user, actor): (&impl Owner, &Actor),
+    id: Uuid,
+) -> Result<E::Model, AppError> {
+    let writer = Writer::begin(db, actor).await?;
+    let restored = match one(writer.tx(), trashed::<E>(user).filter(E::id().eq(id))).await? {
+        Some(_) => soft_delete::restore(writer.tx(), E::table(), id).await?,
+        None => None,
+    };
+    let restored = restored.ok_or(AppError::NotFound(E::NOUN))?;
+    let row = reload::<E>(writer.tx(), id).await?;
+    writer
+        .commit(event::<E>("restore", id).with("restored", json!(restored)))
+        .await?;
+    Ok(row)
 }
 
 /// Soft-deletes a row nobody owns (a plan, a service), as an admin, with everything it
 /// owns; logs `<entity type>.delete` with `affected`.
 pub async fn delete_unowned(
     db: &DatabaseConnection,
-    (admin, actor): (&users::Model, &Actor),
+    (admin, actor): (&impl Owner, &Actor),
     table: &'static SoftDeleteTable,
     (noun, id): (&'static str, Uuid),
 ) -> Result<(), AppError> {
     let writer = Writer::begin(db, actor).await?;
-    let event = soft_delete_row(&writer, table, (noun, id), admin.id).await?;
+    let event = soft_delete_row(&writer, table, (noun, id), admin.id()).await?;
     Ok(writer.commit(event).await?)
 }
 
