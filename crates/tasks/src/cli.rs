@@ -1,0 +1,127 @@
+//! The command line: `tasks serve | migrate … | seed | verify`, every setting a flag and
+//! the environment variable Launchpad reads under the same name.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use webkit::cli::migrate::MigrateCommand;
+use webkit::cli::{CommandResult, ServiceSettings, open};
+use webkit::config::{AppEnv, ConfigError, DatabaseArgs, LogArgs, ServerArgs, SignInArgs};
+
+use crate::app::App;
+use crate::migration::Migrator;
+
+/// Tasks: each user's tasks, with a trash and an activity log.
+///
+/// Every setting can be given as a flag or an environment variable (or in `.env`).
+#[derive(Debug, Parser)]
+#[command(name = "tasks", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (migrates a SQLite database by itself).
+    Serve,
+    /// Inspect and change the database schema.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+    /// Outside production, a demo account (demo@tasks.example, password `Demo@1234`)
+    /// with a few tasks. Running it twice changes nothing.
+    Seed,
+    /// Check the schema against the migrations and the activity log's hash chain. Exit 0
+    /// if both pass, 1 if something is wrong, 2 if the check could not run.
+    Verify,
+}
+
+/// All settings: the kits' groups.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+impl Settings {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.database.validate()?;
+        self.sign_in.validate(self.database.app_env)?;
+        self.server.validate()
+    }
+}
+
+impl ServiceSettings for Settings {
+    fn database(&self) -> &DatabaseArgs {
+        &self.database
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        Settings::validate(self)
+    }
+}
+
+/// Runs one command; errors are printed, and the exit code says how it ended.
+pub async fn run(cli: Cli) -> ExitCode {
+    let log = &cli.settings.log;
+    if let Err(e) = webkit::telemetry::init(&log.log_level, log.log_format) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = crate::configure() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let settings = &cli.settings;
+    let result = match cli.command {
+        Command::Serve => serve(settings.clone()).await,
+        Command::Migrate(command) => webkit::cli::migrate::run::<Migrator>(settings, command).await,
+        Command::Seed => seed(settings).await,
+        Command::Verify => {
+            let verified = webkit::cli::verify::check::<Migrator>(settings).await;
+            verified.and_then(|v| webkit::cli::verify::finish(v.ok))
+        }
+    };
+    result.unwrap_or_else(|message| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    })
+}
+
+async fn serve(settings: Settings) -> CommandResult {
+    let stop = webkit::serve::shutdown_signal();
+    let app = App::build(settings).await.map_err(|e| e.to_string())?;
+    app.run_until_stopped(stop)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn seed(settings: &Settings) -> CommandResult {
+    if settings.database.app_env == AppEnv::Production {
+        return Err(
+            "seed is refused in production (the demo account's password is published)".into(),
+        );
+    }
+    let db = open(settings).await?;
+    let created = crate::users::seed_demo(&db)
+        .await
+        .map_err(|e| format!("seeding: {e}"))?;
+    println!(
+        "{}",
+        if created {
+            "seeded: the demo account and its tasks"
+        } else {
+            "seeded: nothing to do"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
