@@ -11,10 +11,11 @@
 use dbkit::audit::Event;
 use dbkit::soft_delete::{self, SoftDeletable, SoftDeleteTable};
 use dbkit::{Actor, Writer};
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, SimpleExpr, ValueType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect, Select,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter,
+    QuerySelect, Select,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -192,6 +193,21 @@ pub async fn delete_owned<E: Resource>(
     find_owned::<E>(writer.tx(), user, id).await?;
     let event = soft_delete_row(&writer, E::table(), (E::NOUN, id), user.id()).await?;
     Ok(writer.commit(event).await?)
+}
+
+/// Inserts `row` in the writer's transaction and commits it with its log row,
+/// `<entity type>.create`: a new row cannot be written without it. Checks the create
+/// depends on (the project an idea belongs to, say) go on the writer first.
+pub async fn create<E: Resource>(writer: Writer, row: E::ActiveModel) -> Result<E::Model, AppError>
+where
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+{
+    let created = row.insert(writer.tx()).await?;
+    let id = <Uuid as ValueType>::try_from(created.get(E::id()))
+        .map_err(|_| AppError::Internal(format!("{} id is not a UUID", E::NOUN)))?;
+    writer.commit(event::<E>("create", id)).await?;
+    Ok(created)
 }
 
 /// The caller's soft-deleted rows of `E`: their trash.

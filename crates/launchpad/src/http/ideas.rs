@@ -252,10 +252,7 @@ async fn create_idea(
     if let Some(project_id) = new.project_id {
         access::find_owned::<projects::Entity>(writer.tx(), &user, project_id).await?;
     }
-    let idea = new.into_model(user.id).insert(writer.tx()).await?;
-    writer
-        .commit(access::event::<ideas::Entity>("create", idea.id))
-        .await?;
+    let idea = access::create::<ideas::Entity>(writer, new.into_model(user.id)).await?;
     Ok((StatusCode::CREATED, axum::Json(idea.into())))
 }
 

@@ -183,10 +183,7 @@ async fn create_project(
         ..Default::default()
     };
     let writer = Writer::begin(&state.db, &actor).await?;
-    let project = project.insert(writer.tx()).await?;
-    writer
-        .commit(access::event::<projects::Entity>("create", project.id))
-        .await?;
+    let project = access::create::<projects::Entity>(writer, project).await?;
     Ok((StatusCode::CREATED, axum::Json(project.into())))
 }
 
