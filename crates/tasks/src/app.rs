@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::FromRef;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use utoipa::OpenApi;
@@ -19,34 +18,10 @@ use webkit::openapi::BearerAuth;
 use webkit::ops::Ops;
 use webkit::{AppError, ErrorResponse};
 
-use crate::cli::Settings;
-use crate::entity::users;
 use crate::migration::Migrator;
+use crate::settings::Settings;
+use crate::state::{AppState, CurrentUser};
 use crate::users::Users;
-
-/// A signed-in user.
-pub type CurrentUser = webkit::auth::CurrentUser<users::Model>;
-
-/// What every handler can reach; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub auth: Auth,
-    pub ops: Ops,
-    pub metrics: Arc<Metrics>,
-}
-
-impl FromRef<AppState> for Auth {
-    fn from_ref(state: &AppState) -> Auth {
-        state.auth.clone()
-    }
-}
-
-impl FromRef<AppState> for Ops {
-    fn from_ref(state: &AppState) -> Ops {
-        state.ops.clone()
-    }
-}
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +104,11 @@ impl App {
     /// The pool (tests read the database through it).
     pub fn db(&self) -> &DatabaseConnection {
         &self.state.db
+    }
+
+    /// The metrics (tests capture the statements a request runs through them).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.state.metrics.clone()
     }
 
     /// Serves until `shutdown`, drains, closes the pool.

@@ -3,13 +3,14 @@
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use webkit::cli::migrate::MigrateCommand;
-use webkit::cli::{CommandResult, ServiceSettings, open};
-use webkit::config::{AppEnv, ConfigError, DatabaseArgs, LogArgs, ServerArgs, SignInArgs};
+use webkit::cli::{CommandResult, open};
+use webkit::config::AppEnv;
 
 use crate::app::App;
 use crate::migration::Migrator;
+pub use crate::settings::Settings;
 
 /// Tasks: each user's tasks, with a trash and an activity log.
 ///
@@ -36,37 +37,6 @@ pub enum Command {
     /// Check the schema against the migrations and the activity log's hash chain. Exit 0
     /// if both pass, 1 if something is wrong, 2 if the check could not run.
     Verify,
-}
-
-/// All settings: the kits' groups.
-#[derive(Debug, Clone, Args)]
-pub struct Settings {
-    #[command(flatten)]
-    pub database: DatabaseArgs,
-    #[command(flatten)]
-    pub log: LogArgs,
-    #[command(flatten)]
-    pub sign_in: SignInArgs,
-    #[command(flatten)]
-    pub server: ServerArgs,
-}
-
-impl Settings {
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        self.database.validate()?;
-        self.sign_in.validate(self.database.app_env)?;
-        self.server.validate()
-    }
-}
-
-impl ServiceSettings for Settings {
-    fn database(&self) -> &DatabaseArgs {
-        &self.database
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        Settings::validate(self)
-    }
 }
 
 /// Runs one command; errors are printed, and the exit code says how it ended.

@@ -7,6 +7,8 @@ pub mod app;
 pub mod cli;
 pub mod entity;
 pub mod migration;
+pub mod settings;
+pub mod state;
 pub mod tasks;
 pub mod users;
 

@@ -21,8 +21,8 @@ use webkit::extract::{Json, Path, Query, nullable};
 use webkit::resource::{self as access, Stateful};
 use webkit::rules::{self, Text, Transitions};
 
-use crate::app::{AppState, CurrentUser};
 use crate::entity::tasks;
+use crate::state::{AppState, CurrentUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -192,10 +192,7 @@ async fn create_task(
         ..Default::default()
     };
     let writer = Writer::begin(&state.db, &actor).await?;
-    let task = task.insert(writer.tx()).await?;
-    writer
-        .commit(access::event::<tasks::Entity>("create", task.id))
-        .await?;
+    let task = access::create::<tasks::Entity>(writer, task).await?;
     Ok((StatusCode::CREATED, axum::Json(task.into())))
 }
 

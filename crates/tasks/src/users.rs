@@ -23,8 +23,8 @@ use webkit::resource::Owner;
 use webkit::rules::Email;
 use webkit::rules::text::{NAME, PASSWORD};
 
-use crate::app::{AppState, CurrentUser};
 use crate::entity::users;
+use crate::state::{AppState, CurrentUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -209,6 +209,15 @@ pub struct ServerArgs {
     pub shutdown_timeout: u64,
 }
 
+/// What the layers need to know.
+#[derive(Debug, Clone)]
+pub struct Layers {
+    /// A request still running after this, reading its body included, is answered 408.
+    pub timeout: Duration,
+    /// Origins allowed by CORS; none means no cross-origin access.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
 const MIN_OPS_TOKEN_LEN: usize = 16;
 
 impl ServerArgs {
@@ -242,8 +251,8 @@ impl ServerArgs {
     }
 
     /// What [`crate::layers`] need.
-    pub fn layers(&self) -> crate::layers::Layers {
-        crate::layers::Layers {
+    pub fn layers(&self) -> Layers {
+        Layers {
             timeout: Duration::from_secs(self.request_timeout_secs),
             cors_origins: self.cors_origin_list().unwrap_or_default(),
         }

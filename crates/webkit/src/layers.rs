@@ -3,8 +3,6 @@
 //! one JSON shape, a panic answered 500 without its message, a deadline, CORS, and a
 //! body limit.
 
-use std::time::Duration;
-
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
@@ -17,19 +15,11 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::config::Layers;
 use crate::error::AppError;
 
 /// Largest JSON body accepted (a route reading more, an upload, sets its own limit).
 const MAX_JSON_BYTES: usize = 1024 * 1024;
-
-/// What the layers need to know.
-#[derive(Debug, Clone)]
-pub struct Layers {
-    /// A request still running after this, reading its body included, is answered 408.
-    pub timeout: Duration,
-    /// Origins allowed by CORS; none means no cross-origin access.
-    pub cors_origins: Vec<HeaderValue>,
-}
 
 /// The whole application from its documented routes: the document's query parameters
 /// enforced ([`crate::query_guard`]), every matched route counted ([`crate::metrics`]),
@@ -98,6 +88,8 @@ fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use axum::body::{Body, to_bytes};
     use axum::http::Request;
     use axum::routing::get;

@@ -1,0 +1,35 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use sea_orm::DatabaseConnection;
+use webkit::auth::Auth;
+use webkit::metrics::Metrics;
+use webkit::ops::Ops;
+
+use crate::entity::users;
+
+/// A signed-in user.
+pub type CurrentUser = webkit::auth::CurrentUser<users::Model>;
+
+/// What every handler can reach; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub auth: Auth,
+    pub ops: Ops,
+    pub metrics: Arc<Metrics>,
+}
+
+impl FromRef<AppState> for Auth {
+    fn from_ref(state: &AppState) -> Auth {
+        state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Ops {
+    fn from_ref(state: &AppState) -> Ops {
+        state.ops.clone()
+    }
+}
