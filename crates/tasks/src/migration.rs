@@ -136,6 +136,9 @@ impl MigrationTrait for Tasks {
                 "CREATE INDEX ix_tasks_user_id ON tasks (user_id, created_at)",
                 // A user's tasks in one status (the board).
                 "CREATE INDEX ix_tasks_user_status ON tasks (user_id, status, created_at)",
+                // A user's trash, most recently deleted first.
+                "CREATE INDEX ix_tasks_user_trash ON tasks (user_id, deleted_at, id) \
+                 WHERE deleted_at IS NOT NULL",
                 "CREATE INDEX ix_tasks_title ON tasks (title)",
                 "CREATE INDEX ix_tasks_status ON tasks (status)",
                 "CREATE INDEX ix_tasks_created_at ON tasks (created_at)",

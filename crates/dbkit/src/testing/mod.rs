@@ -20,6 +20,8 @@
 //! }
 //! ```
 
+pub mod plans;
+
 use std::future::Future;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
