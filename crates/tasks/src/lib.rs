@@ -12,11 +12,23 @@ pub mod state;
 pub mod tasks;
 pub mod users;
 
+use dbkit::error::ConstraintRule;
+
+/// What the schema's constraints mean to a client (the kit explains the others
+/// generically).
+const CONSTRAINTS: &[ConstraintRule] = &[ConstraintRule {
+    name: "ix_users_email",
+    table: "users",
+    columns: &["email"],
+    field: "email",
+    message: "an account with this email already exists",
+}];
+
 /// Introduces the app to its kits; first thing in every process. `dbkit` keeps its
 /// neutral names.
 pub fn configure() -> Result<(), webkit::AlreadyConfigured> {
     webkit::configure(webkit::Settings {
         app: "tasks",
-        constraints: &[],
+        constraints: CONSTRAINTS,
     })
 }

@@ -230,6 +230,28 @@ dbkit::both_backends! {
         assert_eq!(moves, 1);
     }
 
+    async fn of_two_concurrent_restores_one_brings_the_task_back_and_the_other_is_404(app: TestApp) {
+        let me = app.register("restorer@example.com").await;
+        let id = app.task(&me, "Back and forth").await;
+        app.call(Method::DELETE, &format!("/api/tasks/{id}"), Some(&me), None).await;
+        let path = format!("/api/tasks/{id}/restore");
+        let (a, b) = tokio::join!(app.post(&path, &me, json!({})), app.post(&path, &me, json!({})));
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::NOT_FOUND], "{} / {}", a.1, b.1);
+        let restores = app.actions(&me).await.iter().filter(|a| *a == "task.restore").count();
+        assert_eq!(restores, 1);
+    }
+
+    async fn an_address_registers_once_whatever_its_case(app: TestApp) {
+        app.register("once@example.com").await;
+        let body = json!({"email": "ONCE@Example.com", "password": "correct horse", "name": "Again"});
+        let (status, error) = app.call(Method::POST, "/api/auth/register", None, Some(body)).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{error}");
+        assert_eq!(error["details"]["field"], "email", "{error}");
+        assert_eq!(error["error"], "an account with this email already exists");
+    }
+
     async fn lists_filter_search_sort_and_page(app: TestApp) {
         let me = app.register("lister@example.com").await;
         for (title, status, priority) in [
