@@ -180,6 +180,6 @@ fn auth(
     metrics: &Arc<webkit::metrics::Metrics>,
 ) -> Auth {
     let metrics = metrics.clone();
-    Auth::new(db, Arc::new(Users), settings.sign_in.auth())
+    Auth::new(db, Arc::new(Users::new()), settings.sign_in.auth())
         .on_password_check(Arc::new(move || metrics.password_verified()))
 }

@@ -63,7 +63,7 @@ impl App {
             dbkit::migrate::up::<Migrator>(&db, None).await?;
         }
         let listener = webkit::serve::bind(&settings.server).await?;
-        let auth = Auth::new(db.clone(), Arc::new(Users), settings.sign_in.auth());
+        let auth = Auth::new(db.clone(), Arc::new(Users::new()), settings.sign_in.auth());
         let ops = Ops::new::<Migrator>(
             db.clone(),
             metrics.clone(),

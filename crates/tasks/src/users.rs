@@ -6,18 +6,15 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 use webkit::AppError;
-use webkit::auth::{Account, Accounts, SignedIn, TokensOut, async_trait, password};
+use webkit::auth::table::{self, Table, UserTable};
+use webkit::auth::{Account, Accounts, SignedIn, TokensOut, password};
 use webkit::extract::{Client, Json};
 use webkit::resource::Owner;
 use webkit::rules::Email;
@@ -113,68 +110,37 @@ async fn me(CurrentUser { user, .. }: CurrentUser) -> axum::Json<UserOut> {
 }
 
 /// The users table, for the sign-in routes.
-pub struct Users;
+pub type Users = Table<users::Entity>;
 
-fn account(user: users::Model) -> Account {
-    Account {
-        id: user.id,
-        password_hash: user.password_hash,
-        token_version: user.token_version,
-        active: user.is_active,
+impl UserTable for users::Entity {
+    fn id() -> users::Column {
+        users::Column::Id
     }
-}
-
-#[async_trait]
-impl Accounts for Users {
-    async fn by_email(
-        &self,
-        db: &DatabaseConnection,
-        email: &str,
-    ) -> Result<Option<Account>, DbErr> {
-        let user = users::Entity::find()
-            .filter(users::Column::Email.eq(email))
-            .one(db)
-            .await?;
-        Ok(user.map(account))
+    fn email() -> users::Column {
+        users::Column::Email
     }
-
-    async fn active(&self, db: &DatabaseConnection, id: Uuid) -> Result<Option<Account>, DbErr> {
-        let user = users::Entity::find_by_id(id)
-            .filter(users::Column::IsActive.eq(true))
-            .one(db)
-            .await?;
-        Ok(user.map(account))
+    fn is_active() -> users::Column {
+        users::Column::IsActive
     }
-
-    async fn signed_in(&self, tx: &DatabaseTransaction, id: Uuid) -> Result<(), DbErr> {
-        users::Entity::update_many()
-            .col_expr(users::Column::LastLoginAt, Expr::value(dbkit::time::now()))
-            .filter(users::Column::Id.eq(id))
-            .exec(tx)
-            .await
-            .map(drop)
+    fn token_version() -> users::Column {
+        users::Column::TokenVersion
     }
-
-    async fn end_access(&self, tx: &DatabaseTransaction, id: Uuid) -> Result<(), DbErr> {
-        users::Entity::update_many()
-            .col_expr(
-                users::Column::TokenVersion,
-                Expr::col(users::Column::TokenVersion).add(1),
-            )
-            .filter(users::Column::Id.eq(id))
-            .exec(tx)
-            .await
-            .map(drop)
+    fn last_login_at() -> users::Column {
+        users::Column::LastLoginAt
+    }
+    fn account(user: users::Model) -> Account {
+        Account {
+            id: user.id,
+            password_hash: user.password_hash,
+            token_version: user.token_version,
+            active: user.is_active,
+        }
     }
 }
 
 impl SignedIn for users::Model {
     async fn load(db: &DatabaseConnection, id: Uuid, version: i32) -> Result<Option<Self>, DbErr> {
-        users::Entity::find_by_id(id)
-            .filter(users::Column::IsActive.eq(true))
-            .filter(users::Column::TokenVersion.eq(version))
-            .one(db)
-            .await
+        table::load::<users::Entity>(db, id, version).await
     }
 
     fn id(&self) -> Uuid {
@@ -199,7 +165,7 @@ pub const DEMO: (&str, &str) = ("demo@tasks.example", "Demo@1234");
 /// Creates the demo account with three tasks, unless it exists; whether it did.
 pub async fn seed_demo(db: &DatabaseConnection) -> Result<bool, AppError> {
     let (email, secret) = DEMO;
-    if Users.by_email(db, email).await?.is_some() {
+    if Users::new().by_email(db, email).await?.is_some() {
         return Ok(false);
     }
     let writer = Writer::begin(db, &dbkit::Actor::system()).await?;

@@ -1,22 +1,38 @@
-//! The users table through the kit's eyes: the accounts the sign-in routes check, and the
-//! signed-in user every request loads.
+//! The users table through the kit's eyes: which columns the sign-in kit reads, the
+//! signed-in user every request loads, and who owns resources.
 
 use dbkit::soft_delete::SoftDeletable;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-};
+use sea_orm::{DatabaseConnection, DbErr, Select};
 use uuid::Uuid;
-use webkit::auth::{Account, Accounts, SignedIn, async_trait};
+use webkit::auth::table::{self, Table, UserTable};
+use webkit::auth::{Account, SignedIn};
 
-use crate::auth::sessions::bump_token_version;
 use crate::entity::users;
 
-/// Launchpad's users.
-pub struct Users;
+/// Launchpad's users, for the sign-in routes.
+pub type Users = Table<users::Entity>;
 
-impl From<users::Model> for Account {
-    fn from(user: users::Model) -> Self {
+impl UserTable for users::Entity {
+    fn id() -> users::Column {
+        users::Column::Id
+    }
+    fn email() -> users::Column {
+        users::Column::Email
+    }
+    fn is_active() -> users::Column {
+        users::Column::IsActive
+    }
+    fn token_version() -> users::Column {
+        users::Column::TokenVersion
+    }
+    fn last_login_at() -> users::Column {
+        users::Column::LastLoginAt
+    }
+    /// A deleted account is gone, whatever else its row says.
+    fn live() -> Select<Self> {
+        users::Entity::find_live()
+    }
+    fn account(user: users::Model) -> Account {
         Account {
             id: user.id,
             password_hash: user.password_hash,
@@ -26,55 +42,9 @@ impl From<users::Model> for Account {
     }
 }
 
-#[async_trait]
-impl Accounts for Users {
-    async fn by_email(
-        &self,
-        db: &DatabaseConnection,
-        email: &str,
-    ) -> Result<Option<Account>, DbErr> {
-        let user = users::Entity::find_live()
-            .filter(users::Column::Email.eq(email))
-            .one(db)
-            .await?;
-        Ok(user.map(Account::from))
-    }
-
-    async fn active(&self, db: &DatabaseConnection, id: Uuid) -> Result<Option<Account>, DbErr> {
-        let user = users::Entity::find_live()
-            .filter(users::Column::Id.eq(id))
-            .filter(users::Column::IsActive.eq(true))
-            .one(db)
-            .await?;
-        Ok(user.map(Account::from))
-    }
-
-    async fn signed_in(&self, tx: &DatabaseTransaction, id: Uuid) -> Result<(), DbErr> {
-        users::Entity::update_many()
-            .col_expr(users::Column::LastLoginAt, Expr::value(dbkit::time::now()))
-            .filter(users::Column::Id.eq(id))
-            .exec(tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn end_access(&self, tx: &DatabaseTransaction, id: Uuid) -> Result<(), DbErr> {
-        bump_token_version(tx, id).await
-    }
-}
-
 impl SignedIn for users::Model {
-    async fn load(
-        db: &DatabaseConnection,
-        id: Uuid,
-        token_version: i32,
-    ) -> Result<Option<Self>, DbErr> {
-        users::Entity::find_live()
-            .filter(users::Column::Id.eq(id))
-            .filter(users::Column::IsActive.eq(true))
-            .filter(users::Column::TokenVersion.eq(token_version))
-            .one(db)
-            .await
+    async fn load(db: &DatabaseConnection, id: Uuid, version: i32) -> Result<Option<Self>, DbErr> {
+        table::load::<users::Entity>(db, id, version).await
     }
 
     fn id(&self) -> Uuid {

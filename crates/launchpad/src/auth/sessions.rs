@@ -1,8 +1,7 @@
 //! Ending an account's sessions: its refresh tokens and the version its access tokens
 //! carry. Shared by account removal, erasure and password changes, whoever asks.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
 use crate::entity::users;
@@ -13,19 +12,6 @@ use crate::entity::users;
 /// or changes its secret goes through here. Returns the refresh tokens revoked.
 pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<u64, DbErr> {
     let revoked = dbkit::sessions::revoke_user(conn, user_id).await?;
-    bump_token_version(conn, user_id).await?;
+    webkit::auth::table::end_access::<users::Entity>(conn, user_id).await?;
     Ok(revoked)
-}
-
-/// Makes every access token issued to `user_id` so far invalid.
-pub async fn bump_token_version(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<(), DbErr> {
-    users::Entity::update_many()
-        .col_expr(
-            users::Column::TokenVersion,
-            Expr::col(users::Column::TokenVersion).add(1),
-        )
-        .filter(users::Column::Id.eq(user_id))
-        .exec(conn)
-        .await?;
-    Ok(())
 }

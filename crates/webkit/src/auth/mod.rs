@@ -12,6 +12,7 @@ pub mod jwt;
 pub mod limits;
 pub mod password;
 mod routes;
+pub mod table;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
