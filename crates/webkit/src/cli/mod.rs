@@ -88,7 +88,7 @@ pub async fn open_existing(settings: &impl ServiceSettings) -> Result<DatabaseCo
 }
 
 /// The file an `sqlite:` URL names; `None` for other backends and in-memory databases.
-pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     use std::str::FromStr;
     if dbkit::connect::backend_of(url) != Some(sea_orm::DbBackend::Sqlite) {
         return None;
