@@ -17,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod kits;
+pub mod resources;
 pub mod retention;
 pub mod seed;
 pub mod startup;

@@ -105,6 +105,8 @@ pub static REGISTRY: Registry = Registry(&[
     &IDEAS,
 ]);
 
+webkit::resource!(crate::entity::plans, "plan", PLANS);
+webkit::resource!(crate::entity::services, "service", SERVICES);
 webkit::resource!(crate::entity::projects, "project", PROJECTS, UserId);
 webkit::resource!(crate::entity::orders, "order", ORDERS, UserId);
 webkit::resource!(crate::entity::synopsis, "synopsis", SYNOPSIS, UserId);

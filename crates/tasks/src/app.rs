@@ -129,7 +129,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     let routes = OpenApiRouter::new()
         .merge(crate::users::router())
         .merge(webkit::auth::router())
-        .merge(crate::tasks::router())
+        .merge(crate::routes::router())
         .routes(routes!(my_activity));
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api", routes)

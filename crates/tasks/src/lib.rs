@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod entity;
 pub mod migration;
+pub mod routes;
 pub mod settings;
 pub mod state;
 pub mod tasks;

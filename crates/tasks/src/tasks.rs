@@ -1,36 +1,26 @@
-//! `/api/tasks`: a user's tasks. Each handler extracts, validates, calls the kit's
-//! resource layer (ownership, soft delete, the guarded status move, the log row) and maps
-//! the row; nothing else.
+//! Tasks: a user's, with a status (`completed_at` follows it) and a priority; deleted
+//! ones wait in their owner's trash. Its states, inputs and lists, and its operations,
+//! each one transaction through the kit's resource path (ownership, soft delete, the
+//! guarded move, the log row); `routes` maps them to HTTP.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use dbkit::Writer;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::soft_delete::SoftDeleteTable;
+use dbkit::{Actor, Writer};
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, Set};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use uuid::Uuid;
 use webkit::AppError;
-use webkit::extract::{Json, Path, Query, nullable};
-use webkit::resource::{self as access, Stateful};
-use webkit::rules::{self, Text, Transitions};
+use webkit::resource::{self as access, Changes, Stateful};
+use webkit::rules::{self, Text, Transitions, nullable};
 
-use crate::entity::tasks;
-use crate::state::{AppState, CurrentUser};
+use crate::entity::tasks::{self, Column, Entity, Model};
+use crate::entity::users;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_task, list_tasks))
-        .routes(routes!(list_trash))
-        .routes(routes!(get_task, update_task, delete_task))
-        .routes(routes!(restore_task))
-}
+/// Who acts: the signed-in user and the request's actor.
+pub type Caller<'a> = (&'a users::Model, &'a Actor);
 
 pub const STATUSES: &[&str] = &["Pending", "In Progress", "Completed"];
 pub const PRIORITIES: &[&str] = &["Low", "Medium", "High"];
@@ -64,42 +54,9 @@ impl Stateful for tasks::Entity {
 const TITLE: Text = Text::line("title", 1, 200);
 const DESCRIPTION: Text = Text::lines("description", 0, 10_000);
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TaskOut {
-    id: Uuid,
-    title: String,
-    description: Option<String>,
-    /// `Pending`, `In Progress` or `Completed`.
-    status: String,
-    /// `Low`, `Medium` or `High`.
-    priority: String,
-    /// When it was completed; `null` unless it is.
-    completed_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deleted_at: Option<DateTime<Utc>>,
-}
-
-impl From<tasks::Model> for TaskOut {
-    fn from(t: tasks::Model) -> Self {
-        Self {
-            id: t.id,
-            title: t.title,
-            description: t.description,
-            status: t.status,
-            priority: t.priority,
-            completed_at: t.completed_at,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
-            deleted_at: t.deleted_at,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateTaskIn {
+pub struct CreateTaskIn {
     title: String,
     description: Option<String>,
     /// Default `Pending`.
@@ -110,7 +67,7 @@ struct CreateTaskIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateTaskIn {
+pub struct UpdateTaskIn {
     title: Option<String>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
@@ -124,7 +81,7 @@ struct UpdateTaskIn {
 /// Filters only task lists have.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct TaskFilters {
+pub struct TaskFilters {
     /// `Low`, `Medium` or `High`.
     priority: Option<String>,
 }
@@ -153,186 +110,111 @@ pub const TRASH_LIST: ListSpec<tasks::Entity> = ListSpec {
     ..TASK_LIST
 };
 
-/// `completed_at` as a move to `to` sets it.
-fn completion(to: &str) -> Vec<(tasks::Column, SimpleExpr)> {
-    let at = (to == COMPLETED).then(dbkit::time::now);
-    vec![(tasks::Column::CompletedAt, Expr::value(at))]
+fn priority(raw: &str) -> Result<String, AppError> {
+    rules::one_of("priority", raw, PRIORITIES).map(str::to_owned)
 }
 
-/// Create a task.
-#[utoipa::path(post, path = "/tasks", tag = "tasks", security(("bearer" = [])), request_body = CreateTaskIn,
-    responses((status = 201, body = TaskOut)))]
-async fn create_task(
-    State(state): State<AppState>,
-    CurrentUser { user, actor }: CurrentUser,
-    Json(body): Json<CreateTaskIn>,
-) -> Result<(StatusCode, axum::Json<TaskOut>), AppError> {
+/// `completed_at` as a move to `to` sets it.
+fn completion(to: &str) -> Vec<(Column, SimpleExpr)> {
+    let at = (to == COMPLETED).then(dbkit::time::now);
+    vec![(Column::CompletedAt, Expr::value(at))]
+}
+
+/// Creates a task for the caller.
+pub async fn create(
+    db: &DatabaseConnection,
+    (user, actor): Caller<'_>,
+    input: CreateTaskIn,
+) -> Result<Model, AppError> {
     let status = rules::one_of(
         "status",
-        body.status.as_deref().unwrap_or("Pending"),
+        input.status.as_deref().unwrap_or("Pending"),
         STATUSES,
     )?;
     let task = tasks::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
-        title: Set(TITLE.check(&body.title)?),
-        description: Set(body
-            .description
-            .as_deref()
-            .map(|d| DESCRIPTION.check(d))
-            .transpose()?),
+        title: Set(TITLE.check(&input.title)?),
+        description: Set(DESCRIPTION.optional(input.description.as_deref())?),
         status: Set(status.to_owned()),
-        priority: Set(rules::one_of(
-            "priority",
-            body.priority.as_deref().unwrap_or("Medium"),
-            PRIORITIES,
-        )?
-        .to_owned()),
+        priority: Set(priority(input.priority.as_deref().unwrap_or("Medium"))?),
         completed_at: Set((status == COMPLETED).then(dbkit::time::now)),
         ..Default::default()
     };
-    let writer = Writer::begin(&state.db, &actor).await?;
-    let task = access::create::<tasks::Entity>(writer, task).await?;
-    Ok((StatusCode::CREATED, axum::Json(task.into())))
+    access::insert::<Entity>(db, actor, task).await
 }
 
 /// The caller's tasks.
-#[utoipa::path(get, path = "/tasks", tag = "tasks", security(("bearer" = [])), params(ListParams, TaskFilters),
-    responses((status = 200, body = Page<TaskOut>)))]
-async fn list_tasks(
-    State(state): State<AppState>,
-    CurrentUser { user, .. }: CurrentUser,
-    Query(params): Query<ListParams>,
-    Query(filters): Query<TaskFilters>,
-) -> Result<axum::Json<Page<TaskOut>>, AppError> {
-    let mut rows = access::visible::<tasks::Entity>(&user);
-    if let Some(priority) = &filters.priority {
-        let priority = rules::one_of("priority", priority, PRIORITIES)?;
-        rows = rows.filter(tasks::Column::Priority.eq(priority));
+pub async fn list(
+    db: &DatabaseConnection,
+    (user, _): Caller<'_>,
+    params: &ListParams,
+    filters: TaskFilters,
+) -> Result<Page<Model>, AppError> {
+    let mut rows = access::visible::<Entity>(user);
+    if let Some(raw) = &filters.priority {
+        rows = rows.filter(Column::Priority.eq(rules::one_of("priority", raw, PRIORITIES)?));
     }
-    let page = TASK_LIST.fetch(&state.db, rows, &params).await?;
-    Ok(axum::Json(page.map(TaskOut::from)))
+    Ok(TASK_LIST.fetch(db, rows, params).await?)
 }
 
-/// The caller's deleted tasks, most recently deleted first.
-#[utoipa::path(get, path = "/tasks/trash", tag = "tasks", security(("bearer" = [])), params(ListParams),
-    responses((status = 200, body = Page<TaskOut>)))]
-async fn list_trash(
-    State(state): State<AppState>,
-    CurrentUser { user, .. }: CurrentUser,
-    Query(params): Query<ListParams>,
-) -> Result<axum::Json<Page<TaskOut>>, AppError> {
-    let rows = access::trashed::<tasks::Entity>(&user);
-    let page = TRASH_LIST.fetch(&state.db, rows, &params).await?;
-    Ok(axum::Json(page.map(TaskOut::from)))
+/// The caller's deleted tasks.
+pub async fn trash(
+    db: &DatabaseConnection,
+    (user, _): Caller<'_>,
+    params: &ListParams,
+) -> Result<Page<Model>, AppError> {
+    Ok(TRASH_LIST
+        .fetch(db, access::trashed::<Entity>(user), params)
+        .await?)
 }
 
-/// One task.
-#[utoipa::path(get, path = "/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = TaskOut),
-        (status = 404, description = "No such task, or not yours", body = webkit::ErrorResponse),
-    ))]
-async fn get_task(
-    State(state): State<AppState>,
-    CurrentUser { user, .. }: CurrentUser,
-    Path(id): Path<Uuid>,
-) -> Result<axum::Json<TaskOut>, AppError> {
-    let task = access::find_owned::<tasks::Entity>(&state.db, &user, id).await?;
-    Ok(axum::Json(task.into()))
-}
-
-/// Change a task: its title, description, priority, or status (stamping or clearing
-/// `completed_at`).
-#[utoipa::path(patch, path = "/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    request_body = UpdateTaskIn, responses(
-        (status = 200, body = TaskOut),
-        (status = 404, description = "No such task, or not yours", body = webkit::ErrorResponse),
-        (status = 409, description = "The task is already in that status (or another change moved it first)", body = webkit::ErrorResponse),
-    ))]
-async fn update_task(
-    State(state): State<AppState>,
-    CurrentUser { user, actor }: CurrentUser,
-    Path(id): Path<Uuid>,
-    Json(body): Json<UpdateTaskIn>,
-) -> Result<axum::Json<TaskOut>, AppError> {
-    let to = body
+/// Changes a task: the fields the input names and, if it names one, a move to another
+/// status. One log row for the request: the move (with the fields changed alongside),
+/// or the change of fields.
+pub async fn update(
+    db: &DatabaseConnection,
+    (user, actor): Caller<'_>,
+    id: Uuid,
+    input: UpdateTaskIn,
+) -> Result<Model, AppError> {
+    let to = input
         .status
         .as_deref()
         .map(|s| rules::one_of("status", s, STATUSES))
         .transpose()?;
-    let writer = Writer::begin(&state.db, &actor).await?;
-    let task = access::find_owned::<tasks::Entity>(writer.tx(), &user, id).await?;
-    let from = task.status.clone();
-    let mut model: tasks::ActiveModel = task.into();
-    let mut changed = Vec::new();
-    if let Some(title) = &body.title {
-        model.title = Set(TITLE.check(title)?);
-        changed.push("title");
-    }
-    if let Some(description) = &body.description {
-        model.description = Set(description
-            .as_deref()
-            .map(|d| DESCRIPTION.check(d))
-            .transpose()?);
-        changed.push("description");
-    }
-    if let Some(priority) = &body.priority {
-        model.priority = Set(rules::one_of("priority", priority, PRIORITIES)?.to_owned());
-        changed.push("priority");
-    }
-    if !changed.is_empty() {
-        model.updated_at = Set(dbkit::time::now());
-        model.update(writer.tx()).await?;
-    }
-    // One log row for the request: the move (with the fields changed alongside), or the
-    // change of fields.
+    let changes = Changes::default()
+        .set(
+            Column::Title,
+            input.title.as_deref().map(|t| TITLE.check(t)).transpose()?,
+        )
+        .set(
+            Column::Description,
+            input
+                .description
+                .map(|d| DESCRIPTION.optional(d.as_deref()))
+                .transpose()?,
+        )
+        .set(
+            Column::Priority,
+            input.priority.as_deref().map(priority).transpose()?,
+        );
+    let writer = Writer::begin(db, actor).await?;
+    let task = access::find_owned::<Entity>(writer.tx(), user, id).await?;
     let event = match to {
         Some(to) => {
-            let moved = access::move_status::<tasks::Entity>(
-                writer.tx(),
-                (id, "status"),
-                &from,
-                to,
-                completion(to),
-            );
-            moved.await?.with("fields", json!(changed))
+            let fields = changes.fields();
+            let mut set = changes.into_exprs();
+            set.extend(completion(to));
+            let moved =
+                access::move_status::<Entity>(writer.tx(), (id, "status"), &task.status, to, set);
+            moved.await?.with("fields", json!(fields))
         }
-        None => access::event::<tasks::Entity>("update", id).with("fields", json!(changed)),
+        None => access::update::<Entity>(writer.tx(), id, changes).await?,
     };
-    let task = access::reload::<tasks::Entity>(writer.tx(), id).await?;
+    let task = access::reload::<Entity>(writer.tx(), id).await?;
     writer.commit(event).await?;
-    Ok(axum::Json(task.into()))
-}
-
-/// Move a task to the trash.
-#[utoipa::path(delete, path = "/tasks/{id}", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, description = "No such task, or not yours", body = webkit::ErrorResponse),
-    ))]
-async fn delete_task(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<Uuid>,
-) -> Result<StatusCode, AppError> {
-    access::delete_owned::<tasks::Entity>(&state.db, current.caller(), id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Bring a task back from the trash.
-#[utoipa::path(post, path = "/tasks/{id}/restore", tag = "tasks", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses(
-        (status = 200, body = TaskOut),
-        (status = 404, description = "No such task in your trash", body = webkit::ErrorResponse),
-    ))]
-async fn restore_task(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<Uuid>,
-) -> Result<axum::Json<TaskOut>, AppError> {
-    let task = access::restore_owned::<tasks::Entity>(&state.db, current.caller(), id).await?;
-    Ok(axum::Json(task.into()))
+    Ok(task)
 }
 
 /// Three tasks for the demo account, one per status.

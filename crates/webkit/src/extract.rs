@@ -10,7 +10,6 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use dbkit::Actor;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppError;
@@ -180,15 +179,6 @@ pub fn actor_from(parts: &Parts) -> Actor {
         user_agent,
         started: Instant::now(),
     }
-}
-
-/// For PATCH fields where `null` means "clear": absent → `None`, `null` → `Some(None)`.
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// The field a JSON body or query string error is about: serde names it as a path prefix

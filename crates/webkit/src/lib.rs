@@ -22,8 +22,11 @@
 //! - [`config`] and [`cli`]: the settings every service takes (the same environment
 //!   names in every app), opening the database for a command, and `migrate`;
 //! - [`serve`]: serving until SIGTERM, then draining requests in flight for a bounded time;
-//! - [`resource`]: the one path to owned rows — live only, owner-scoped, 404 otherwise,
-//!   status moves guarded by the old status, soft delete with its log row;
+//! - [`resource`]: the one path to an app's rows — live only, owner-scoped, 404
+//!   otherwise; create, update (`Changes`), status moves guarded by the old status, soft
+//!   delete and restore, each one transaction with the log row it derives;
+//! - [`trash`]: the admin's trash over the app's soft-delete registry — list per entity
+//!   type, restore with what the delete took;
 //! - [`activity`]: the activity log as a client reads it (shape, filters, a page);
 //! - [`rules`]: the rules inputs and states keep (text, email, numbers, choices, status
 //!   moves), each stated once, each refusal naming its field.
@@ -52,6 +55,7 @@ pub mod response;
 pub mod rules;
 pub mod serve;
 pub mod telemetry;
+pub mod trash;
 
 use std::sync::OnceLock;
 

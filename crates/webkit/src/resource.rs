@@ -14,8 +14,8 @@ use dbkit::{Actor, Writer};
 use sea_orm::sea_query::{Expr, SimpleExpr, ValueType};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter,
-    QuerySelect, Select,
+    DatabaseTransaction, DbBackend, EntityTrait, IdenStatic, IntoActiveModel, ModelTrait,
+    QueryFilter, QuerySelect, Select,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -31,27 +31,33 @@ pub trait Owner {
     fn is_admin(&self) -> bool;
 }
 
-/// A table whose rows belong to a user.
-pub trait Resource: SoftDeletable {
+/// A table of soft-deletable rows the resource layer writes: every change to one goes
+/// through the functions here, which stamp `updated_at` and log it.
+pub trait Row: SoftDeletable {
     /// What a missing row is called in a 404 (`project not found`).
     const NOUN: &'static str;
     /// The soft-delete table (and what deleting a row cascades to).
     fn table() -> &'static SoftDeleteTable;
     /// The primary key.
     fn id() -> Self::Column;
-    /// The owning user.
-    fn owner() -> Self::Column;
     /// `updated_at`.
     fn updated_at() -> Self::Column;
 }
 
-/// Makes an entity a [`Resource`]: `resource!(crate::entity::projects, "project",
-/// PROJECTS, UserId)` — its module (with `Entity` and `Column::{Id, UpdatedAt}`), its
-/// noun, its [`SoftDeleteTable`] and its owner column.
+/// A table whose rows belong to a user.
+pub trait Resource: Row {
+    /// The owning user.
+    fn owner() -> Self::Column;
+}
+
+/// Makes an entity a [`Row`] — and, given its owner column, a [`Resource`]:
+/// `resource!(crate::entity::projects, "project", PROJECTS, UserId)` names its module
+/// (with `Entity` and `Column::{Id, UpdatedAt}`), its noun, its [`SoftDeleteTable`] and
+/// its owner column; `resource!(crate::entity::plans, "plan", PLANS)` a row nobody owns.
 #[macro_export]
 macro_rules! resource {
-    ($($module:ident)::+, $noun:literal, $table:expr, $owner:ident) => {
-        impl $crate::resource::Resource for $($module)::+::Entity {
+    ($($module:ident)::+, $noun:literal, $table:expr) => {
+        impl $crate::resource::Row for $($module)::+::Entity {
             const NOUN: &'static str = $noun;
             fn table() -> &'static dbkit::soft_delete::SoftDeleteTable {
                 &$table
@@ -59,18 +65,23 @@ macro_rules! resource {
             fn id() -> $($module)::+::Column {
                 $($module)::+::Column::Id
             }
-            fn owner() -> $($module)::+::Column {
-                $($module)::+::Column::$owner
-            }
             fn updated_at() -> $($module)::+::Column {
                 $($module)::+::Column::UpdatedAt
+            }
+        }
+    };
+    ($($module:ident)::+, $noun:literal, $table:expr, $owner:ident) => {
+        $crate::resource!($($module)::+, $noun, $table);
+        impl $crate::resource::Resource for $($module)::+::Entity {
+            fn owner() -> $($module)::+::Column {
+                $($module)::+::Column::$owner
             }
         }
     };
 }
 
 /// A resource that moves through states.
-pub trait Stateful: Resource {
+pub trait Stateful: Row {
     /// The `status` column.
     fn status() -> Self::Column;
     /// Which moves are legal.
@@ -166,10 +177,7 @@ pub async fn find_owned<E: Resource>(
 }
 
 /// A row read again after a change, whoever owns it.
-pub async fn reload<E: Resource>(
-    conn: &impl ConnectionTrait,
-    id: Uuid,
-) -> Result<E::Model, AppError> {
+pub async fn reload<E: Row>(conn: &impl ConnectionTrait, id: Uuid) -> Result<E::Model, AppError> {
     E::find()
         .filter(E::id().eq(id))
         .one(conn)
@@ -178,7 +186,7 @@ pub async fn reload<E: Resource>(
 }
 
 /// The log event of `verb` done to the row `id` of `E`: `<entity type>.<verb>`.
-pub fn event<E: Resource>(verb: &str, id: Uuid) -> Event {
+pub fn event<E: Row>(verb: &str, id: Uuid) -> Event {
     Event::on(E::table().entity_type, verb, id)
 }
 
@@ -198,7 +206,34 @@ pub async fn delete_owned<E: Resource>(
 /// Inserts `row` in the writer's transaction and commits it with its log row,
 /// `<entity type>.create`: a new row cannot be written without it. Checks the create
 /// depends on (the project an idea belongs to, say) go on the writer first.
-pub async fn create<E: Resource>(writer: Writer, row: E::ActiveModel) -> Result<E::Model, AppError>
+pub async fn create<E: Row>(writer: Writer, row: E::ActiveModel) -> Result<E::Model, AppError>
+where
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+{
+    create_noting::<E>(writer, row, |_, event| event).await
+}
+
+/// [`create`] for a row that depends on nothing else: its own transaction.
+pub async fn insert<E: Row>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    row: E::ActiveModel,
+) -> Result<E::Model, AppError>
+where
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+{
+    create::<E>(Writer::begin(db, actor).await?, row).await
+}
+
+/// [`create`], with what `note` adds to the log event from the new row (the plan an
+/// order was placed for, say).
+pub async fn create_noting<E: Row>(
+    writer: Writer,
+    row: E::ActiveModel,
+    note: impl FnOnce(&E::Model, Event) -> Event,
+) -> Result<E::Model, AppError>
 where
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
     E::Model: IntoActiveModel<E::ActiveModel>,
@@ -206,8 +241,104 @@ where
     let created = row.insert(writer.tx()).await?;
     let id = <Uuid as ValueType>::try_from(created.get(E::id()))
         .map_err(|_| AppError::Internal(format!("{} id is not a UUID", E::NOUN)))?;
-    writer.commit(event::<E>("create", id)).await?;
+    writer
+        .commit(note(&created, event::<E>("create", id)))
+        .await?;
     Ok(created)
+}
+
+/// What an update sets: columns and their new values, in the order the input named them.
+/// The update's log event lists the columns (`fields`), so it cannot disagree with what
+/// changed.
+pub struct Changes<E: EntityTrait> {
+    set: Vec<(E::Column, sea_orm::Value)>,
+}
+
+impl<E: EntityTrait> Default for Changes<E> {
+    fn default() -> Self {
+        Self { set: Vec::new() }
+    }
+}
+
+impl<E: EntityTrait> Changes<E> {
+    /// Sets `column` to `value` if the input gave one (a PATCH leaves out what it keeps).
+    pub fn set<V: Into<sea_orm::Value>>(mut self, column: E::Column, value: Option<V>) -> Self {
+        if let Some(value) = value {
+            self.set.push((column, value.into()));
+        }
+        self
+    }
+
+    /// The names of the columns set.
+    pub fn fields(&self) -> Vec<&'static str> {
+        self.set.iter().map(|(column, _)| column.as_str()).collect()
+    }
+
+    /// The changes as [`move_status`] takes them, for a move that changes fields too.
+    pub fn into_exprs(self) -> Vec<(E::Column, SimpleExpr)> {
+        let set = self.set.into_iter();
+        set.map(|(column, value)| (column, Expr::value(value)))
+            .collect()
+    }
+}
+
+/// Applies `changes` to the row `id` and stamps `updated_at`, in `conn`'s transaction;
+/// the update's log event, `<entity type>.update` with the `fields` it set.
+pub async fn update<E: Row>(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    changes: Changes<E>,
+) -> Result<Event, AppError> {
+    let fields = changes.fields();
+    let mut update = E::update_many().col_expr(E::updated_at(), Expr::value(dbkit::time::now()));
+    for (column, value) in changes.set {
+        update = update.col_expr(column, Expr::value(value));
+    }
+    update.filter(E::id().eq(id)).exec(conn).await?;
+    Ok(event::<E>("update", id).with("fields", json!(fields)))
+}
+
+/// Updates a row the caller owns ([`find_owned`]'s 404 and 403) in one transaction with
+/// its log row; the row as it now is.
+pub async fn update_owned<E: Resource>(
+    db: &DatabaseConnection,
+    (user, actor): (&impl Owner, &Actor),
+    id: Uuid,
+    changes: Changes<E>,
+) -> Result<E::Model, AppError> {
+    let writer = Writer::begin(db, actor).await?;
+    find_owned::<E>(writer.tx(), user, id).await?;
+    commit_update(writer, id, changes).await
+}
+
+/// Updates a live row nobody owns (a plan, say: an admin's), like [`update_owned`].
+pub async fn update_live<E: Row>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    changes: Changes<E>,
+) -> Result<E::Model, AppError> {
+    let writer = Writer::begin(db, actor).await?;
+    find_live::<E>(writer.tx(), id).await?;
+    commit_update(writer, id, changes).await
+}
+
+async fn commit_update<E: Row>(
+    writer: Writer,
+    id: Uuid,
+    changes: Changes<E>,
+) -> Result<E::Model, AppError> {
+    let event = update(writer.tx(), id, changes).await?;
+    let row = reload::<E>(writer.tx(), id).await?;
+    writer.commit(event).await?;
+    Ok(row)
+}
+
+/// The live row `id`, whoever owns it (locked if `conn` locks); a 404 if there is none.
+pub async fn find_live<E: Row>(conn: &impl Reader, id: Uuid) -> Result<E::Model, AppError> {
+    one(conn, E::find_live().filter(E::id().eq(id)))
+        .await?
+        .ok_or(AppError::NotFound(E::NOUN))
 }
 
 /// The caller's soft-deleted rows of `E`: their trash.
@@ -238,16 +369,15 @@ pub async fn restore_owned<E: Resource>(
     Ok(row)
 }
 
-/// Soft-deletes a row nobody owns (a plan, a service), as an admin, with everything it
-/// owns; logs `<entity type>.delete` with `affected`.
-pub async fn delete_unowned(
+/// Soft-deletes a live row nobody owns (a plan, a service), as an admin, with everything
+/// it owns; logs `<entity type>.delete` with `affected`.
+pub async fn delete_live<E: Row>(
     db: &DatabaseConnection,
     (admin, actor): (&impl Owner, &Actor),
-    table: &'static SoftDeleteTable,
-    (noun, id): (&'static str, Uuid),
+    id: Uuid,
 ) -> Result<(), AppError> {
     let writer = Writer::begin(db, actor).await?;
-    let event = soft_delete_row(&writer, table, (noun, id), admin.id()).await?;
+    let event = soft_delete_row(&writer, E::table(), (E::NOUN, id), admin.id()).await?;
     Ok(writer.commit(event).await?)
 }
 

@@ -1,30 +1,26 @@
 //! `/api/plans` and `/api/services`: the public catalogue (active rows only), and the
 //! admin catalogue under `/api/admin/plans` and `/api/admin/services`: every live row,
-//! inactive ones too, with create, update, delete and restore.
+//! inactive ones too, with create, update, delete and restore
+//! ([`crate::resources::catalog`]).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use dbkit::Writer;
-use dbkit::audit::Event;
-use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
-use dbkit::soft_delete::SoftDeletable;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Select, Set};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use uuid::Uuid;
-
-use utoipa::{IntoParams, ToSchema};
+use dbkit::list::{ListParams, Page};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::access;
-use crate::domain::{self, Text, Whole};
 use crate::entity::{plans, services};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, Json, Path, Query, nullable};
+use crate::http::extract::{AdminUser, Json, Path, Query};
+use crate::resources::catalog::{
+    self, ActiveFilter, CreatePlanIn, CreateServiceIn, UpdatePlanIn, UpdateServiceIn,
+};
 use crate::state::AppState;
-use crate::tables::{PLANS, SERVICES};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -39,9 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_service, delete_service))
         .routes(routes!(restore_service))
 }
-
-/// Support levels a plan can offer.
-pub const SUPPORT_LEVELS: &[&str] = &["Basic", "Standard", "Premium"];
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanOut {
@@ -103,32 +96,6 @@ impl From<services::Model> for ServiceOut {
     }
 }
 
-pub(crate) const PLAN_LIST: ListSpec<plans::Entity> = ListSpec {
-    sort_fields: &[
-        ("price", plans::Column::Price),
-        ("created_at", plans::Column::CreatedAt),
-        ("name", plans::Column::Name),
-    ],
-    default_order: SortOrder::Asc,
-    search: Search::Like(&[plans::Column::Name, plans::Column::Description]),
-    status: None,
-    created_at: plans::Column::CreatedAt,
-    id: plans::Column::Id,
-};
-
-pub(crate) const SERVICE_LIST: ListSpec<services::Entity> = ListSpec {
-    sort_fields: &[
-        ("name", services::Column::Name),
-        ("price", services::Column::Price),
-        ("created_at", services::Column::CreatedAt),
-    ],
-    default_order: SortOrder::Asc,
-    search: Search::Like(&[services::Column::Name, services::Column::Description]),
-    status: None,
-    created_at: services::Column::CreatedAt,
-    id: services::Column::Id,
-};
-
 /// Active plans: what a student can buy.
 #[utoipa::path(get, path = "/plans", tag = "catalog", params(ListParams), responses(
     (status = 200, body = Page<PlanOut>),
@@ -137,13 +104,8 @@ async fn list_plans(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<Page<PlanOut>>, AppError> {
-    let query = plans::Entity::find_live().filter(plans::Column::IsActive.eq(true));
-    Ok(axum::Json(
-        PLAN_LIST
-            .fetch(&state.db, query, &params)
-            .await?
-            .map(PlanOut::from),
-    ))
+    let page = catalog::on_sale::<plans::Entity>(&state.db, &params).await?;
+    Ok(axum::Json(page.map(PlanOut::from)))
 }
 
 /// One active plan.
@@ -154,12 +116,7 @@ async fn get_plan(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<PlanOut>, AppError> {
-    let plan = plans::Entity::find_live()
-        .filter(plans::Column::Id.eq(id))
-        .filter(plans::Column::IsActive.eq(true))
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound("plan"))?;
+    let plan = catalog::one_on_sale::<plans::Entity>(&state.db, id).await?;
     Ok(axum::Json(plan.into()))
 }
 
@@ -171,13 +128,8 @@ async fn list_services(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<Page<ServiceOut>>, AppError> {
-    let query = services::Entity::find_live().filter(services::Column::IsActive.eq(true));
-    Ok(axum::Json(
-        SERVICE_LIST
-            .fetch(&state.db, query, &params)
-            .await?
-            .map(ServiceOut::from),
-    ))
+    let page = catalog::on_sale::<services::Entity>(&state.db, &params).await?;
+    Ok(axum::Json(page.map(ServiceOut::from)))
 }
 
 /// One active service.
@@ -188,12 +140,7 @@ async fn get_service(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<ServiceOut>, AppError> {
-    let service = services::Entity::find_live()
-        .filter(services::Column::Id.eq(id))
-        .filter(services::Column::IsActive.eq(true))
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound("service"))?;
+    let service = catalog::one_on_sale::<services::Entity>(&state.db, id).await?;
     Ok(axum::Json(service.into()))
 }
 
@@ -206,7 +153,7 @@ async fn delete_plan(
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_unowned(&state.db, admin.caller(), &PLANS, ("plan", id)).await?;
+    access::delete_live::<plans::Entity>(&state.db, admin.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -221,136 +168,8 @@ async fn restore_plan(
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<PlanOut>, AppError> {
-    crate::http::trash::restore(&state, &admin, &PLANS, id).await?;
-    let plan = plans::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound("plan"))?;
+    let plan = catalog::restore::<plans::Entity>(&state.db, admin.caller(), id).await?;
     Ok(axum::Json(plan.into()))
-}
-
-// ---------------------------------------------------------------------------------
-// The admin catalogue.
-
-fn yes() -> bool {
-    true
-}
-
-/// A new plan.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct CreatePlanIn {
-    /// 2–100 characters, unique among live plans.
-    name: String,
-    description: Option<String>,
-    /// Minor units, at least 0.
-    price: i64,
-    /// Up to 20 labels of 1–50 characters.
-    #[serde(default)]
-    features: Vec<String>,
-    #[serde(default)]
-    blog_included: bool,
-    /// 1–1000.
-    max_projects: i64,
-    support_level: String,
-    #[serde(default = "yes")]
-    #[schema(default = true)]
-    is_active: bool,
-}
-
-/// Changes to a plan; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct UpdatePlanIn {
-    name: Option<String>,
-    /// `null` clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    description: Option<Option<String>>,
-    price: Option<i64>,
-    features: Option<Vec<String>>,
-    blog_included: Option<bool>,
-    max_projects: Option<i64>,
-    support_level: Option<String>,
-    is_active: Option<bool>,
-}
-
-/// A new service.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct CreateServiceIn {
-    /// 2–100 characters, unique among live services.
-    name: String,
-    description: Option<String>,
-    /// Minor units, at least 0.
-    price: i64,
-    #[serde(default = "yes")]
-    #[schema(default = true)]
-    is_active: bool,
-}
-
-/// Changes to a service; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct UpdateServiceIn {
-    name: Option<String>,
-    /// `null` clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    description: Option<Option<String>>,
-    price: Option<i64>,
-    is_active: Option<bool>,
-}
-
-/// Filters of the admin catalogue lists.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct ActiveFilter {
-    /// Only active (`true`) or inactive (`false`) rows; both when absent.
-    is_active: Option<bool>,
-}
-
-pub(crate) const NAME: Text = Text::line("name", 2, 100);
-pub(crate) const DESCRIPTION: Text = Text::lines("description", 0, 10_000);
-pub(crate) const FEATURES: Text = Text::line("features", 1, 50);
-
-pub(crate) const PRICE: Whole = Whole {
-    field: "price",
-    min: 0,
-    max: i64::MAX,
-};
-/// How many projects a plan may allow.
-pub(crate) const MAX_PROJECTS: Whole = Whole {
-    field: "max_projects",
-    min: 1,
-    max: 1000,
-};
-
-fn max_projects(value: i64) -> Result<i32, AppError> {
-    let value = MAX_PROJECTS.check(value)?;
-    Ok(i32::try_from(value).expect("MAX_PROJECTS fits an i32"))
-}
-
-fn support_level(raw: &str) -> Result<String, AppError> {
-    domain::one_of("support_level", raw, SUPPORT_LEVELS).map(str::to_owned)
-}
-
-fn features(raw: &[String]) -> Result<serde_json::Value, AppError> {
-    Ok(json!(domain::tags(&FEATURES, raw)?))
-}
-
-fn with_active<E: EntityTrait>(
-    query: Select<E>,
-    column: E::Column,
-    filter: &ActiveFilter,
-) -> Select<E>
-where
-    E::Column: ColumnTrait,
-{
-    match filter.is_active {
-        Some(active) => query.filter(column.eq(active)),
-        None => query,
-    }
 }
 
 /// Every live plan, inactive ones too (admin).
@@ -364,13 +183,8 @@ async fn list_admin_plans(
     Query(params): Query<ListParams>,
     Query(filter): Query<ActiveFilter>,
 ) -> Result<axum::Json<Page<PlanOut>>, AppError> {
-    let query = with_active(plans::Entity::find_live(), plans::Column::IsActive, &filter);
-    Ok(axum::Json(
-        PLAN_LIST
-            .fetch(&state.db, query, &params)
-            .await?
-            .map(PlanOut::from),
-    ))
+    let page = catalog::every::<plans::Entity>(&state.db, &params, filter).await?;
+    Ok(axum::Json(page.map(PlanOut::from)))
 }
 
 /// Add a plan (admin).
@@ -384,27 +198,7 @@ async fn create_plan(
     AdminUser(admin): AdminUser,
     Json(body): Json<CreatePlanIn>,
 ) -> Result<(StatusCode, axum::Json<PlanOut>), AppError> {
-    let plan = plans::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(NAME.check(&body.name)?),
-        description: Set(body
-            .description
-            .as_deref()
-            .map(|d| DESCRIPTION.check(d))
-            .transpose()?),
-        price: Set(PRICE.check(body.price)?),
-        features: Set(features(&body.features)?),
-        blog_included: Set(body.blog_included),
-        max_projects: Set(max_projects(body.max_projects)?),
-        support_level: Set(support_level(&body.support_level)?),
-        is_active: Set(body.is_active),
-        ..Default::default()
-    };
-    let writer = Writer::begin(&state.db, &admin.actor).await?;
-    let plan = plan.insert(writer.tx()).await?;
-    let event = Event::new("plan.create", "plan", plan.id)
-        .details(json!({ "name": plan.name, "price": plan.price }));
-    writer.commit(event).await?;
+    let plan = catalog::create_plan(&state.db, admin.caller(), body).await?;
     Ok((StatusCode::CREATED, axum::Json(plan.into())))
 }
 
@@ -420,51 +214,7 @@ async fn update_plan(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdatePlanIn>,
 ) -> Result<axum::Json<PlanOut>, AppError> {
-    let writer = Writer::begin(&state.db, &admin.actor).await?;
-    let plan = plans::Entity::find_live()
-        .filter(plans::Column::Id.eq(id))
-        .one(writer.tx())
-        .await?
-        .ok_or(AppError::NotFound("plan"))?;
-    let mut model: plans::ActiveModel = plan.into();
-    let mut changed = Vec::new();
-    if let Some(n) = &body.name {
-        model.name = Set(NAME.check(n)?);
-        changed.push("name");
-    }
-    if let Some(d) = &body.description {
-        model.description = Set(d.as_deref().map(|d| DESCRIPTION.check(d)).transpose()?);
-        changed.push("description");
-    }
-    if let Some(p) = body.price {
-        model.price = Set(PRICE.check(p)?);
-        changed.push("price");
-    }
-    if let Some(f) = &body.features {
-        model.features = Set(features(f)?);
-        changed.push("features");
-    }
-    if let Some(b) = body.blog_included {
-        model.blog_included = Set(b);
-        changed.push("blog_included");
-    }
-    if let Some(m) = body.max_projects {
-        model.max_projects = Set(max_projects(m)?);
-        changed.push("max_projects");
-    }
-    if let Some(s) = &body.support_level {
-        model.support_level = Set(support_level(s)?);
-        changed.push("support_level");
-    }
-    if let Some(a) = body.is_active {
-        model.is_active = Set(a);
-        changed.push("is_active");
-    }
-    model.updated_at = Set(dbkit::time::now());
-    let plan = model.update(writer.tx()).await?;
-    writer
-        .commit(Event::new("plan.update", "plan", id).details(json!({ "fields": changed })))
-        .await?;
+    let plan = catalog::update_plan(&state.db, admin.caller(), id, body).await?;
     Ok(axum::Json(plan.into()))
 }
 
@@ -479,17 +229,8 @@ async fn list_admin_services(
     Query(params): Query<ListParams>,
     Query(filter): Query<ActiveFilter>,
 ) -> Result<axum::Json<Page<ServiceOut>>, AppError> {
-    let query = with_active(
-        services::Entity::find_live(),
-        services::Column::IsActive,
-        &filter,
-    );
-    Ok(axum::Json(
-        SERVICE_LIST
-            .fetch(&state.db, query, &params)
-            .await?
-            .map(ServiceOut::from),
-    ))
+    let page = catalog::every::<services::Entity>(&state.db, &params, filter).await?;
+    Ok(axum::Json(page.map(ServiceOut::from)))
 }
 
 /// Add a service (admin).
@@ -503,23 +244,7 @@ async fn create_service(
     AdminUser(admin): AdminUser,
     Json(body): Json<CreateServiceIn>,
 ) -> Result<(StatusCode, axum::Json<ServiceOut>), AppError> {
-    let service = services::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(NAME.check(&body.name)?),
-        description: Set(body
-            .description
-            .as_deref()
-            .map(|d| DESCRIPTION.check(d))
-            .transpose()?),
-        price: Set(PRICE.check(body.price)?),
-        is_active: Set(body.is_active),
-        ..Default::default()
-    };
-    let writer = Writer::begin(&state.db, &admin.actor).await?;
-    let service = service.insert(writer.tx()).await?;
-    let event = Event::new("service.create", "service", service.id)
-        .details(json!({ "name": service.name, "price": service.price }));
-    writer.commit(event).await?;
+    let service = catalog::create_service(&state.db, admin.caller(), body).await?;
     Ok((StatusCode::CREATED, axum::Json(service.into())))
 }
 
@@ -535,35 +260,7 @@ async fn update_service(
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateServiceIn>,
 ) -> Result<axum::Json<ServiceOut>, AppError> {
-    let writer = Writer::begin(&state.db, &admin.actor).await?;
-    let service = services::Entity::find_live()
-        .filter(services::Column::Id.eq(id))
-        .one(writer.tx())
-        .await?
-        .ok_or(AppError::NotFound("service"))?;
-    let mut model: services::ActiveModel = service.into();
-    let mut changed = Vec::new();
-    if let Some(n) = &body.name {
-        model.name = Set(NAME.check(n)?);
-        changed.push("name");
-    }
-    if let Some(d) = &body.description {
-        model.description = Set(d.as_deref().map(|d| DESCRIPTION.check(d)).transpose()?);
-        changed.push("description");
-    }
-    if let Some(p) = body.price {
-        model.price = Set(PRICE.check(p)?);
-        changed.push("price");
-    }
-    if let Some(a) = body.is_active {
-        model.is_active = Set(a);
-        changed.push("is_active");
-    }
-    model.updated_at = Set(dbkit::time::now());
-    let service = model.update(writer.tx()).await?;
-    writer
-        .commit(Event::new("service.update", "service", id).details(json!({ "fields": changed })))
-        .await?;
+    let service = catalog::update_service(&state.db, admin.caller(), id, body).await?;
     Ok(axum::Json(service.into()))
 }
 
@@ -576,7 +273,7 @@ async fn delete_service(
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_unowned(&state.db, admin.caller(), &SERVICES, ("service", id)).await?;
+    access::delete_live::<services::Entity>(&state.db, admin.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -591,10 +288,6 @@ async fn restore_service(
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<ServiceOut>, AppError> {
-    crate::http::trash::restore(&state, &admin, &SERVICES, id).await?;
-    let service = services::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound("service"))?;
+    let service = catalog::restore::<services::Entity>(&state.db, admin.caller(), id).await?;
     Ok(axum::Json(service.into()))
 }

@@ -15,9 +15,10 @@ use utoipa::openapi::{OpenApi, RefOr};
 use crate::domain::text::{MAX_TAGS, NAME, PASSWORD, PHONE_MAX, phone_pattern};
 use crate::domain::{EMAIL_LENGTH, SIGNUP_STEPS, Text, Whole};
 use crate::http::{
-    activity_logs, admin_requests, catalog, chatbot, files, ideas, meetings, orders, projects,
-    subscriptions, synopsis, users,
+    activity_logs, admin_requests, chatbot, files, ideas, meetings, orders, subscriptions,
+    synopsis, users,
 };
+use crate::resources::{catalog, projects};
 use crate::storage;
 
 /// States every rule of the request bodies (and the closed sets of the answers).

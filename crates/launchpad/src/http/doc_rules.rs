@@ -10,9 +10,10 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{OpenApi, RefOr};
 
 use crate::http::{
-    activity_logs, admin_requests, catalog, chatbot, files, ideas, meetings, orders, projects,
-    subscriptions, synopsis, users,
+    activity_logs, admin_requests, chatbot, files, ideas, meetings, orders, subscriptions,
+    synopsis, users,
 };
+use crate::resources::{catalog, projects};
 use crate::tables::REGISTRY;
 
 /// Every list operation (a GET) and the spec its handler validates with.
@@ -33,7 +34,7 @@ fn lists() -> Vec<(&'static str, ListRules)> {
         ("/api/ideas", ideas::IDEA_LIST.rules()),
         ("/api/meetings", meetings::MEETING_LIST.rules()),
         ("/api/orders", orders::ORDER_LIST.rules()),
-        ("/api/projects", projects::PROJECT_LIST.rules()),
+        ("/api/projects", projects::LIST.rules()),
         (
             "/api/subscriptions",
             subscriptions::SUBSCRIPTION_LIST.rules(),

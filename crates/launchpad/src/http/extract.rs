@@ -4,7 +4,7 @@
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use webkit::auth::Auth;
-pub use webkit::extract::{Client, Json, Path, Query, nullable};
+pub use webkit::extract::{Client, Json, Path, Query};
 
 use crate::entity::users;
 use crate::http::error::AppError;

@@ -1,24 +1,22 @@
-//! `/api/projects`: a student's projects. Deleting one moves it to the trash with its
-//! synopsis, meetings, files and ideas.
+//! `/api/projects`: a student's projects ([`crate::resources::projects`]).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use dbkit::Writer;
-use dbkit::list::{FullText, ListParams, ListSpec, Page, Search, SortOrder};
-use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use dbkit::list::{ListParams, Page};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::access::{self, Stateful};
-use crate::domain::{self, Text, Transitions};
-use crate::entity::projects;
+use crate::access;
+use crate::entity::projects::{Entity, Model};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
+use crate::resources::projects::{
+    self, CreateProjectIn, ProjectFilters, ProjectStatusIn, UpdateProjectIn,
+};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -26,36 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_project, list_projects))
         .routes(routes!(get_project, update_project, delete_project))
         .routes(routes!(set_project_status))
-}
-
-/// Project statuses, in the order a project usually moves through them.
-pub const STATUSES: &[&str] = &[
-    "idea_pending",
-    "synopsis_pending",
-    "in_progress",
-    "completed",
-    "cancelled",
-];
-
-/// How a project moves: submitting a synopsis, its review, then completion. Any open
-/// project can be cancelled.
-pub static TRANSITIONS: Transitions = Transitions {
-    noun: "project",
-    moves: &[
-        ("idea_pending", &["synopsis_pending", "cancelled"]),
-        (
-            "synopsis_pending",
-            &["in_progress", "idea_pending", "cancelled"],
-        ),
-        ("in_progress", &["completed", "cancelled"]),
-    ],
-};
-
-impl Stateful for projects::Entity {
-    fn status() -> projects::Column {
-        projects::Column::Status
-    }
-    const TRANSITIONS: &'static Transitions = &TRANSITIONS;
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,8 +41,8 @@ pub struct ProjectOut {
     updated_at: DateTime<Utc>,
 }
 
-impl From<projects::Model> for ProjectOut {
-    fn from(p: projects::Model) -> Self {
+impl From<Model> for ProjectOut {
+    fn from(p: Model) -> Self {
         Self {
             id: p.id,
             user_id: p.user_id,
@@ -90,69 +58,6 @@ impl From<projects::Model> for ProjectOut {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct CreateProjectIn {
-    title: String,
-    description: Option<String>,
-    category: Option<String>,
-    #[serde(default)]
-    tech_stack: Vec<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct UpdateProjectIn {
-    title: Option<String>,
-    /// `null` clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    description: Option<Option<String>>,
-    /// `null` clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    category: Option<Option<String>>,
-    tech_stack: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct ProjectStatusIn {
-    status: String,
-}
-
-/// Filters only project lists have.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct ProjectFilters {
-    /// Exact category.
-    category: Option<String>,
-}
-
-pub(crate) const PROJECT_LIST: ListSpec<projects::Entity> = ListSpec {
-    sort_fields: &[
-        ("created_at", projects::Column::CreatedAt),
-        ("updated_at", projects::Column::UpdatedAt),
-        ("title", projects::Column::Title),
-        ("status", projects::Column::Status),
-    ],
-    default_order: SortOrder::Desc,
-    // Full text over title and description (migration m20261122_000009).
-    search: Search::FullText(FullText {
-        table: "projects",
-        fts_table: "projects_fts",
-        vector_column: "search_vector",
-    }),
-    status: Some((projects::Column::Status, STATUSES)),
-    created_at: projects::Column::CreatedAt,
-    id: projects::Column::Id,
-};
-
-pub(crate) const TITLE: Text = Text::line("title", 3, 200);
-pub(crate) const DESCRIPTION: Text = Text::lines("description", 0, 10_000);
-pub(crate) const CATEGORY: Text = Text::line("category", 1, 100);
-pub(crate) const TECH_STACK: Text = Text::line("tech_stack", 1, 50);
-
 /// Start a project.
 #[utoipa::path(post, path = "/projects", tag = "projects", security(("bearer" = [])), request_body = CreateProjectIn,
     responses(
@@ -160,30 +65,10 @@ pub(crate) const TECH_STACK: Text = Text::line("tech_stack", 1, 50);
     ))]
 async fn create_project(
     State(state): State<AppState>,
-    CurrentUser { user, actor }: CurrentUser,
+    current: CurrentUser,
     Json(body): Json<CreateProjectIn>,
 ) -> Result<(StatusCode, axum::Json<ProjectOut>), AppError> {
-    let project = projects::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(user.id),
-        title: Set(TITLE.check(&body.title)?),
-        description: Set(body
-            .description
-            .as_deref()
-            .map(|d| DESCRIPTION.check(d))
-            .transpose()?),
-        category: Set(body
-            .category
-            .as_deref()
-            .map(|c| CATEGORY.check(c))
-            .transpose()?),
-        tech_stack: Set(json!(domain::tags(&TECH_STACK, &body.tech_stack)?)),
-        status: Set(STATUSES[0].to_owned()),
-        synopsis_submitted: Set(false),
-        ..Default::default()
-    };
-    let writer = Writer::begin(&state.db, &actor).await?;
-    let project = access::create::<projects::Entity>(writer, project).await?;
+    let project = projects::create(&state.db, current.caller(), body).await?;
     Ok((StatusCode::CREATED, axum::Json(project.into())))
 }
 
@@ -198,16 +83,8 @@ async fn list_projects(
     Query(params): Query<ListParams>,
     Query(filters): Query<ProjectFilters>,
 ) -> Result<axum::Json<Page<ProjectOut>>, AppError> {
-    let mut query = access::visible::<projects::Entity>(&current.user);
-    if let Some(category) = &filters.category {
-        query = query.filter(projects::Column::Category.eq(category.as_str()));
-    }
-    Ok(axum::Json(
-        PROJECT_LIST
-            .fetch(&state.db, query, &params)
-            .await?
-            .map(ProjectOut::from),
-    ))
+    let page = projects::list(&state.db, current.caller(), &params, filters).await?;
+    Ok(axum::Json(page.map(ProjectOut::from)))
 }
 
 /// One project.
@@ -221,7 +98,7 @@ async fn get_project(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<ProjectOut>, AppError> {
-    let project = access::find_visible::<projects::Entity>(&state.db, &current.user, id).await?;
+    let project = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
     Ok(axum::Json(project.into()))
 }
 
@@ -233,35 +110,11 @@ async fn get_project(
     ))]
 async fn update_project(
     State(state): State<AppState>,
-    CurrentUser { user, actor }: CurrentUser,
+    current: CurrentUser,
     Path(id): Path<Uuid>,
     Json(body): Json<UpdateProjectIn>,
 ) -> Result<axum::Json<ProjectOut>, AppError> {
-    let writer = Writer::begin(&state.db, &actor).await?;
-    let project = access::find_owned::<projects::Entity>(writer.tx(), &user, id).await?;
-    let mut model: projects::ActiveModel = project.into();
-    let mut changed = Vec::new();
-    if let Some(t) = &body.title {
-        model.title = Set(TITLE.check(t)?);
-        changed.push("title");
-    }
-    if let Some(d) = &body.description {
-        model.description = Set(d.as_deref().map(|d| DESCRIPTION.check(d)).transpose()?);
-        changed.push("description");
-    }
-    if let Some(c) = &body.category {
-        model.category = Set(c.as_deref().map(|c| CATEGORY.check(c)).transpose()?);
-        changed.push("category");
-    }
-    if let Some(tags) = &body.tech_stack {
-        model.tech_stack = Set(json!(domain::tags(&TECH_STACK, tags)?));
-        changed.push("tech_stack");
-    }
-    model.updated_at = Set(dbkit::time::now());
-    let project = model.update(writer.tx()).await?;
-    writer
-        .commit(access::event::<projects::Entity>("update", id).with("fields", json!(changed)))
-        .await?;
+    let project = projects::update(&state.db, current.caller(), id, body).await?;
     Ok(axum::Json(project.into()))
 }
 
@@ -276,7 +129,7 @@ async fn delete_project(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<projects::Entity>(&state.db, current.caller(), id).await?;
+    access::delete_owned::<Entity>(&state.db, current.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -292,18 +145,6 @@ async fn set_project_status(
     Path(id): Path<Uuid>,
     Json(body): Json<ProjectStatusIn>,
 ) -> Result<axum::Json<ProjectOut>, AppError> {
-    let to = domain::one_of("status", &body.status, STATUSES)?;
-    let writer = Writer::begin(&state.db, &admin.actor).await?;
-    let project = access::find_visible::<projects::Entity>(writer.tx(), &admin.user, id).await?;
-    let event = access::move_status::<projects::Entity>(
-        writer.tx(),
-        (id, "status"),
-        &project.status,
-        to,
-        Vec::new(),
-    )
-    .await?;
-    let project = access::find_visible::<projects::Entity>(writer.tx(), &admin.user, id).await?;
-    writer.commit(event).await?;
+    let project = projects::set_status(&state.db, admin.caller(), id, body).await?;
     Ok(axum::Json(project.into()))
 }

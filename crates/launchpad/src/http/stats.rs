@@ -1,23 +1,17 @@
-//! `/api/admin/stats/…`: the monitoring queries of the seed notes, for admins — most
-//! active users, failed actions, chatbot activity per day and response time per intent,
-//! idea categories and how often their ideas are chosen.
-//!
-//! Each query is one aggregate built with sea-query; only the day of a timestamp is
-//! backend-specific SQL. Time windows are computed here and bound as parameters.
+//! `/api/admin/stats/…`: the monitoring queries of the seed notes, for admins
+//! ([`crate::resources::stats`]).
 
 use axum::extract::State;
-use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query as SqlQuery, SelectStatement};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
-use crate::entity::{activity_logs as logs, chatbot_history as chat, ideas, users};
 use crate::http::error::AppError;
 use crate::http::extract::{AdminUser, Query};
+use crate::resources::stats::{
+    self, ActiveUserRow, CategoryRow, ChatDayRow, DaysQuery, FailedActionRow, IntentRow, TopQuery,
+};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,11 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(idea_categories))
 }
 
-const DEFAULT_DAYS: u32 = 30;
-const MAX_DAYS: u32 = 365;
-const DEFAULT_LIMIT: u32 = 10;
-const MAX_LIMIT: u32 = 100;
-
 /// A statistic over the last `days` days.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Stats<T> {
@@ -43,106 +32,6 @@ pub struct Stats<T> {
     #[serde(skip_serializing_if = "Option::is_none")]
     limit: Option<u32>,
     data: Vec<T>,
-}
-
-/// `days` (1–365, default 30) and `limit` (1–100, default 10).
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct TopQuery {
-    /// The window in days: 1–365, default 30.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 365)]
-    days: Option<String>,
-    /// The most rows to return: 1–100, default 10.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
-    limit: Option<String>,
-}
-
-/// `days` (1–365, default 30).
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct DaysQuery {
-    /// The window in days, today included: 1–365, default 30.
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 365)]
-    days: Option<String>,
-}
-
-/// A whole number in `min..=max` from the query string, or `default`; a 422 naming
-/// `field` otherwise.
-fn bounded(
-    field: &str,
-    raw: Option<&str>,
-    (min, max): (u32, u32),
-    default: u32,
-) -> Result<u32, AppError> {
-    let Some(raw) = raw else { return Ok(default) };
-    raw.trim()
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (min..=max).contains(n))
-        .ok_or_else(|| {
-            AppError::invalid(
-                field,
-                format!("{field} must be a whole number from {min} to {max}"),
-            )
-        })
-}
-
-impl TopQuery {
-    fn parse(&self) -> Result<(u32, u32), AppError> {
-        Ok((
-            bounded("days", self.days.as_deref(), (1, MAX_DAYS), DEFAULT_DAYS)?,
-            bounded(
-                "limit",
-                self.limit.as_deref(),
-                (1, MAX_LIMIT),
-                DEFAULT_LIMIT,
-            )?,
-        ))
-    }
-}
-
-/// The start of a rolling window of `days` days ending now.
-fn since(days: u32) -> DateTime<Utc> {
-    dbkit::time::now() - Duration::days(i64::from(days))
-}
-
-/// The start (midnight UTC) of a window of `days` calendar days ending today.
-fn since_midnight(days: u32) -> DateTime<Utc> {
-    let today = Utc::now().date_naive();
-    let first = today - Duration::days(i64::from(days) - 1);
-    first.and_time(chrono::NaiveTime::MIN).and_utc()
-}
-
-/// The UTC day (`YYYY-MM-DD`) of `chatbot_history.created_at`: the one piece of SQL the
-/// backends spell differently (SQLite stores RFC 3339 text).
-fn day_of_created_at(backend: DbBackend) -> Expr {
-    match backend {
-        DbBackend::Postgres => Expr::cust("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
-        _ => Expr::cust("substr(created_at, 1, 10)"),
-    }
-}
-
-async fn rows<T>(
-    conn: &impl ConnectionTrait,
-    query: &SelectStatement,
-    read: impl Fn(&QueryResult) -> Result<T, DbErr>,
-) -> Result<Vec<T>, AppError> {
-    let rows = conn.query_all(query).await?;
-    Ok(rows.iter().map(read).collect::<Result<Vec<_>, DbErr>>()?)
-}
-
-fn round(value: f64, decimals: i32) -> f64 {
-    let scale = 10f64.powi(decimals);
-    (value * scale).round() / scale
-}
-
-/// A user and how many actions they took.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ActiveUserRow {
-    user_id: Uuid,
-    email: String,
-    name: String,
-    actions: i64,
 }
 
 /// The users with the most logged actions over the last `days` days (admin).
@@ -156,49 +45,12 @@ async fn active_users(
     Query(q): Query<TopQuery>,
 ) -> Result<axum::Json<Stats<ActiveUserRow>>, AppError> {
     let (days, limit) = q.parse()?;
-    let actions = Expr::col((logs::Entity, logs::Column::Id)).count();
-    let query = SqlQuery::select()
-        .column((logs::Entity, logs::Column::UserId))
-        .column((users::Entity, users::Column::Email))
-        .column((users::Entity, users::Column::Name))
-        .expr_as(actions.clone(), Alias::new("actions"))
-        .from(logs::Entity)
-        .inner_join(
-            users::Entity,
-            Expr::col((users::Entity, users::Column::Id))
-                .equals((logs::Entity, logs::Column::UserId)),
-        )
-        .and_where(Expr::col((logs::Entity, logs::Column::CreatedAt)).gte(since(days)))
-        .group_by_col((logs::Entity, logs::Column::UserId))
-        .group_by_col((users::Entity, users::Column::Email))
-        .group_by_col((users::Entity, users::Column::Name))
-        .order_by_expr(actions, Order::Desc)
-        .order_by((users::Entity, users::Column::Email), Order::Asc)
-        .order_by((logs::Entity, logs::Column::UserId), Order::Asc)
-        .limit(u64::from(limit))
-        .to_owned();
-    let data = rows(&state.db, &query, |row| {
-        Ok(ActiveUserRow {
-            user_id: row.try_get("", "user_id")?,
-            email: row.try_get("", "email")?,
-            name: row.try_get("", "name")?,
-            actions: row.try_get("", "actions")?,
-        })
-    })
-    .await?;
+    let data = stats::active_users(&state.db, days, limit).await?;
     Ok(axum::Json(Stats {
         days,
         limit: Some(limit),
         data,
     }))
-}
-
-/// An action and how often it failed.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FailedActionRow {
-    action: String,
-    /// Rows with status `failed` or `error`.
-    failures: i64,
 }
 
 /// The actions that failed (status `failed` or `error`) most over the last `days` days
@@ -213,39 +65,12 @@ async fn failed_actions(
     Query(q): Query<TopQuery>,
 ) -> Result<axum::Json<Stats<FailedActionRow>>, AppError> {
     let (days, limit) = q.parse()?;
-    let failures = Expr::col(logs::Column::Id).count();
-    let query = SqlQuery::select()
-        .column(logs::Column::Action)
-        .expr_as(failures.clone(), Alias::new("failures"))
-        .from(logs::Entity)
-        .and_where(Expr::col(logs::Column::Status).is_in(["failed", "error"]))
-        .and_where(Expr::col(logs::Column::CreatedAt).gte(since(days)))
-        .group_by_col(logs::Column::Action)
-        .order_by_expr(failures, Order::Desc)
-        .order_by(logs::Column::Action, Order::Asc)
-        .limit(u64::from(limit))
-        .to_owned();
-    let data = rows(&state.db, &query, |row| {
-        Ok(FailedActionRow {
-            action: row.try_get("", "action")?,
-            failures: row.try_get("", "failures")?,
-        })
-    })
-    .await?;
+    let data = stats::failed_actions(&state.db, days, limit).await?;
     Ok(axum::Json(Stats {
         days,
         limit: Some(limit),
         data,
     }))
-}
-
-/// Chatbot use on one day.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChatDayRow {
-    /// The UTC day, `YYYY-MM-DD`.
-    day: String,
-    messages: i64,
-    unique_users: i64,
 }
 
 /// Chatbot messages and distinct users per UTC day, over the last `days` calendar days
@@ -259,48 +84,13 @@ async fn chatbot_daily(
     _: AdminUser,
     Query(q): Query<DaysQuery>,
 ) -> Result<axum::Json<Stats<ChatDayRow>>, AppError> {
-    let days = bounded("days", q.days.as_deref(), (1, MAX_DAYS), DEFAULT_DAYS)?;
-    let day = Alias::new("day");
-    let query = SqlQuery::select()
-        .expr_as(
-            day_of_created_at(state.db.get_database_backend()),
-            day.clone(),
-        )
-        .expr_as(Expr::col(chat::Column::Id).count(), Alias::new("messages"))
-        .expr_as(
-            Expr::col(chat::Column::UserId).count_distinct(),
-            Alias::new("unique_users"),
-        )
-        .from(chat::Entity)
-        .and_where(Expr::col(chat::Column::DeletedAt).is_null())
-        .and_where(Expr::col(chat::Column::CreatedAt).gte(since_midnight(days)))
-        .group_by_col(day.clone())
-        .order_by(day, Order::Desc)
-        .to_owned();
-    let data = rows(&state.db, &query, |row| {
-        Ok(ChatDayRow {
-            day: row.try_get("", "day")?,
-            messages: row.try_get("", "messages")?,
-            unique_users: row.try_get("", "unique_users")?,
-        })
-    })
-    .await?;
+    let days = q.parse()?;
+    let data = stats::chatbot_daily(&state.db, days).await?;
     Ok(axum::Json(Stats {
         days,
         limit: None,
         data,
     }))
-}
-
-/// Response time of one intent.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IntentRow {
-    /// `null` groups the messages without an intent.
-    intent: Option<String>,
-    /// Messages with a response time.
-    messages: i64,
-    /// Rounded to two decimals.
-    avg_response_time_ms: f64,
 }
 
 /// The average response time per intent over the last `days` days, of messages that
@@ -315,52 +105,12 @@ async fn chatbot_intents(
     Query(q): Query<TopQuery>,
 ) -> Result<axum::Json<Stats<IntentRow>>, AppError> {
     let (days, limit) = q.parse()?;
-    let messages = Expr::col(chat::Column::Id).count();
-    // PostgreSQL averages integers as `numeric`; a double averages alike on both.
-    let average = Expr::from(Func::cast_as(
-        Expr::col(chat::Column::ResponseTimeMs),
-        Alias::new("DOUBLE PRECISION"),
-    ))
-    .avg();
-    let query = SqlQuery::select()
-        .column(chat::Column::Intent)
-        .expr_as(messages.clone(), Alias::new("messages"))
-        .expr_as(average, Alias::new("avg_response_time_ms"))
-        .from(chat::Entity)
-        .and_where(Expr::col(chat::Column::DeletedAt).is_null())
-        .and_where(Expr::col(chat::Column::ResponseTimeMs).is_not_null())
-        .and_where(Expr::col(chat::Column::CreatedAt).gte(since(days)))
-        .group_by_col(chat::Column::Intent)
-        .order_by_expr(messages, Order::Desc)
-        .order_by_expr(Expr::col(chat::Column::Intent).is_null(), Order::Asc)
-        .order_by(chat::Column::Intent, Order::Asc)
-        .limit(u64::from(limit))
-        .to_owned();
-    let data = rows(&state.db, &query, |row| {
-        let average: f64 = row.try_get("", "avg_response_time_ms")?;
-        Ok(IntentRow {
-            intent: row.try_get("", "intent")?,
-            messages: row.try_get("", "messages")?,
-            avg_response_time_ms: round(average, 2),
-        })
-    })
-    .await?;
+    let data = stats::chatbot_intents(&state.db, days, limit).await?;
     Ok(axum::Json(Stats {
         days,
         limit: Some(limit),
         data,
     }))
-}
-
-/// Ideas of one category and how many were chosen.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CategoryRow {
-    /// `null` groups the ideas without a category.
-    category: Option<String>,
-    ideas: i64,
-    selected: i64,
-    /// `selected / ideas`, from 0 to 1, rounded to four decimals.
-    selection_rate: f64,
 }
 
 /// Idea categories by number of ideas over the last `days` days, with how many were
@@ -375,39 +125,7 @@ async fn idea_categories(
     Query(q): Query<TopQuery>,
 ) -> Result<axum::Json<Stats<CategoryRow>>, AppError> {
     let (days, limit) = q.parse()?;
-    let count = Expr::col(ideas::Column::Id).count();
-    let selected = Expr::case(Expr::col(ideas::Column::UserSelected).eq(true), 1)
-        .finally(0)
-        .sum();
-    let query = SqlQuery::select()
-        .column(ideas::Column::Category)
-        .expr_as(count.clone(), Alias::new("ideas"))
-        .expr_as(selected, Alias::new("selected"))
-        .from(ideas::Entity)
-        .and_where(Expr::col(ideas::Column::DeletedAt).is_null())
-        .and_where(Expr::col(ideas::Column::CreatedAt).gte(since(days)))
-        .group_by_col(ideas::Column::Category)
-        .order_by_expr(count, Order::Desc)
-        .order_by_expr(Expr::col(ideas::Column::Category).is_null(), Order::Asc)
-        .order_by(ideas::Column::Category, Order::Asc)
-        .limit(u64::from(limit))
-        .to_owned();
-    let data = rows(&state.db, &query, |row| {
-        let ideas: i64 = row.try_get("", "ideas")?;
-        let selected: i64 = row.try_get("", "selected")?;
-        let rate = if ideas == 0 {
-            0.0
-        } else {
-            selected as f64 / ideas as f64
-        };
-        Ok(CategoryRow {
-            category: row.try_get("", "category")?,
-            ideas,
-            selected,
-            selection_rate: round(rate, 4),
-        })
-    })
-    .await?;
+    let data = stats::idea_categories(&state.db, days, limit).await?;
     Ok(axum::Json(Stats {
         days,
         limit: Some(limit),

@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::access::{self, Resource, Stateful};
+use crate::access::{self, Row, Stateful};
 use crate::domain::{self, Text, Transitions};
 use crate::entity::{projects, synopsis};
 use crate::http::error::{AppError, ErrorResponse};

@@ -20,13 +20,14 @@ use utoipa_axum::routes;
 use crate::access;
 use crate::auth::sessions::end_sessions;
 use crate::domain;
+use crate::domain::nullable;
 use crate::domain::text::{NAME, PASSWORD, Text};
 use crate::entity::users;
 use crate::erasure::{self, ErasureReport};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, nullable};
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
 use crate::state::AppState;
-use crate::tables::USERS;
+use crate::tables::{REGISTRY, USERS};
 use webkit::auth::password;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -297,7 +298,7 @@ async fn restore_user(
     AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<UserOut>, AppError> {
-    crate::http::trash::restore(&state, &admin, &USERS, id).await?;
+    webkit::trash::restore(&state.db, (&REGISTRY, &admin.actor), &USERS, id).await?;
     let user = users::Entity::find_by_id(id)
         .one(&state.db)
         .await?

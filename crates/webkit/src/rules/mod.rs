@@ -272,3 +272,12 @@ mod tests {
         assert!(err.to_string().contains("cannot change"), "{err}");
     }
 }
+
+/// For PATCH fields where `null` means "clear": absent → `None`, `null` → `Some(None)`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

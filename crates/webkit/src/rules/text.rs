@@ -99,6 +99,12 @@ impl Text {
         Ok(value.to_owned())
     }
 
+    /// [`check`](Self::check) for a field that may be absent (or `null`): absent stays
+    /// absent.
+    pub fn optional(&self, raw: Option<&str>) -> Result<Option<String>, AppError> {
+        raw.map(|raw| self.check(raw)).transpose()
+    }
+
     /// The rule as a regular expression over the text as sent (lengths aside from
     /// `min`, which counts the trimmed text); `None` when any text of the right length
     /// will do.

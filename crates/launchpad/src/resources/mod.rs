@@ -1,0 +1,16 @@
+//! The resource layer, between HTTP and the database: one module per resource, holding
+//! its states and legal moves, its validated inputs and its operations. Every operation
+//! is one transaction through the kit's resource path ([`webkit::resource`]), which
+//! applies ownership, soft delete and guarded status moves and derives the log event;
+//! the handlers in [`crate::http`] only extract, call these and map the answer.
+
+use dbkit::Actor;
+
+use crate::entity::users::Model as User;
+
+pub mod catalog;
+pub mod projects;
+pub mod stats;
+
+/// Who acts: the signed-in account and the request's actor.
+pub type Caller<'a> = (&'a User, &'a Actor);
