@@ -105,6 +105,7 @@ pub static REGISTRY: Registry = Registry(&[
     &IDEAS,
 ]);
 
+webkit::resource!(crate::entity::users, "user", USERS);
 webkit::resource!(crate::entity::plans, "plan", PLANS);
 webkit::resource!(crate::entity::services, "service", SERVICES);
 webkit::resource!(crate::entity::projects, "project", PROJECTS, UserId);

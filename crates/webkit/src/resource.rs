@@ -424,3 +424,52 @@ pub async fn move_status<E: Stateful>(
     }
     Ok(event::<E>(verb, id).with("from", from).with("to", to))
 }
+
+/// A move of the caller's own row (a student's route: [`find_owned`]'s 404 and 403) from
+/// its current status to `to`, setting `set` too, as one transaction with its log row;
+/// the row as it now is.
+pub async fn move_owned<E: Resource + Stateful>(
+    db: &DatabaseConnection,
+    caller: (&impl Owner, &Actor),
+    (id, verb): (Uuid, &str),
+    to: (&'static str, Changes<E>),
+) -> Result<E::Model, AppError> {
+    moved::<E>(db, caller, (id, verb), to, Reach::Owned).await
+}
+
+/// [`move_owned`] of a row the caller may see ([`find_visible`]): an admin's move.
+pub async fn move_visible<E: Resource + Stateful>(
+    db: &DatabaseConnection,
+    caller: (&impl Owner, &Actor),
+    (id, verb): (Uuid, &str),
+    to: (&'static str, Changes<E>),
+) -> Result<E::Model, AppError> {
+    moved::<E>(db, caller, (id, verb), to, Reach::Visible).await
+}
+
+/// Which rows a move may reach: the caller's own, or every row they may see.
+enum Reach {
+    Owned,
+    Visible,
+}
+
+/// Reads the row (locked) in a writer, moves it and commits the move with its log row.
+async fn moved<E: Resource + Stateful>(
+    db: &DatabaseConnection,
+    (user, actor): (&impl Owner, &Actor),
+    (id, verb): (Uuid, &str),
+    (to, set): (&'static str, Changes<E>),
+    reach: Reach,
+) -> Result<E::Model, AppError> {
+    let writer = Writer::begin(db, actor).await?;
+    let row = match reach {
+        Reach::Owned => find_owned::<E>(writer.tx(), user, id).await?,
+        Reach::Visible => find_visible::<E>(writer.tx(), user, id).await?,
+    };
+    let from = <String as ValueType>::try_from(row.get(E::status()))
+        .map_err(|_| AppError::Internal(format!("{} status is not text", E::NOUN)))?;
+    let event = move_status::<E>(writer.tx(), (id, verb), &from, to, set.into_exprs()).await?;
+    let row = reload::<E>(writer.tx(), id).await?;
+    writer.commit(event).await?;
+    Ok(row)
+}

@@ -1,24 +1,20 @@
-//! `/api/requests`: a student asks the admins for something (a plan change, an
-//! extension, help); an admin approves, rejects or resolves it with a note.
+//! `/api/requests` and `/api/admin/requests` ([`crate::resources::admin_requests`]).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use dbkit::Writer;
-use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, Set};
-use serde::{Deserialize, Serialize};
+use dbkit::list::{ListParams, Page};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::access::{self, Stateful};
-use crate::domain::{self, Text, Transitions};
-use crate::entity::admin_requests;
+use crate::access;
+use crate::entity::admin_requests::{Entity, Model};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
+use crate::resources::admin_requests::{self, FileRequestIn, ResolveIn};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -26,30 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(file_request, list_requests))
         .routes(routes!(get_request, delete_request))
         .routes(routes!(resolve_request))
-}
-
-pub const STATUSES: &[&str] = &["pending", "approved", "rejected", "resolved"];
-/// What an admin may resolve a request to: every status but the first.
-pub const RESOLUTIONS: &[&str] = STATUSES.split_at(1).1;
-
-pub(crate) const REQUEST_TYPE: Text = Text::line("request_type", 2, 50);
-pub(crate) const MESSAGE: Text = Text::lines("message", 1, 5_000);
-pub(crate) const NOTE: Text = Text::lines("note", 0, 5_000);
-
-/// A pending request is decided; an approved one is later marked resolved when done.
-pub static TRANSITIONS: Transitions = Transitions {
-    noun: "request",
-    moves: &[
-        ("pending", &["approved", "rejected", "resolved"]),
-        ("approved", &["resolved"]),
-    ],
-};
-
-impl Stateful for admin_requests::Entity {
-    fn status() -> admin_requests::Column {
-        admin_requests::Column::Status
-    }
-    const TRANSITIONS: &'static Transitions = &TRANSITIONS;
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -66,8 +38,8 @@ pub struct RequestOut {
     updated_at: DateTime<Utc>,
 }
 
-impl From<admin_requests::Model> for RequestOut {
-    fn from(r: admin_requests::Model) -> Self {
+impl From<Model> for RequestOut {
+    fn from(r: Model) -> Self {
         Self {
             id: r.id,
             user_id: r.user_id,
@@ -83,66 +55,15 @@ impl From<admin_requests::Model> for RequestOut {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct FileRequestIn {
-    /// A short label: `plan_change`, `deadline_extension`, `mentor_change`, …
-    request_type: String,
-    message: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct ResolveIn {
-    status: String,
-    /// The admin's answer, shown to the student.
-    note: Option<String>,
-}
-
-pub(crate) const REQUEST_LIST: ListSpec<admin_requests::Entity> = ListSpec {
-    sort_fields: &[
-        ("created_at", admin_requests::Column::CreatedAt),
-        ("updated_at", admin_requests::Column::UpdatedAt),
-        ("status", admin_requests::Column::Status),
-        ("request_type", admin_requests::Column::RequestType),
-    ],
-    default_order: SortOrder::Desc,
-    search: Search::Like(&[
-        admin_requests::Column::RequestType,
-        admin_requests::Column::Message,
-    ]),
-    status: Some((admin_requests::Column::Status, STATUSES)),
-    created_at: admin_requests::Column::CreatedAt,
-    id: admin_requests::Column::Id,
-};
-
 /// Ask the admins for something.
 #[utoipa::path(post, path = "/requests", tag = "requests", security(("bearer" = [])), request_body = FileRequestIn,
     responses((status = 201, body = RequestOut)))]
 async fn file_request(
     State(state): State<AppState>,
-    CurrentUser { user, actor }: CurrentUser,
+    current: CurrentUser,
     Json(body): Json<FileRequestIn>,
 ) -> Result<(StatusCode, axum::Json<RequestOut>), AppError> {
-    let request_type = REQUEST_TYPE.check(&body.request_type)?;
-    let message = MESSAGE.check(&body.message)?;
-    let writer = Writer::begin(&state.db, &actor).await?;
-    let request = admin_requests::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(user.id),
-        request_type: Set(request_type),
-        message: Set(message),
-        status: Set(STATUSES[0].to_owned()),
-        resolved_by: Set(None),
-        resolution_note: Set(None),
-        resolved_at: Set(None),
-        ..Default::default()
-    }
-    .insert(writer.tx())
-    .await?;
-    writer
-        .commit(access::event::<admin_requests::Entity>("file", request.id))
-        .await?;
+    let request = admin_requests::file(&state.db, current.caller(), body).await?;
     Ok((StatusCode::CREATED, axum::Json(request.into())))
 }
 
@@ -155,13 +76,8 @@ async fn list_requests(
     current: CurrentUser,
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<Page<RequestOut>>, AppError> {
-    let query = access::visible::<admin_requests::Entity>(&current.user);
-    Ok(axum::Json(
-        REQUEST_LIST
-            .fetch(&state.db, query, &params)
-            .await?
-            .map(RequestOut::from),
-    ))
+    let page = admin_requests::list(&state.db, current.caller(), &params).await?;
+    Ok(axum::Json(page.map(RequestOut::from)))
 }
 
 /// One request.
@@ -172,11 +88,8 @@ async fn get_request(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<RequestOut>, AppError> {
-    Ok(axum::Json(
-        access::find_visible::<admin_requests::Entity>(&state.db, &current.user, id)
-            .await?
-            .into(),
-    ))
+    let request = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
+    Ok(axum::Json(request.into()))
 }
 
 /// Withdraw one of the caller's requests (to the trash).
@@ -187,7 +100,7 @@ async fn delete_request(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::delete_owned::<admin_requests::Entity>(&state.db, current.caller(), id).await?;
+    access::delete_owned::<Entity>(&state.db, current.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -203,31 +116,6 @@ async fn resolve_request(
     Path(id): Path<Uuid>,
     Json(body): Json<ResolveIn>,
 ) -> Result<axum::Json<RequestOut>, AppError> {
-    let to = domain::one_of("status", &body.status, RESOLUTIONS)?;
-    let note = body.note.as_deref().map(|n| NOTE.check(n)).transpose()?;
-    let writer = Writer::begin(&state.db, &admin.actor).await?;
-    let request =
-        access::find_visible::<admin_requests::Entity>(writer.tx(), &admin.user, id).await?;
-    let changes = vec![
-        (
-            admin_requests::Column::ResolvedBy,
-            Expr::value(admin.user.id),
-        ),
-        (admin_requests::Column::ResolutionNote, Expr::value(note)),
-        (
-            admin_requests::Column::ResolvedAt,
-            Expr::value(dbkit::time::now()),
-        ),
-    ];
-    let event = access::move_status::<admin_requests::Entity>(
-        writer.tx(),
-        (id, "resolve"),
-        &request.status,
-        to,
-        changes,
-    )
-    .await?;
-    let updated = access::reload::<admin_requests::Entity>(writer.tx(), id).await?;
-    writer.commit(event).await?;
-    Ok(axum::Json(updated.into()))
+    let request = admin_requests::resolve(&state.db, admin.caller(), id, body).await?;
+    Ok(axum::Json(request.into()))
 }

@@ -14,11 +14,11 @@ use utoipa::openapi::{OpenApi, RefOr};
 
 use crate::domain::text::{MAX_TAGS, NAME, PASSWORD, PHONE_MAX, phone_pattern};
 use crate::domain::{EMAIL_LENGTH, SIGNUP_STEPS, Text, Whole};
-use crate::http::{
-    activity_logs, admin_requests, chatbot, files, ideas, meetings, orders, subscriptions,
+use crate::http::activity_logs;
+use crate::resources::{
+    admin_requests, catalog, chat, files, ideas, meetings, orders, projects, subscriptions,
     synopsis, users,
 };
-use crate::resources::{catalog, projects};
 use crate::storage;
 
 /// States every rule of the request bodies (and the closed sets of the answers).
@@ -42,8 +42,8 @@ const CLOSED_SETS: &[(&str, &str, &[&str])] = &[
     ("CreateIdeaIn", "complexity", ideas::COMPLEXITIES),
     ("RefineIdeaIn", "complexity", ideas::COMPLEXITIES),
     ("IdeaOut", "complexity", ideas::COMPLEXITIES),
-    ("MessageIn", "message_type", chatbot::MESSAGE_TYPES),
-    ("MessageOut", "message_type", chatbot::MESSAGE_TYPES),
+    ("MessageIn", "message_type", chat::MESSAGE_TYPES),
+    ("MessageOut", "message_type", chat::MESSAGE_TYPES),
     ("CreatePlanIn", "support_level", catalog::SUPPORT_LEVELS),
     ("UpdatePlanIn", "support_level", catalog::SUPPORT_LEVELS),
     ("PlanOut", "support_level", catalog::SUPPORT_LEVELS),
@@ -156,10 +156,7 @@ const TEXT_FIELDS: &[(&str, &[Bound])] = &[
     ("ReviewIn", &[Bound::Text(&synopsis::COMMENT)]),
     (
         "MessageIn",
-        &[
-            Bound::Text(&chatbot::MESSAGE),
-            Bound::Text(&chatbot::INTENT),
-        ],
+        &[Bound::Text(&chat::MESSAGE), Bound::Text(&chat::INTENT)],
     ),
 ];
 

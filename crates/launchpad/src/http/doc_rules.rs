@@ -9,11 +9,11 @@ use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{OpenApi, RefOr};
 
-use crate::http::{
-    activity_logs, admin_requests, chatbot, files, ideas, meetings, orders, subscriptions,
+use crate::http::activity_logs;
+use crate::resources::{
+    admin_requests, catalog, chat, files, ideas, meetings, orders, projects, subscriptions,
     synopsis, users,
 };
-use crate::resources::{catalog, projects};
 use crate::tables::REGISTRY;
 
 /// Every list operation (a GET) and the spec its handler validates with.
@@ -28,7 +28,7 @@ fn lists() -> Vec<(&'static str, ListRules)> {
         ("/api/admin/services", catalog::SERVICE_LIST.rules()),
         (
             "/api/chatbot/sessions/{session_id}/messages",
-            chatbot::MESSAGE_LIST.rules(),
+            chat::MESSAGE_LIST.rules(),
         ),
         ("/api/projects/{id}/files", files::FILE_LIST.rules()),
         ("/api/ideas", ideas::IDEA_LIST.rules()),

@@ -1,31 +1,29 @@
-//! `/api/projects/{id}/files` and `/api/files/{id}`: a project's uploads (project files
-//! and the blackbook), their download and deletion. Synopsis files are uploaded through
-//! `/api/synopsis` and listed and downloaded here.
+//! `/api/projects/{id}/files` and `/api/files/{id}` ([`crate::resources::files`]): a
+//! project's uploads, their download (streamed from storage) and deletion. Synopsis
+//! files are uploaded through `/api/synopsis` and listed and downloaded here.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use dbkit::Writer;
-use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
-use sea_orm::{ActiveModelTrait, ColumnTrait, PaginatorTrait, QueryFilter, Set};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use dbkit::list::{ListParams, Page};
+use serde::Serialize;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::access;
-use crate::domain;
-use crate::entity::{files, projects, synopsis};
+use crate::entity::files::{Entity, Model};
+use crate::entity::projects;
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{CurrentUser, Path, Query};
+use crate::resources::files::{self, FileFilters};
 use crate::state::AppState;
-use crate::storage::{self, Storage, Upload};
+use crate::storage::{self, Storage};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,17 +31,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(download_file, delete_file))
 }
 
-/// Every kind of file.
-pub const KINDS: &[&str] = &["synopsis", "project", "blackbook"];
-
 /// Launchpad's own counter: a file row whose bytes are missing, found while serving it.
 pub const INTEGRITY_PROBLEMS: webkit::metrics::CounterSpec = (
     "integrity_problems",
     "Stored data found inconsistent while serving it (a file row whose bytes are missing); each is logged at ERROR",
 );
-/// The kinds uploaded through `/api/projects/{id}/files`.
-pub const UPLOAD_KINDS: &[&str] = &["project", "blackbook"];
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FileOut {
     id: Uuid,
@@ -59,8 +51,8 @@ pub struct FileOut {
     created_at: DateTime<Utc>,
 }
 
-impl From<files::Model> for FileOut {
-    fn from(f: files::Model) -> Self {
+impl From<Model> for FileOut {
+    fn from(f: Model) -> Self {
         Self {
             id: f.id,
             project_id: f.project_id,
@@ -92,48 +84,6 @@ struct FileUpload {
 #[allow(dead_code)] // Documents the download; the bytes are streamed from disk.
 struct FileBytes(Vec<u8>);
 
-/// Filters only file lists have.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct FileFilters {
-    kind: Option<String>,
-}
-
-pub(crate) const FILE_LIST: ListSpec<files::Entity> = ListSpec {
-    sort_fields: &[
-        ("created_at", files::Column::CreatedAt),
-        ("original_name", files::Column::OriginalName),
-        ("size_bytes", files::Column::SizeBytes),
-        ("kind", files::Column::Kind),
-    ],
-    default_order: SortOrder::Desc,
-    search: Search::Like(&[files::Column::OriginalName]),
-    status: None,
-    created_at: files::Column::CreatedAt,
-    id: files::Column::Id,
-};
-
-/// The `files` row of an upload, not yet inserted.
-pub fn new_row(
-    upload: &Upload,
-    owner_id: Uuid,
-    project_id: Uuid,
-    kind: &str,
-) -> files::ActiveModel {
-    files::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        owner_id: Set(owner_id),
-        project_id: Set(Some(project_id)),
-        kind: Set(kind.to_owned()),
-        original_name: Set(upload.original_name.clone()),
-        content_type: Set(upload.content_type.to_owned()),
-        size_bytes: Set(upload.size_bytes),
-        sha256: Set(upload.sha256.clone()),
-        storage_key: Set(upload.key.clone()),
-        ..Default::default()
-    }
-}
-
 /// Upload a file to one of your projects.
 #[utoipa::path(post, path = "/projects/{id}/files", tag = "files", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The project")),
@@ -148,31 +98,15 @@ pub fn new_row(
     ))]
 async fn upload_file(
     State(state): State<AppState>,
-    CurrentUser { user, actor }: CurrentUser,
+    current: CurrentUser,
     Path(project_id): Path<Uuid>,
     request: Request,
 ) -> Result<(StatusCode, axum::Json<FileOut>), AppError> {
     // Checked before the body is read, so nobody uploads megabytes to learn it is a 404.
-    access::find_owned::<projects::Entity>(&state.db, &user, project_id).await?;
+    access::find_owned::<projects::Entity>(&state.db, &current.user, project_id).await?;
     let storage = Storage::from_settings(&state.settings);
-    let mut form = storage.read_form(request, &["kind"]).await?;
-    let kind = domain::one_of("kind", form.text("kind")?, UPLOAD_KINDS)?;
-    let mut upload = form.take_file()?;
-
-    let writer = Writer::begin(&state.db, &actor).await?;
-    access::find_owned::<projects::Entity>(writer.tx(), &user, project_id).await?;
-    let file = new_row(&upload, user.id, project_id, kind)
-        .insert(writer.tx())
-        .await?;
-    let event = access::event::<files::Entity>("upload", file.id).details(json!({
-        "project_id": project_id,
-        "kind": kind,
-        "size_bytes": file.size_bytes,
-        "content_type": file.content_type,
-    }));
-    upload.place().await?;
-    writer.commit(event).await?;
-    upload.keep();
+    let form = storage.read_form(request, &["kind"]).await?;
+    let file = files::upload(&state.db, current.caller(), project_id, form).await?;
     Ok((StatusCode::CREATED, axum::Json(file.into())))
 }
 
@@ -190,18 +124,8 @@ async fn list_files(
     Query(params): Query<ListParams>,
     Query(filters): Query<FileFilters>,
 ) -> Result<axum::Json<Page<FileOut>>, AppError> {
-    access::find_visible::<projects::Entity>(&state.db, &current.user, project_id).await?;
-    let mut query = access::visible::<files::Entity>(&current.user)
-        .filter(files::Column::ProjectId.eq(project_id));
-    if let Some(kind) = &filters.kind {
-        query = query.filter(files::Column::Kind.eq(domain::one_of("kind", kind, KINDS)?));
-    }
-    Ok(axum::Json(
-        FILE_LIST
-            .fetch(&state.db, query, &params)
-            .await?
-            .map(FileOut::from),
-    ))
+    let page = files::list(&state.db, current.caller(), project_id, &params, filters).await?;
+    Ok(axum::Json(page.map(FileOut::from)))
 }
 
 /// Download a file (its owner, or an admin). Answers its bytes with the detected
@@ -218,7 +142,7 @@ async fn download_file(
     Path(id): Path<Uuid>,
     request: Request,
 ) -> Result<Response, AppError> {
-    let file = access::find_visible::<files::Entity>(&state.db, &current.user, id).await?;
+    let file = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
     let path = Storage::from_settings(&state.settings).path(&file.storage_key)?;
     // Streams from disk, with Content-Length, HEAD and single ranges; a multi-range
     // request gets the whole file.
@@ -250,13 +174,7 @@ async fn download_file(
         HeaderValue::from_static("nosniff"),
     );
     if response.status().is_success() {
-        dbkit::write::record(
-            &state.db,
-            &current.actor,
-            access::event::<files::Entity>("download", id)
-                .details(json!({ "owner_id": file.owner_id })),
-        )
-        .await?;
+        files::downloaded(&state.db, &current.actor, &file).await?;
     }
     Ok(response.map(Body::new))
 }
@@ -273,17 +191,7 @@ async fn delete_file(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    access::find_owned::<files::Entity>(&state.db, &current.user, id).await?;
-    let in_use = access::visible::<synopsis::Entity>(&current.user)
-        .filter(synopsis::Column::FileId.eq(id))
-        .count(&state.db)
-        .await?;
-    if in_use > 0 {
-        return Err(AppError::conflict(
-            "this file belongs to a synopsis; delete the synopsis instead",
-        ));
-    }
-    access::delete_owned::<files::Entity>(&state.db, current.caller(), id).await?;
+    files::delete(&state.db, current.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

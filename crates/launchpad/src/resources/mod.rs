@@ -8,9 +8,18 @@ use dbkit::Actor;
 
 use crate::entity::users::Model as User;
 
+pub mod admin_requests;
 pub mod catalog;
+pub mod chat;
+pub mod files;
+pub mod ideas;
+pub mod meetings;
+pub mod orders;
 pub mod projects;
 pub mod stats;
+pub mod subscriptions;
+pub mod synopsis;
+pub mod users;
 
 /// Who acts: the signed-in account and the request's actor.
 pub type Caller<'a> = (&'a User, &'a Actor);

@@ -1,7 +1,6 @@
 //! Projects: a student's; deleting one takes its synopsis, meetings, files and ideas
 //! with it to the trash.
 
-use dbkit::Writer;
 use dbkit::list::{FullText, ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, Set};
 use serde::Deserialize;
@@ -182,17 +181,10 @@ pub async fn update(
 /// Moves a project to another status (an admin's move), following its transitions.
 pub async fn set_status(
     db: &DatabaseConnection,
-    (admin, actor): Caller<'_>,
+    caller: Caller<'_>,
     id: Uuid,
     input: ProjectStatusIn,
 ) -> Result<Model, AppError> {
     let to = domain::one_of("status", &input.status, STATUSES)?;
-    let writer = Writer::begin(db, actor).await?;
-    let project = access::find_visible::<Entity>(writer.tx(), admin, id).await?;
-    let event =
-        access::move_status::<Entity>(writer.tx(), (id, "status"), &project.status, to, Vec::new())
-            .await?;
-    let project = access::reload::<Entity>(writer.tx(), id).await?;
-    writer.commit(event).await?;
-    Ok(project)
+    access::move_visible::<Entity>(db, caller, (id, "status"), (to, Changes::default())).await
 }

@@ -196,6 +196,15 @@ impl Transitions {
     }
 }
 
+/// For PATCH fields where `null` means "clear": absent → `None`, `null` → `Some(None)`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,13 +280,4 @@ mod tests {
         let err = ORDER.check("completed", "paid").expect_err("final state");
         assert!(err.to_string().contains("cannot change"), "{err}");
     }
-}
-
-/// For PATCH fields where `null` means "clear": absent → `None`, `null` → `Some(None)`.
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
