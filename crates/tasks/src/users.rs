@@ -6,15 +6,15 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::audit::Event;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 use webkit::AppError;
-use webkit::auth::table::{self, Table, UserTable};
-use webkit::auth::{Account, Accounts, SignedIn, TokensOut, password};
+use webkit::auth::table::Table;
+use webkit::auth::{Accounts, TokensOut, password};
 use webkit::extract::{Client, Json};
 use webkit::resource::Owner;
 use webkit::rules::Email;
@@ -112,41 +112,7 @@ async fn me(CurrentUser { user, .. }: CurrentUser) -> axum::Json<UserOut> {
 /// The users table, for the sign-in routes.
 pub type Users = Table<users::Entity>;
 
-impl UserTable for users::Entity {
-    fn id() -> users::Column {
-        users::Column::Id
-    }
-    fn email() -> users::Column {
-        users::Column::Email
-    }
-    fn is_active() -> users::Column {
-        users::Column::IsActive
-    }
-    fn token_version() -> users::Column {
-        users::Column::TokenVersion
-    }
-    fn last_login_at() -> users::Column {
-        users::Column::LastLoginAt
-    }
-    fn account(user: users::Model) -> Account {
-        Account {
-            id: user.id,
-            password_hash: user.password_hash,
-            token_version: user.token_version,
-            active: user.is_active,
-        }
-    }
-}
-
-impl SignedIn for users::Model {
-    async fn load(db: &DatabaseConnection, id: Uuid, version: i32) -> Result<Option<Self>, DbErr> {
-        table::load::<users::Entity>(db, id, version).await
-    }
-
-    fn id(&self) -> Uuid {
-        self.id
-    }
-}
+webkit::user_table!(crate::entity::users);
 
 /// Every user owns their tasks; nobody administers others'.
 impl Owner for users::Model {

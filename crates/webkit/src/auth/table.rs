@@ -27,6 +27,59 @@ pub trait UserTable: EntityTrait {
     fn account(user: Self::Model) -> Account;
 }
 
+/// Makes an app's users entity module the kit's users table, for a table with the
+/// conventional columns (`id`, `email`, `password_hash`, `is_active`, `token_version`,
+/// `last_login_at`): its [`UserTable`] and its model's [`super::SignedIn`].
+/// `user_table!(crate::entity::users)`, or with `live = …` for the rows that count
+/// where users are soft-deleted: `user_table!(crate::entity::users, live = users::Entity::find_live())`.
+#[macro_export]
+macro_rules! user_table {
+    ($($module:ident)::+ $(, live = $live:expr)?) => {
+        impl $crate::auth::table::UserTable for $($module)::+::Entity {
+            fn id() -> $($module)::+::Column {
+                $($module)::+::Column::Id
+            }
+            fn email() -> $($module)::+::Column {
+                $($module)::+::Column::Email
+            }
+            fn is_active() -> $($module)::+::Column {
+                $($module)::+::Column::IsActive
+            }
+            fn token_version() -> $($module)::+::Column {
+                $($module)::+::Column::TokenVersion
+            }
+            fn last_login_at() -> $($module)::+::Column {
+                $($module)::+::Column::LastLoginAt
+            }
+            $(fn live() -> sea_orm::Select<Self> {
+                $live
+            })?
+            fn account(user: $($module)::+::Model) -> $crate::auth::Account {
+                $crate::auth::Account {
+                    id: user.id,
+                    password_hash: user.password_hash,
+                    token_version: user.token_version,
+                    active: user.is_active,
+                }
+            }
+        }
+
+        impl $crate::auth::SignedIn for $($module)::+::Model {
+            async fn load(
+                db: &sea_orm::DatabaseConnection,
+                id: uuid::Uuid,
+                version: i32,
+            ) -> Result<Option<Self>, sea_orm::DbErr> {
+                $crate::auth::table::load::<$($module)::+::Entity>(db, id, version).await
+            }
+
+            fn id(&self) -> uuid::Uuid {
+                self.id
+            }
+        }
+    };
+}
+
 /// [`Accounts`] over the table `E`.
 pub struct Table<E>(PhantomData<E>);
 
