@@ -12,6 +12,7 @@ pub mod jwt;
 pub mod limits;
 pub mod password;
 mod routes;
+mod session;
 pub mod table;
 
 use std::num::NonZeroU32;
@@ -212,13 +213,7 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
-        let (id, version) = auth
-            .jwt
-            .verify(token.trim())
-            .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
-        let user = U::load(&auth.db, id, version)
-            .await?
-            .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
+        let user: U = auth.user(token).await?;
         let actor = actor_from(parts).as_user(user.id());
         Ok(CurrentUser { user, actor })
     }
