@@ -5,20 +5,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use dbkit::list::{ListParams, Page};
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::access;
-use crate::entity::services;
-use crate::entity::user_services::{Entity, Model};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
 use crate::resources::subscriptions::{
-    self, CreateSubscriptionIn, SubscriptionFilters, SubscriptionStatusIn,
+    self, CreateSubscriptionIn, Subscribed, SubscriptionFilters, SubscriptionStatusIn,
 };
 use crate::state::AppState;
 
@@ -50,15 +46,15 @@ pub struct SubscriptionOut {
     updated_at: DateTime<Utc>,
 }
 
-impl SubscriptionOut {
-    fn new(s: Model, service: &services::Model) -> Self {
+impl From<Subscribed> for SubscriptionOut {
+    fn from((s, service): Subscribed) -> Self {
         Self {
             id: s.id,
             user_id: s.user_id,
             service_id: s.service_id,
             service: SubscribedService {
                 id: service.id,
-                name: service.name.clone(),
+                name: service.name,
                 price: service.price,
             },
             status: s.status,
@@ -66,18 +62,6 @@ impl SubscriptionOut {
             updated_at: s.updated_at,
         }
     }
-}
-
-/// Subscriptions as the API shows them, with their services.
-fn out(rows: Vec<(Model, services::Model)>) -> Vec<SubscriptionOut> {
-    rows.into_iter()
-        .map(|(row, service)| SubscriptionOut::new(row, &service))
-        .collect()
-}
-
-async fn one_out(db: &DatabaseConnection, row: Model) -> Result<SubscriptionOut, AppError> {
-    let (row, service) = subscriptions::with_service(db, row).await?;
-    Ok(SubscriptionOut::new(row, &service))
 }
 
 /// Subscribe to a service; the subscription starts as `requested`.
@@ -92,11 +76,8 @@ async fn create_subscription(
     current: CurrentUser,
     Json(body): Json<CreateSubscriptionIn>,
 ) -> Result<(StatusCode, axum::Json<SubscriptionOut>), AppError> {
-    let (subscription, service) = subscriptions::create(&state.db, current.caller(), body).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(SubscriptionOut::new(subscription, &service)),
-    ))
+    let subscription = subscriptions::create(&state.db, current.caller(), body).await?;
+    Ok((StatusCode::CREATED, axum::Json(subscription.into())))
 }
 
 /// The caller's subscriptions (an admin sees everyone's).
@@ -110,11 +91,8 @@ async fn list_subscriptions(
     Query(params): Query<ListParams>,
     Query(filters): Query<SubscriptionFilters>,
 ) -> Result<axum::Json<Page<SubscriptionOut>>, AppError> {
-    let rows = subscriptions::list(&state.db, current.caller(), &params, filters).await?;
-    Ok(axum::Json(Page {
-        data: out(subscriptions::with_services(&state.db, rows.data).await?),
-        meta: rows.meta,
-    }))
+    let page = subscriptions::list(&state.db, current.caller(), &params, filters).await?;
+    Ok(axum::Json(page.map(SubscriptionOut::from)))
 }
 
 /// One subscription.
@@ -128,8 +106,8 @@ async fn get_subscription(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<SubscriptionOut>, AppError> {
-    let row = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
-    Ok(axum::Json(one_out(&state.db, row).await?))
+    let subscription = subscriptions::get(&state.db, current.caller(), id).await?;
+    Ok(axum::Json(subscription.into()))
 }
 
 /// Cancel one of your subscriptions while it is requested or active.
@@ -144,8 +122,8 @@ async fn cancel_subscription(
     current: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<SubscriptionOut>, AppError> {
-    let row = subscriptions::cancel(&state.db, current.caller(), id).await?;
-    Ok(axum::Json(one_out(&state.db, row).await?))
+    let subscription = subscriptions::cancel(&state.db, current.caller(), id).await?;
+    Ok(axum::Json(subscription.into()))
 }
 
 /// Move a subscription to another status (admin), following its transitions.
@@ -160,6 +138,6 @@ async fn set_subscription_status(
     Path(id): Path<Uuid>,
     Json(body): Json<SubscriptionStatusIn>,
 ) -> Result<axum::Json<SubscriptionOut>, AppError> {
-    let row = subscriptions::set_status(&state.db, admin.caller(), id, body).await?;
-    Ok(axum::Json(one_out(&state.db, row).await?))
+    let subscription = subscriptions::set_status(&state.db, admin.caller(), id, body).await?;
+    Ok(axum::Json(subscription.into()))
 }

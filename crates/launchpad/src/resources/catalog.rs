@@ -4,7 +4,7 @@
 
 use dbkit::Writer;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -184,15 +184,15 @@ pub async fn on_sale<E: Catalogue>(
     Ok(E::LIST.fetch(db, query, params).await?)
 }
 
-/// One active row.
+/// One active row (in a writer, for what is bought from it).
 pub async fn one_on_sale<E: Catalogue>(
-    db: &DatabaseConnection,
+    conn: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<E::Model, AppError> {
     E::find_live()
         .filter(E::id().eq(id))
         .filter(E::is_active().eq(true))
-        .one(db)
+        .one(conn)
         .await?
         .ok_or(AppError::NotFound(E::NOUN))
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::access;
+use crate::access::{self, Changes};
 use crate::domain::{self, Text, Whole};
 use crate::entity::ideas::{self, Column, Entity, Model};
 use crate::entity::projects;
@@ -72,11 +72,11 @@ pub struct IdeaFilters {
     project_id: Option<String>,
 }
 
-pub const IDEA_LIST: ListSpec<ideas::Entity> = ListSpec {
+pub const IDEA_LIST: ListSpec<Entity> = ListSpec {
     sort_fields: &[
-        ("created_at", ideas::Column::CreatedAt),
-        ("rating", ideas::Column::Rating),
-        ("title", ideas::Column::Title),
+        ("created_at", Column::CreatedAt),
+        ("rating", Column::Rating),
+        ("title", Column::Title),
     ],
     default_order: SortOrder::Desc,
     // Full text over title and description (migration m20261122_000009).
@@ -86,8 +86,8 @@ pub const IDEA_LIST: ListSpec<ideas::Entity> = ListSpec {
         vector_column: "search_vector",
     }),
     status: None,
-    created_at: ideas::Column::CreatedAt,
-    id: ideas::Column::Id,
+    created_at: Column::CreatedAt,
+    id: Column::Id,
 };
 
 pub const TITLE: Text = Text::line("title", 3, 200);
@@ -168,16 +168,8 @@ pub async fn create(
 ) -> Result<Model, AppError> {
     let new = NewIdea {
         title: TITLE.check(&input.title)?,
-        description: input
-            .description
-            .as_deref()
-            .map(|d| DESCRIPTION.check(d))
-            .transpose()?,
-        category: input
-            .category
-            .as_deref()
-            .map(|c| CATEGORY.check(c))
-            .transpose()?,
+        description: DESCRIPTION.optional(input.description.as_deref())?,
+        category: CATEGORY.optional(input.category.as_deref())?,
         tech_stack: tech_stack(&input.tech_stack)?,
         complexity: complexity(&input.complexity)?,
         project_id: input
@@ -273,11 +265,16 @@ pub async fn rate(
 ) -> Result<Model, AppError> {
     let rating = rating(&input.rating)?;
     let writer = Writer::begin(db, actor).await?;
-    let idea = access::find_owned::<Entity>(writer.tx(), user, id).await?;
-    let mut model: ideas::ActiveModel = idea.into();
-    model.rating = Set(Some(rating));
-    model.updated_at = Set(dbkit::time::now());
-    let idea = model.update(writer.tx()).await?;
+    access::find_owned::<Entity>(writer.tx(), user, id).await?;
+    // The kit writes the rating; the log names it a rating (`idea.rate` with the
+    // rating), not the field update (`idea.update`) the kit would log.
+    access::update::<Entity>(
+        writer.tx(),
+        id,
+        Changes::default().set(Column::Rating, Some(rating)),
+    )
+    .await?;
+    let idea = access::reload::<Entity>(writer.tx(), id).await?;
     let event = access::event::<Entity>("rate", id).details(json!({ "rating": rating }));
     writer.commit(event).await?;
     Ok(idea)
@@ -292,16 +289,8 @@ pub async fn refine(
     input: RefineIdeaIn,
 ) -> Result<Model, AppError> {
     let title = TITLE.check(&input.title)?;
-    let description = input
-        .description
-        .as_deref()
-        .map(|d| DESCRIPTION.check(d))
-        .transpose()?;
-    let category = input
-        .category
-        .as_deref()
-        .map(|c| CATEGORY.check(c))
-        .transpose()?;
+    let description = DESCRIPTION.optional(input.description.as_deref())?;
+    let category = CATEGORY.optional(input.category.as_deref())?;
     let stack = input.tech_stack.as_deref().map(tech_stack).transpose()?;
     let complexity = input.complexity.as_deref().map(complexity).transpose()?;
     let writer = Writer::begin(db, actor).await?;

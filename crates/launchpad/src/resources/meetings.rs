@@ -29,9 +29,9 @@ pub static TRANSITIONS: Transitions = Transitions {
     ],
 };
 
-impl Stateful for meetings::Entity {
-    fn status() -> meetings::Column {
-        meetings::Column::Status
+impl Stateful for Entity {
+    fn status() -> Column {
+        Column::Status
     }
     const TRANSITIONS: &'static Transitions = &TRANSITIONS;
 }
@@ -66,18 +66,18 @@ pub struct CompleteIn {
     notes: Option<String>,
 }
 
-pub const MEETING_LIST: ListSpec<meetings::Entity> = ListSpec {
+pub const MEETING_LIST: ListSpec<Entity> = ListSpec {
     sort_fields: &[
-        ("created_at", meetings::Column::CreatedAt),
-        ("scheduled_at", meetings::Column::ScheduledAt),
-        ("status", meetings::Column::Status),
-        ("updated_at", meetings::Column::UpdatedAt),
+        ("created_at", Column::CreatedAt),
+        ("scheduled_at", Column::ScheduledAt),
+        ("status", Column::Status),
+        ("updated_at", Column::UpdatedAt),
     ],
     default_order: SortOrder::Desc,
-    search: Search::Like(&[meetings::Column::Topic, meetings::Column::Notes]),
-    status: Some((meetings::Column::Status, STATUSES)),
-    created_at: meetings::Column::CreatedAt,
-    id: meetings::Column::Id,
+    search: Search::Like(&[Column::Topic, Column::Notes]),
+    status: Some((Column::Status, STATUSES)),
+    created_at: Column::CreatedAt,
+    id: Column::Id,
 };
 
 pub const TOPIC: Text = Text::line("topic", 3, 200);

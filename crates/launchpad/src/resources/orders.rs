@@ -6,7 +6,6 @@
 
 use dbkit::Writer;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
-use dbkit::soft_delete::SoftDeletable;
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::json;
@@ -18,7 +17,7 @@ use crate::domain::{self, Text, Transitions};
 use crate::entity::orders::{self, Column, Entity, Model};
 use crate::entity::plans;
 use crate::error::AppError;
-use crate::resources::Caller;
+use crate::resources::{Caller, catalog};
 
 /// Order statuses, in the order an order usually moves through them.
 pub const STATUSES: &[&str] = &["pending", "paid", "completed", "cancelled"];
@@ -35,9 +34,9 @@ pub static TRANSITIONS: Transitions = Transitions {
     ],
 };
 
-impl Stateful for orders::Entity {
-    fn status() -> orders::Column {
-        orders::Column::Status
+impl Stateful for Entity {
+    fn status() -> Column {
+        Column::Status
     }
     const TRANSITIONS: &'static Transitions = &TRANSITIONS;
 }
@@ -67,17 +66,17 @@ pub struct OrderFilters {
     plan_id: Option<Uuid>,
 }
 
-pub const ORDER_LIST: ListSpec<orders::Entity> = ListSpec {
+pub const ORDER_LIST: ListSpec<Entity> = ListSpec {
     sort_fields: &[
-        ("created_at", orders::Column::CreatedAt),
-        ("amount", orders::Column::Amount),
-        ("status", orders::Column::Status),
+        ("created_at", Column::CreatedAt),
+        ("amount", Column::Amount),
+        ("status", Column::Status),
     ],
     default_order: SortOrder::Desc,
-    search: Search::Like(&[orders::Column::PaymentReference]),
-    status: Some((orders::Column::Status, STATUSES)),
-    created_at: orders::Column::CreatedAt,
-    id: orders::Column::Id,
+    search: Search::Like(&[Column::PaymentReference]),
+    status: Some((Column::Status, STATUSES)),
+    created_at: Column::CreatedAt,
+    id: Column::Id,
 };
 
 pub const PAYMENT_REFERENCE: Text = Text::line("payment_reference", 1, 100);
@@ -92,12 +91,7 @@ pub async fn create(
     input: CreateOrderIn,
 ) -> Result<Model, AppError> {
     let writer = Writer::begin(db, actor).await?;
-    let plan = plans::Entity::find_live()
-        .filter(plans::Column::Id.eq(input.plan_id))
-        .filter(plans::Column::IsActive.eq(true))
-        .one(writer.tx())
-        .await?
-        .ok_or(AppError::NotFound("plan"))?;
+    let plan = catalog::one_on_sale::<plans::Entity>(writer.tx(), input.plan_id).await?;
     if plan.price <= 0 {
         // The request is well formed; the plan it names is what makes it impossible.
         return Err(AppError::Conflict {
@@ -140,7 +134,8 @@ pub async fn list(
 }
 
 /// Cancels one of the caller's orders while it is still pending (a paid order is
-/// cancelled by an admin).
+/// cancelled by an admin). Not [`access::move_owned`]: the transitions would let an
+/// owner cancel a paid order, and this refusal has its own message.
 pub async fn cancel(
     db: &DatabaseConnection,
     (user, actor): Caller<'_>,
@@ -166,7 +161,8 @@ pub async fn cancel(
 }
 
 /// Moves an order to another status (an admin's move), following its transitions;
-/// moving it to `paid` may record the payment reference, which its log row notes.
+/// moving it to `paid` may record the payment reference, which its log row notes (so
+/// the move is spelled out: [`access::move_visible`] logs only `{from, to}`).
 pub async fn set_status(
     db: &DatabaseConnection,
     (admin, actor): Caller<'_>,

@@ -2,11 +2,10 @@
 //! requests one; an admin activates and completes it; either side can cancel an open
 //! one. One open (not cancelled) subscription per user and service.
 
-use dbkit::Writer;
-use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
-use dbkit::soft_delete::SoftDeletable;
 use std::collections::HashMap;
 
+use dbkit::Writer;
+use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::json;
@@ -18,7 +17,7 @@ use crate::domain::{self, Transitions};
 use crate::entity::services;
 use crate::entity::user_services::{self, Column, Entity, Model};
 use crate::error::AppError;
-use crate::resources::Caller;
+use crate::resources::{Caller, catalog};
 
 /// Subscription statuses, in the order a subscription usually moves through them.
 pub const STATUSES: &[&str] = &["requested", "active", "completed", "cancelled"];
@@ -32,9 +31,9 @@ pub static TRANSITIONS: Transitions = Transitions {
     ],
 };
 
-impl Stateful for user_services::Entity {
-    fn status() -> user_services::Column {
-        user_services::Column::Status
+impl Stateful for Entity {
+    fn status() -> Column {
+        Column::Status
     }
     const TRANSITIONS: &'static Transitions = &TRANSITIONS;
 }
@@ -60,34 +59,32 @@ pub struct SubscriptionFilters {
     service_id: Option<Uuid>,
 }
 
-pub const SUBSCRIPTION_LIST: ListSpec<user_services::Entity> = ListSpec {
+pub const SUBSCRIPTION_LIST: ListSpec<Entity> = ListSpec {
     sort_fields: &[
-        ("created_at", user_services::Column::CreatedAt),
-        ("updated_at", user_services::Column::UpdatedAt),
-        ("status", user_services::Column::Status),
+        ("created_at", Column::CreatedAt),
+        ("updated_at", Column::UpdatedAt),
+        ("status", Column::Status),
     ],
     default_order: SortOrder::Desc,
     // Nothing textual of its own: a `search` matches no subscription.
     search: Search::Like(&[]),
-    status: Some((user_services::Column::Status, STATUSES)),
-    created_at: user_services::Column::CreatedAt,
-    id: user_services::Column::Id,
+    status: Some((Column::Status, STATUSES)),
+    created_at: Column::CreatedAt,
+    id: Column::Id,
 };
 
+/// A subscription with its service, as it is now: what every operation answers.
+pub type Subscribed = (Model, services::Model);
+
 /// Subscribes the caller to a live, active service; the subscription starts as
-/// `requested`, and its log row notes the service. Returns it with its service.
+/// `requested`, and its log row notes the service.
 pub async fn create(
     db: &DatabaseConnection,
     (user, actor): Caller<'_>,
     input: CreateSubscriptionIn,
-) -> Result<(Model, services::Model), AppError> {
+) -> Result<Subscribed, AppError> {
     let writer = Writer::begin(db, actor).await?;
-    let service = services::Entity::find_live()
-        .filter(services::Column::Id.eq(input.service_id))
-        .filter(services::Column::IsActive.eq(true))
-        .one(writer.tx())
-        .await?
-        .ok_or(AppError::NotFound("service"))?;
+    let service = catalog::one_on_sale::<services::Entity>(writer.tx(), input.service_id).await?;
     let subscription = user_services::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
@@ -108,12 +105,26 @@ pub async fn list(
     (user, _): Caller<'_>,
     params: &ListParams,
     filters: SubscriptionFilters,
-) -> Result<Page<Model>, AppError> {
+) -> Result<Page<Subscribed>, AppError> {
     let mut query = access::visible::<Entity>(user);
     if let Some(service_id) = filters.service_id {
         query = query.filter(Column::ServiceId.eq(service_id));
     }
-    Ok(SUBSCRIPTION_LIST.fetch(db, query, params).await?)
+    let page = SUBSCRIPTION_LIST.fetch(db, query, params).await?;
+    Ok(Page {
+        data: with_services(db, page.data).await?,
+        meta: page.meta,
+    })
+}
+
+/// One subscription the caller may see.
+pub async fn get(
+    db: &DatabaseConnection,
+    (user, _): Caller<'_>,
+    id: Uuid,
+) -> Result<Subscribed, AppError> {
+    let row = access::find_visible::<Entity>(db, user, id).await?;
+    with_service(db, row).await
 }
 
 /// Cancels one of the caller's subscriptions while it is requested or active.
@@ -121,14 +132,10 @@ pub async fn cancel(
     db: &DatabaseConnection,
     caller: Caller<'_>,
     id: Uuid,
-) -> Result<Model, AppError> {
-    access::move_owned::<Entity>(
-        db,
-        caller,
-        (id, "cancel"),
-        ("cancelled", Changes::default()),
-    )
-    .await
+) -> Result<Subscribed, AppError> {
+    let to = ("cancelled", Changes::default());
+    let row = access::move_owned::<Entity>(db, caller, (id, "cancel"), to).await?;
+    with_service(db, row).await
 }
 
 /// Moves a subscription to another status (an admin's move), following its transitions.
@@ -137,17 +144,21 @@ pub async fn set_status(
     caller: Caller<'_>,
     id: Uuid,
     input: SubscriptionStatusIn,
-) -> Result<Model, AppError> {
-    let to = domain::one_of("status", &input.status, STATUSES)?;
-    access::move_visible::<Entity>(db, caller, (id, "status"), (to, Changes::default())).await
+) -> Result<Subscribed, AppError> {
+    let to = (
+        domain::one_of("status", &input.status, STATUSES)?,
+        Changes::default(),
+    );
+    let row = access::move_visible::<Entity>(db, caller, (id, "status"), to).await?;
+    with_service(db, row).await
 }
 
 /// Subscriptions with their services, loaded in one query whatever their number. A
 /// deleted or inactive service still names the subscriptions made to it.
-pub async fn with_services(
+async fn with_services(
     conn: &impl ConnectionTrait,
     rows: Vec<Model>,
-) -> Result<Vec<(Model, services::Model)>, AppError> {
+) -> Result<Vec<Subscribed>, AppError> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -172,10 +183,7 @@ pub async fn with_services(
 }
 
 /// One subscription with its service.
-pub async fn with_service(
-    conn: &impl ConnectionTrait,
-    row: Model,
-) -> Result<(Model, services::Model), AppError> {
+async fn with_service(conn: &impl ConnectionTrait, row: Model) -> Result<Subscribed, AppError> {
     with_services(conn, vec![row])
         .await?
         .pop()

@@ -37,9 +37,9 @@ pub static TRANSITIONS: Transitions = Transitions {
     moves: &[("Pending", &["Approved", "Rejected"])],
 };
 
-impl Stateful for synopsis::Entity {
-    fn status() -> synopsis::Column {
-        synopsis::Column::Status
+impl Stateful for Entity {
+    fn status() -> Column {
+        Column::Status
     }
     const TRANSITIONS: &'static Transitions = &TRANSITIONS;
 }
@@ -60,18 +60,18 @@ pub struct SynopsisFilters {
     project_id: Option<Uuid>,
 }
 
-pub const SYNOPSIS_LIST: ListSpec<synopsis::Entity> = ListSpec {
+pub const SYNOPSIS_LIST: ListSpec<Entity> = ListSpec {
     sort_fields: &[
-        ("created_at", synopsis::Column::CreatedAt),
-        ("updated_at", synopsis::Column::UpdatedAt),
-        ("status", synopsis::Column::Status),
-        ("title", synopsis::Column::Title),
+        ("created_at", Column::CreatedAt),
+        ("updated_at", Column::UpdatedAt),
+        ("status", Column::Status),
+        ("title", Column::Title),
     ],
     default_order: SortOrder::Desc,
-    search: Search::Like(&[synopsis::Column::Title]),
-    status: Some((synopsis::Column::Status, STATUSES)),
-    created_at: synopsis::Column::CreatedAt,
-    id: synopsis::Column::Id,
+    search: Search::Like(&[Column::Title]),
+    status: Some((Column::Status, STATUSES)),
+    created_at: Column::CreatedAt,
+    id: Column::Id,
 };
 
 /// Submits a synopsis for one of the caller's projects from its form (`file`,
@@ -151,7 +151,7 @@ pub async fn delete(
     let writer = Writer::begin(db, actor).await?;
     let synopsis = access::find_owned::<Entity>(writer.tx(), user, id).await?;
     let event =
-        access::soft_delete_row(&writer, Entity::table(), ("synopsis", id), user.id).await?;
+        access::soft_delete_row(&writer, Entity::table(), (Entity::NOUN, id), user.id).await?;
     let mut project_status = None;
     if synopsis.status == "Pending" {
         let project =
@@ -234,7 +234,7 @@ pub async fn review(
         .await?;
         project_status = to.to_owned();
     }
-    let synopsis = access::find_visible::<Entity>(writer.tx(), admin, id).await?;
+    let synopsis = access::reload::<Entity>(writer.tx(), id).await?;
     let event = event
         .with("decision", decision)
         .with("project_id", json!(synopsis.project_id))
