@@ -238,12 +238,25 @@ where
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
     E::Model: IntoActiveModel<E::ActiveModel>,
 {
+    create_as::<E>(writer, row, "create", note).await
+}
+
+/// [`create_noting`] for a row the domain brings about with a verb of its own (a request
+/// is filed, an idea refined into a new one): logged `<entity type>.<verb>`.
+pub async fn create_as<E: Row>(
+    writer: Writer,
+    row: E::ActiveModel,
+    verb: &str,
+    note: impl FnOnce(&E::Model, Event) -> Event,
+) -> Result<E::Model, AppError>
+where
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+{
     let created = row.insert(writer.tx()).await?;
     let id = <Uuid as ValueType>::try_from(created.get(E::id()))
         .map_err(|_| AppError::Internal(format!("{} id is not a UUID", E::NOUN)))?;
-    writer
-        .commit(note(&created, event::<E>("create", id)))
-        .await?;
+    writer.commit(note(&created, event::<E>(verb, id))).await?;
     Ok(created)
 }
 

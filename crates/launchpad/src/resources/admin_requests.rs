@@ -3,7 +3,7 @@
 
 use dbkit::Writer;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{DatabaseConnection, Set};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -86,14 +86,8 @@ pub async fn file(
         resolved_at: Set(None),
         ..Default::default()
     };
-    // The kit's create logs `<entity>.create`; a request's log row has always said
-    // `admin_request.file`, so the insert and its event stay spelled out here.
     let writer = Writer::begin(db, actor).await?;
-    let request = request.insert(writer.tx()).await?;
-    writer
-        .commit(access::event::<Entity>("file", request.id))
-        .await?;
-    Ok(request)
+    access::create_as::<Entity>(writer, request, "file", |_, event| event).await
 }
 
 /// The caller's requests (an admin sees every request).

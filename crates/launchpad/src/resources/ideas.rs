@@ -2,9 +2,10 @@
 //! (one per project), rates and refines into new ones.
 
 use dbkit::Writer;
+use dbkit::audit::Event;
 use dbkit::list::{FullText, ListParams, ListSpec, Page, Search, SortOrder};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -304,8 +305,6 @@ pub async fn refine(
         complexity: complexity.unwrap_or(original.complexity),
         refinement_of: Some(id),
     };
-    let idea = new.into_model(user.id).insert(writer.tx()).await?;
-    let event = access::event::<Entity>("refine", idea.id).details(json!({ "refinement_of": id }));
-    writer.commit(event).await?;
-    Ok(idea)
+    let refined = |_: &Model, event: Event| event.details(json!({ "refinement_of": id }));
+    access::create_as::<Entity>(writer, new.into_model(user.id), "refine", refined).await
 }

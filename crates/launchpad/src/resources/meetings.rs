@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use dbkit::Writer;
 use dbkit::list::{ListParams, ListSpec, Page, Search, SortOrder};
 use dbkit::time::Timestamp;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{DatabaseConnection, Set};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -124,13 +124,8 @@ pub async fn request(
         notes: Set(notes),
         status: Set(STATUSES[0].to_owned()),
         ..Default::default()
-    }
-    .insert(writer.tx())
-    .await?;
-    writer
-        .commit(access::event::<Entity>("request", meeting.id))
-        .await?;
-    Ok(meeting)
+    };
+    access::create_as::<Entity>(writer, meeting, "request", |_, event| event).await
 }
 
 /// The caller's meetings (an admin sees every meeting).
