@@ -321,6 +321,119 @@ pub async fn rescue(conn: &impl ConnectionTrait, lock_timeout: Duration) -> Resu
     Ok(Rescued { retried, dead })
 }
 
+/// A job as an operator sees it.
+#[derive(Debug, Clone)]
+pub struct JobState {
+    pub id: Uuid,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl JobState {
+    fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: row.try_get("", "id")?,
+            kind: row.try_get("", "kind")?,
+            status: row.try_get("", "status")?,
+            attempts: row.try_get("", "attempts")?,
+            max_attempts: row.try_get("", "max_attempts")?,
+            run_at: row.try_get("", "run_at")?,
+            last_error: row.try_get("", "last_error")?,
+            updated_at: row.try_get("", "updated_at")?,
+        })
+    }
+}
+
+/// How many jobs are in each status (`pending`, `running`, `done`, `dead`), those with
+/// none left out.
+pub async fn counts(conn: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
+    let q = Query::select()
+        .column(Alias::new("status"))
+        .expr(Expr::col(Alias::new("id")).count())
+        .from(jobs())
+        .group_by_col(Alias::new("status"))
+        .order_by(Alias::new("status"), sea_orm::Order::Asc)
+        .to_owned();
+    conn.query_all(&q)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
+        .collect()
+}
+
+/// The job `id`.
+pub async fn state(conn: &impl ConnectionTrait, id: Uuid) -> Result<Option<JobState>, DbErr> {
+    let q = state_query().and_where(col("id").eq(id)).to_owned();
+    conn.query_one(&q)
+        .await?
+        .as_ref()
+        .map(JobState::from_row)
+        .transpose()
+}
+
+fn state_query() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .columns(
+            [
+                "id",
+                "kind",
+                "status",
+                "attempts",
+                "max_attempts",
+                "run_at",
+                "last_error",
+                "updated_at",
+            ]
+            .map(Alias::new),
+        )
+        .from(jobs())
+        .to_owned()
+}
+
+/// Up to `limit` jobs in `status`: pending ones longest due first, any other most
+/// recently changed first.
+pub async fn in_status(
+    conn: &impl ConnectionTrait,
+    status: &str,
+    limit: u64,
+) -> Result<Vec<JobState>, DbErr> {
+    let (order_by, order) = if status == "pending" {
+        ("run_at", sea_orm::Order::Asc)
+    } else {
+        ("updated_at", sea_orm::Order::Desc)
+    };
+    let q = state_query()
+        .and_where(col("status").eq(status))
+        .order_by(Alias::new(order_by), order)
+        .limit(limit)
+        .to_owned();
+    conn.query_all(&q)
+        .await?
+        .iter()
+        .map(JobState::from_row)
+        .collect()
+}
+
+/// Gives a dead job one more attempt, due now; `false` if it is not dead (any more).
+/// Its last error stays until the attempt ends.
+pub async fn retry(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    let update = Query::update()
+        .table(jobs())
+        .value(Alias::new("status"), "pending")
+        .value(Alias::new("run_at"), crate::time::now())
+        .value(Alias::new("max_attempts"), col("attempts").add(1))
+        .value(Alias::new("updated_at"), crate::time::now())
+        .and_where(col("id").eq(id))
+        .and_where(col("status").eq("dead"))
+        .to_owned();
+    Ok(conn.execute(&update).await?.rows_affected() == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -308,6 +308,34 @@ impl Registry {
             .to_owned()
     }
 
+    /// What each of `batches` holds: its rows per table (what one delete took).
+    pub async fn batch_contents(
+        &self,
+        conn: &impl ConnectionTrait,
+        batches: &[Uuid],
+    ) -> Result<BTreeMap<Uuid, Affected>, DbErr> {
+        let mut contents: BTreeMap<Uuid, Affected> = BTreeMap::new();
+        if batches.is_empty() {
+            return Ok(contents);
+        }
+        for table in self.0 {
+            let q = Query::select()
+                .column(Alias::new("delete_batch_id"))
+                .expr(Expr::col(Alias::new("id")).count())
+                .from(Alias::new(table.table))
+                .and_where(col("delete_batch_id").is_in(batches.iter().copied()))
+                .group_by_col(Alias::new("delete_batch_id"))
+                .to_owned();
+            for row in conn.query_all(&q).await? {
+                let batch: Uuid = row.try_get_by_index(0)?;
+                let n: i64 = row.try_get_by_index(1)?;
+                let n = u64::try_from(n).unwrap_or_default();
+                contents.entry(batch).or_default().insert(table.table, n);
+            }
+        }
+        Ok(contents)
+    }
+
     /// Whether the row `id` of `table` has an owner that is itself in the trash;
     /// such a row can only come back with its owner.
     pub async fn owner_is_deleted(
@@ -381,4 +409,21 @@ pub async fn trash(
     TRASH_ORDER
         .fetch(conn, list, params, |e: &TrashEntry| (e.deleted_at, e.id))
         .await
+}
+
+/// The trash entry of the row `id` of `table`, if it is in the trash.
+pub async fn trash_entry(
+    conn: &impl ConnectionTrait,
+    table: &SoftDeleteTable,
+    id: Uuid,
+) -> Result<Option<TrashEntry>, DbErr> {
+    let q = Query::select()
+        .columns(["id", "deleted_at", "deleted_by", "delete_batch_id"].map(Alias::new))
+        .from(Alias::new(table.table))
+        .and_where(col("id").eq(id))
+        .and_where(col("deleted_at").is_not_null())
+        .to_owned();
+    let row = conn.query_one(&q).await?;
+    row.map(|row| TrashEntry::from_query_result(&row, ""))
+        .transpose()
 }

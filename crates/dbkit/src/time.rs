@@ -47,12 +47,14 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
     }
 }
 
-/// RFC 3339; or, as Python's `isoformat()` writes a naive time, without a zone: then UTC.
+/// RFC 3339; or, as Python's `isoformat()` writes a naive time (or an HTML form's
+/// `datetime-local`, which leaves out zero seconds), without a zone: then UTC.
 fn parse(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Some(at.with_timezone(&Utc));
     }
-    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-        .ok()
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
         .map(|naive| naive.and_utc())
 }

@@ -56,6 +56,11 @@ impl Writer {
         Ok(())
     }
 
+    /// Undoes the change: nothing is written, nothing logged (a dry run).
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.tx.rollback().await
+    }
+
     /// Writes the activity-log row and commits the change with it.
     pub async fn commit(self, event: Event) -> Result<(), DbErr> {
         audit::insert(&self.tx, &self.actor, event).await?;

@@ -78,6 +78,7 @@ impl App {
         };
         let router = webkit::layers::app(
             api(),
+            axum::Router::new(),
             state.clone(),
             state.metrics.clone(),
             "Tasks API — docs",

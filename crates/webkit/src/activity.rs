@@ -51,7 +51,7 @@ impl From<logs::Model> for ActivityLogOut {
 }
 
 /// Filters of a log: by action, entity type and entity.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LogFilters {
     /// Exact action (`auth.login`).
@@ -70,6 +70,18 @@ pub async fn page(
     params: &ListParams,
     filters: &LogFilters,
 ) -> Result<Page<ActivityLogOut>, AppError> {
+    Ok(models(db, rows, params, filters)
+        .await?
+        .map(ActivityLogOut::from))
+}
+
+/// [`page`], as the rows themselves.
+pub async fn models(
+    db: &DatabaseConnection,
+    rows: Select<Entity>,
+    params: &ListParams,
+    filters: &LogFilters,
+) -> Result<Page<logs::Model>, AppError> {
     let entity_id = filters
         .entity_id
         .as_deref()
@@ -81,10 +93,7 @@ pub async fn page(
         filters.entity_type.as_deref(),
         entity_id,
     );
-    Ok(logs::LIST
-        .fetch(db, rows, params)
-        .await?
-        .map(ActivityLogOut::from))
+    Ok(logs::LIST.fetch(db, rows, params).await?)
 }
 
 /// The rows of one user's actions.

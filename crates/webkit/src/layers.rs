@@ -23,11 +23,13 @@ const MAX_JSON_BYTES: usize = 1024 * 1024;
 
 /// The whole application from its documented routes: the document's query parameters
 /// enforced ([`crate::query_guard`]), every matched route counted ([`crate::metrics`]),
-/// `/openapi.json` and `/docs` (titled `docs_title`), the one 404 and 405, and every
-/// layer. Routes are only ever added through `routes!`, so the document and the router
-/// cannot drift apart.
+/// `/openapi.json` and `/docs` (titled `docs_title`), the app's `pages` (outside the
+/// API's document: see [`crate::pages`]), the one 404 and 405, and every layer. API
+/// routes are only ever added through `routes!`, so the document and the router cannot
+/// drift apart.
 pub fn app<S: Clone + Send + Sync + 'static>(
     api: utoipa_axum::router::OpenApiRouter<S>,
+    pages: Router<S>,
     state: S,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
     docs_title: &'static str,
@@ -45,6 +47,7 @@ pub fn app<S: Clone + Send + Sync + 'static>(
             crate::metrics::track,
         ))
         .merge(crate::openapi::docs(openapi, docs_title))
+        .merge(pages)
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
         .with_state(state);

@@ -28,6 +28,9 @@
 //! - [`trash`]: the admin's trash over the app's soft-delete registry — list per entity
 //!   type, restore with what the delete took;
 //! - [`activity`]: the activity log as a client reads it (shape, filters, a page);
+//! - [`pages`]: server-rendered pages beside the API (an admin console): a cookie
+//!   session over the same sign-in, CSRF and Origin checks, a strict CSP, forms read
+//!   into the API's input types, htmx embedded;
 //! - [`rules`]: the rules inputs and states keep (text, email, numbers, choices, status
 //!   moves), each stated once, each refusal naming its field.
 //!
@@ -49,6 +52,7 @@ pub mod layers;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod pages;
 pub mod query_guard;
 pub mod resource;
 pub mod response;

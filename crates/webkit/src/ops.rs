@@ -86,32 +86,32 @@ pub struct Health {
     /// when its schema is behind this binary (`migrations.pending` lists them);
     /// `storage_full` or `storage_failing` while writes are refused by a full disk or an
     /// I/O error (reads still work).
-    status: &'static str,
+    pub status: &'static str,
     /// `ok` or `unreachable`. Like the rest below, only with the operations token when
     /// `OPS_TOKEN` is set.
     #[serde(skip_serializing_if = "Option::is_none")]
-    database: Option<&'static str>,
+    pub database: Option<&'static str>,
     /// `ok`, or `full` / `failing` since a write was refused for want of storage (until a
     /// write commits again).
     #[serde(skip_serializing_if = "Option::is_none")]
-    storage: Option<&'static str>,
+    pub storage: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pool: Option<dbkit::connect::PoolStats>,
+    pub pool: Option<dbkit::connect::PoolStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    migrations: Option<Migrations>,
+    pub migrations: Option<Migrations>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<&'static str>,
+    pub version: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    uptime_seconds: Option<u64>,
+    pub uptime_seconds: Option<u64>,
 }
 
 /// The schema's state against this binary's migrations.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Migrations {
     /// The last applied migration.
-    current: Option<String>,
+    pub current: Option<String>,
     /// Migrations this binary needs that are not applied.
-    pending: Vec<String>,
+    pub pending: Vec<String>,
 }
 
 /// What a probe sees.
@@ -186,40 +186,49 @@ async fn migrations(state: &Ops) -> Option<Migrations> {
     (status = 503, description = "The database is unreachable, migrations are pending, or writes are refused by a full disk or an I/O error", body = Health),
 ))]
 async fn health(State(state): State<Ops>, headers: HeaderMap) -> impl IntoResponse {
-    let ready = Readiness::check(&state).await;
-    let storage = dbkit::writable::problem();
-    let (status, code) = match storage {
-        Some(problem) if ready.status() == "ok" => (
-            match problem {
-                dbkit::writable::Problem::Full => "storage_full",
-                dbkit::writable::Problem::Failing => "storage_failing",
-            },
-            StatusCode::SERVICE_UNAVAILABLE,
-        ),
-        _ => (ready.status(), ready.code()),
-    };
-    let health = if has_ops_token(&state, &headers) {
-        Health {
-            status,
-            database: Some(if ready.reachable { "ok" } else { "unreachable" }),
-            storage: Some(storage.map_or("ok", dbkit::writable::Problem::as_str)),
-            pool: dbkit::connect::pool_stats(&state.db),
-            migrations: ready.migrations,
-            version: Some(state.version),
-            uptime_seconds: Some(state.started.elapsed().as_secs()),
-        }
-    } else {
-        Health {
-            status,
-            database: None,
-            storage: None,
-            pool: None,
-            migrations: None,
-            version: None,
-            uptime_seconds: None,
-        }
-    };
+    let (code, health) = state.health(has_ops_token(&state, &headers)).await;
     (code, axum::Json(health))
+}
+
+impl Ops {
+    /// The service's health and its status code, as `GET /health` answers it; the
+    /// details only when `details` (the operations token was shown, or an admin asks).
+    pub async fn health(&self, details: bool) -> (StatusCode, Health) {
+        let ready = Readiness::check(self).await;
+        let storage = dbkit::writable::problem();
+        let (status, code) = match storage {
+            Some(problem) if ready.status() == "ok" => (
+                match problem {
+                    dbkit::writable::Problem::Full => "storage_full",
+                    dbkit::writable::Problem::Failing => "storage_failing",
+                },
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            _ => (ready.status(), ready.code()),
+        };
+        let health = if details {
+            Health {
+                status,
+                database: Some(if ready.reachable { "ok" } else { "unreachable" }),
+                storage: Some(storage.map_or("ok", dbkit::writable::Problem::as_str)),
+                pool: dbkit::connect::pool_stats(&self.db),
+                migrations: ready.migrations,
+                version: Some(self.version),
+                uptime_seconds: Some(self.started.elapsed().as_secs()),
+            }
+        } else {
+            Health {
+                status,
+                database: None,
+                storage: None,
+                pool: None,
+                migrations: None,
+                version: None,
+                uptime_seconds: None,
+            }
+        };
+        (code, health)
+    }
 }
 
 /// Liveness: the process answers. Never looks at the database (restarting a server

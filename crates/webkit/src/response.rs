@@ -116,7 +116,8 @@ impl IntoResponse for ErrorBody {
     }
 }
 
-/// Writes every error response in the one JSON shape, adding the path and request id.
+/// Writes every error response in the one JSON shape, adding the path and request id
+/// (an HTML page answering an error of its own is left as it is).
 /// Responses from layers and axum itself (404 of an unknown route, 405, 408, 413 …)
 /// have no [`ErrorBody`]; they get their status's reason as the message.
 pub async fn render_errors(request: Request, next: Next) -> Response {
@@ -131,11 +132,15 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     let body = match response.extensions_mut().remove::<ErrorBody>() {
         Some(body) => body,
         None if status.is_client_error() || status.is_server_error() => {
-            let is_json = response
+            // A body in a shape of its own — the API's JSON, or a page's HTML — stays.
+            let has_shape = response
                 .headers()
                 .get(header::CONTENT_TYPE)
-                .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-            if is_json {
+                .is_some_and(|v| {
+                    v.as_bytes().starts_with(b"application/json")
+                        || v.as_bytes().starts_with(b"text/html")
+                });
+            if has_shape {
                 return response;
             }
             ErrorBody {

@@ -100,23 +100,46 @@ pub async fn restore(
     id: Uuid,
 ) -> Result<Affected, AppError> {
     let writer = Writer::begin(db, actor).await?;
+    let restored = restore_in(&writer, registry, table, id).await?;
+    let event =
+        Event::new("trash.restore", table.entity_type, id).details(json!({ "restored": restored }));
+    writer.commit(event).await?;
+    Ok(restored)
+}
+
+/// What restoring one row of `table` would bring back, or why it cannot: the restore
+/// itself, rolled back (so the preview cannot disagree with the restore).
+pub async fn preview(
+    db: &DatabaseConnection,
+    (registry, actor): (&Registry, &Actor),
+    table: &'static SoftDeleteTable,
+    id: Uuid,
+) -> Result<Affected, AppError> {
+    let writer = Writer::begin(db, actor).await?;
+    let restored = restore_in(&writer, registry, table, id).await;
+    writer.rollback().await?;
+    restored
+}
+
+async fn restore_in(
+    writer: &Writer,
+    registry: &Registry,
+    table: &'static SoftDeleteTable,
+    id: Uuid,
+) -> Result<Affected, AppError> {
     if registry.owner_is_deleted(writer.tx(), table, id).await? {
         return Err(AppError::conflict(format!(
             "this {} belongs to something still in the trash; restore that first",
             table.entity_type
         )));
     }
-    let Some(restored) = soft_delete::restore(writer.tx(), table, id).await? else {
+    match soft_delete::restore(writer.tx(), table, id).await? {
+        Some(restored) => Ok(restored),
         // A row that is there but not deleted (or was restored a moment ago) conflicts
         // with the request; one that is not there at all is not found.
-        return Err(if soft_delete::is_live(writer.tx(), table, id).await? {
-            AppError::conflict(format!("this {} is not in the trash", table.entity_type))
-        } else {
-            AppError::NotFound("deleted row")
-        });
-    };
-    let event =
-        Event::new("trash.restore", table.entity_type, id).details(json!({ "restored": restored }));
-    writer.commit(event).await?;
-    Ok(restored)
+        None if soft_delete::is_live(writer.tx(), table, id).await? => Err(AppError::conflict(
+            format!("this {} is not in the trash", table.entity_type),
+        )),
+        None => Err(AppError::NotFound("deleted row")),
+    }
 }

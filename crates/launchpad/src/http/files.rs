@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::entity::files::{Entity, Model};
-use crate::entity::projects;
+use crate::entity::{projects, users};
 use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{CurrentUser, Path, Query};
 use crate::resources::files::{self, FileFilters};
@@ -142,7 +142,18 @@ async fn download_file(
     Path(id): Path<Uuid>,
     request: Request,
 ) -> Result<Response, AppError> {
-    let file = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
+    serve(&state, current.caller(), id, request).await
+}
+
+/// The file `id`, if the caller may see it, answering `request` (with its range);
+/// logged `file.download`. The API's download and the admin console's.
+pub async fn serve(
+    state: &AppState,
+    (user, actor): (&users::Model, &dbkit::Actor),
+    id: Uuid,
+    request: Request,
+) -> Result<Response, AppError> {
+    let file = access::find_visible::<Entity>(&state.db, user, id).await?;
     let path = Storage::from_settings(&state.settings).path(&file.storage_key)?;
     // Streams from disk, with Content-Length, HEAD and single ranges; a multi-range
     // request gets the whole file.
@@ -174,7 +185,7 @@ async fn download_file(
         HeaderValue::from_static("nosniff"),
     );
     if response.status().is_success() {
-        files::downloaded(&state.db, &current.actor, &file).await?;
+        files::downloaded(&state.db, actor, &file).await?;
     }
     Ok(response.map(Body::new))
 }

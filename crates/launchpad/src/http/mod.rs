@@ -31,11 +31,13 @@ use webkit::openapi::BearerAuth;
 use crate::http::error::ErrorResponse;
 use crate::state::AppState;
 
-/// The whole application: the API routes, `/openapi.json`, `/docs`, and the layers.
+/// The whole application: the API routes, `/openapi.json`, `/docs`, the admin console
+/// at `/admin`, and the layers.
 pub fn router(state: AppState) -> Router {
     let layers = state.settings.server.layers();
     let metrics = state.metrics.clone();
-    webkit::layers::app(api(), state, metrics, DOCS_TITLE, layers)
+    let console = crate::console::router(&state);
+    webkit::layers::app(api(), console, state, metrics, DOCS_TITLE, layers)
 }
 
 /// The `/docs` page's title.

@@ -23,6 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(list_users))
         .routes(routes!(restore_user))
+        .routes(routes!(deactivate_user))
+        .routes(routes!(activate_user))
         .routes(routes!(erase_user))
 }
 
@@ -143,6 +145,38 @@ async fn restore_user(
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<UserOut>, AppError> {
     let user = users::restore(&state.db, admin.caller(), id).await?;
+    Ok(axum::Json(user.into()))
+}
+
+/// Deactivate an account (admin): it cannot sign in, and its sessions end at once.
+#[utoipa::path(post, path = "/admin/users/{id}/deactivate", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "A live user")), responses(
+    (status = 200, body = UserOut),
+    (status = 404, description = "No such live user", body = ErrorResponse),
+    (status = 409, description = "Already deactivated, the admin's own account, or the only active admin", body = ErrorResponse),
+))]
+async fn deactivate_user(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<UserOut>, AppError> {
+    let user = users::set_active(&state.db, admin.caller(), id, false).await?;
+    Ok(axum::Json(user.into()))
+}
+
+/// Reactivate a deactivated account (admin).
+#[utoipa::path(post, path = "/admin/users/{id}/activate", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "A live user")), responses(
+    (status = 200, body = UserOut),
+    (status = 404, description = "No such live user", body = ErrorResponse),
+    (status = 409, description = "Already active, or the admin's own account", body = ErrorResponse),
+))]
+async fn activate_user(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<UserOut>, AppError> {
+    let user = users::set_active(&state.db, admin.caller(), id, true).await?;
     Ok(axum::Json(user.into()))
 }
 

@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod chat;
 pub mod files;
 pub mod ideas;
+pub mod jobs;
 pub mod meetings;
 pub mod orders;
 pub mod projects;

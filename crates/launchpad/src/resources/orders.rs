@@ -59,7 +59,7 @@ pub struct OrderStatusIn {
 }
 
 /// Filters only order lists have.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrderFilters {
     /// Only orders of this plan.

@@ -122,49 +122,49 @@ fn round(value: f64, decimals: i32) -> f64 {
 /// A user and how many actions they took.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActiveUserRow {
-    user_id: Uuid,
-    email: String,
-    name: String,
-    actions: i64,
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub actions: i64,
 }
 
 /// An action and how often it failed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FailedActionRow {
-    action: String,
+    pub action: String,
     /// Rows with status `failed` or `error`.
-    failures: i64,
+    pub failures: i64,
 }
 
 /// Chatbot use on one day.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChatDayRow {
     /// The UTC day, `YYYY-MM-DD`.
-    day: String,
-    messages: i64,
-    unique_users: i64,
+    pub day: String,
+    pub messages: i64,
+    pub unique_users: i64,
 }
 
 /// Response time of one intent.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IntentRow {
     /// `null` groups the messages without an intent.
-    intent: Option<String>,
+    pub intent: Option<String>,
     /// Messages with a response time.
-    messages: i64,
+    pub messages: i64,
     /// Rounded to two decimals.
-    avg_response_time_ms: f64,
+    pub avg_response_time_ms: f64,
 }
 
 /// Ideas of one category and how many were chosen.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryRow {
     /// `null` groups the ideas without a category.
-    category: Option<String>,
-    ideas: i64,
-    selected: i64,
+    pub category: Option<String>,
+    pub ideas: i64,
+    pub selected: i64,
     /// `selected / ideas`, from 0 to 1, rounded to four decimals.
-    selection_rate: f64,
+    pub selection_rate: f64,
 }
 
 /// The users with the most logged actions over the last `days` days.

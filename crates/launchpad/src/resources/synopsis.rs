@@ -53,7 +53,7 @@ pub struct ReviewIn {
 }
 
 /// Filters only synopsis lists have.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SynopsisFilters {
     /// Only this project's.

@@ -70,6 +70,17 @@ pub struct UserFilters {
     deleted: bool,
 }
 
+impl UserFilters {
+    /// Accounts of any role: active or not (`None`: both), live or in the trash.
+    pub fn new(is_active: Option<bool>, deleted: bool) -> Self {
+        Self {
+            is_admin: None,
+            is_active,
+            deleted,
+        }
+    }
+}
+
 /// Creates a student account and signs it in (the IP's attempts are limited); logged
 /// `user.register`.
 pub async fn register(
@@ -251,6 +262,49 @@ pub async fn restore(
     id: Uuid,
 ) -> Result<Model, AppError> {
     webkit::trash::restore(db, (&REGISTRY, actor), &USERS, id).await?;
+    access::reload::<Entity>(db, id).await
+}
+
+/// Deactivates (`active: false`) or reactivates an account (an admin's, not their own):
+/// a deactivated account cannot sign in and its sessions end at once. The last active
+/// admin stays. Logged `user.deactivate` or `user.activate`.
+pub async fn set_active(
+    db: &DatabaseConnection,
+    (admin, actor): Caller<'_>,
+    id: Uuid,
+    active: bool,
+) -> Result<Model, AppError> {
+    if id == admin.id {
+        return Err(AppError::conflict(
+            "an admin cannot deactivate or reactivate their own account",
+        ));
+    }
+    let writer = Writer::begin(db, actor).await?;
+    writer.lock(USERS.table, id).await?;
+    let user = access::find_live::<Entity>(writer.tx(), id).await?;
+    if user.is_active == active {
+        let state = if active { "active" } else { "deactivated" };
+        return Err(AppError::conflict(format!(
+            "this account is already {state}"
+        )));
+    }
+    if !active && user.is_admin {
+        another_admin_remains(writer.tx(), id).await?;
+    }
+    access::update::<Entity>(
+        writer.tx(),
+        id,
+        Changes::default().set(Column::IsActive, Some(active)),
+    )
+    .await?;
+    let revoked = if active {
+        0
+    } else {
+        end_sessions(writer.tx(), id).await?
+    };
+    let verb = if active { "activate" } else { "deactivate" };
+    let event = access::event::<Entity>(verb, id).with("sessions_revoked", revoked);
+    writer.commit(event).await?;
     access::reload::<Entity>(db, id).await
 }
 

@@ -115,6 +115,11 @@ impl Auth {
         }
     }
 
+    /// Seconds a refresh token lives.
+    pub fn refresh_ttl_secs(&self) -> i64 {
+        self.refresh_ttl.num_seconds()
+    }
+
     /// Calls `hook` on every Argon2 verification (for a metric).
     pub fn on_password_check(self, hook: OnCheck) -> Self {
         Self {
@@ -167,6 +172,21 @@ pub struct TokensOut {
     token_type: &'static str,
     /// Seconds until the access token expires.
     expires_in: i64,
+}
+
+impl TokensOut {
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+
+    pub fn refresh_token(&self) -> &str {
+        &self.refresh_token
+    }
+
+    /// Seconds until the access token expires.
+    pub fn expires_in(&self) -> i64 {
+        self.expires_in
+    }
 }
 
 /// How the [`CurrentUser`] extractor loads the app's user.

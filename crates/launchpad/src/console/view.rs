@@ -1,0 +1,392 @@
+//! What every console page is made of — the frame around it, a table of rows each with
+//! the forms of its legal moves — and how a page, a row or an error is answered.
+
+use askama::Template;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use webkit::AppError;
+use webkit::pages::guard::CsrfToken;
+
+use super::Admin;
+
+/// The console's sections, in the navigation's order.
+pub const NAV: &[(&str, &str)] = &[
+    ("/admin", "Overview"),
+    ("/admin/synopses", "Synopses"),
+    ("/admin/meetings", "Meetings"),
+    ("/admin/orders", "Orders"),
+    ("/admin/requests", "Requests"),
+    ("/admin/trash", "Trash"),
+    ("/admin/activity", "Activity log"),
+    ("/admin/users", "Users"),
+    ("/admin/stats", "Stats"),
+];
+
+/// What surrounds every page: its title, the section it is in, who is signed in and
+/// the token its forms carry.
+pub struct Frame {
+    pub title: String,
+    pub section: &'static str,
+    pub admin: String,
+    pub csrf: String,
+}
+
+impl Frame {
+    pub fn new(section: &'static str, admin: &Admin, csrf: CsrfToken) -> Self {
+        Self {
+            title: section.to_owned(),
+            section,
+            admin: admin.user.email.clone(),
+            csrf: csrf.0,
+        }
+    }
+
+    /// The same frame, with a page title of its own.
+    pub fn titled(self, title: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            ..self
+        }
+    }
+
+    pub fn nav(&self) -> &'static [(&'static str, &'static str)] {
+        NAV
+    }
+}
+
+/// One cell of a row.
+pub enum Cell {
+    Text(String),
+    /// A status, styled by its name.
+    Status(String),
+    /// A link out of the console's page flow (a download, another page).
+    Link(String, String),
+}
+
+impl Cell {
+    pub fn text(value: impl std::fmt::Display) -> Self {
+        Cell::Text(value.to_string())
+    }
+
+    pub fn maybe(value: Option<impl std::fmt::Display>) -> Self {
+        Cell::Text(value.map_or_else(|| "—".to_owned(), |v| v.to_string()))
+    }
+
+    pub fn time(at: &chrono::DateTime<chrono::Utc>) -> Self {
+        Cell::Text(at.format("%Y-%m-%d %H:%M UTC").to_string())
+    }
+}
+
+/// An input of an action's form.
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// The input's `type` (`text`, `datetime-local`, `url`, `email`).
+    pub kind: &'static str,
+    pub required: bool,
+    /// For a choice: the values offered (a `select`).
+    pub choices: &'static [&'static str],
+}
+
+impl Field {
+    pub const fn text(name: &'static str, label: &'static str) -> Self {
+        Self {
+            name,
+            label,
+            kind: "text",
+            required: false,
+            choices: &[],
+        }
+    }
+
+    pub const fn required(self) -> Self {
+        Self {
+            required: true,
+            ..self
+        }
+    }
+
+    pub const fn kind(self, kind: &'static str) -> Self {
+        Self { kind, ..self }
+    }
+
+    pub const fn choices(self, choices: &'static [&'static str]) -> Self {
+        Self { choices, ..self }
+    }
+}
+
+/// A move a row offers: a form posted to `url`, its button named by the verb.
+pub struct Action {
+    pub verb: &'static str,
+    pub url: String,
+    pub fields: Vec<Field>,
+    /// Hidden values the form always sends (`status=paid`).
+    pub fixed: Vec<(&'static str, &'static str)>,
+}
+
+impl Action {
+    pub fn new(verb: &'static str, url: String) -> Self {
+        Self {
+            verb,
+            url,
+            fields: Vec::new(),
+            fixed: Vec::new(),
+        }
+    }
+
+    pub fn field(mut self, field: Field) -> Self {
+        self.fields.push(field);
+        self
+    }
+
+    pub fn fixed(mut self, name: &'static str, value: &'static str) -> Self {
+        self.fixed.push((name, value));
+        self
+    }
+}
+
+/// One row of a table: its cells, its moves (and links to pages of its own), and what
+/// the last move said.
+pub struct Row {
+    pub id: String,
+    pub cells: Vec<Cell>,
+    pub actions: Vec<Action>,
+    pub links: Vec<(String, &'static str)>,
+    pub message: Option<String>,
+}
+
+impl Row {
+    pub fn new(id: impl std::fmt::Display, cells: Vec<Cell>) -> Self {
+        Self {
+            id: id.to_string(),
+            cells,
+            actions: Vec::new(),
+            links: Vec::new(),
+            message: None,
+        }
+    }
+
+    pub fn action(mut self, action: Action) -> Self {
+        self.actions.push(action);
+        self
+    }
+
+    pub fn link(mut self, href: String, text: &'static str) -> Self {
+        self.links.push((href, text));
+        self
+    }
+
+    pub fn said(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// The status the row shows, if it has one.
+    fn status(&self) -> Option<&str> {
+        self.cells.iter().find_map(|c| match c {
+            Cell::Status(s) => Some(s.as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// A filter a list page offers above its table.
+pub struct Filter {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: &'static str,
+    pub value: String,
+    pub choices: Vec<&'static str>,
+}
+
+/// A page holding one table, paged by the API's cursors.
+#[derive(Template)]
+#[template(path = "console/table.html")]
+pub struct TablePage {
+    pub frame: Frame,
+    pub intro: Option<String>,
+    pub filters: Vec<Filter>,
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Row>,
+    /// The next page's address, when there is one.
+    pub next: Option<String>,
+}
+
+/// A row alone, after one of its moves.
+#[derive(Template)]
+#[template(path = "console/row.html")]
+pub struct RowFragment<'a> {
+    pub row: &'a Row,
+    pub csrf: &'a str,
+}
+
+/// A page with nothing but an error, for a browser without scripts.
+#[derive(Template)]
+#[template(path = "console/error.html")]
+struct ErrorPage<'a> {
+    message: &'a str,
+    back: &'a str,
+}
+
+/// An error in a row's status line.
+#[derive(Template)]
+#[template(
+    source = r#"<span class="error" role="alert">{{ message }}</span>"#,
+    ext = "html"
+)]
+struct ErrorFragment<'a> {
+    message: &'a str,
+}
+
+/// Renders a template; a template that fails to render is a bug (500).
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => AppError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+/// The answer to a row's move: the row, replaced in place; without scripts, back to
+/// the page it was on.
+pub fn moved(headers: &HeaderMap, row: Row, csrf: &CsrfToken, back: &str) -> Response {
+    if webkit::pages::is_fragment(headers) {
+        render(&RowFragment {
+            row: &row,
+            csrf: &csrf.0,
+        })
+    } else {
+        webkit::pages::redirect(headers, back)
+    }
+}
+
+/// The answer to a move the API refused: its message in the row's status line, with
+/// the API's status; without scripts, a page saying it.
+pub fn refused(
+    headers: &HeaderMap,
+    row_id: impl std::fmt::Display,
+    error: AppError,
+    back: &str,
+) -> Response {
+    let status = error.status();
+    let message = error.to_string();
+    if let AppError::Internal(cause) = &error {
+        tracing::error!(%cause, "internal error");
+    }
+    let mut response = if webkit::pages::is_fragment(headers) {
+        let mut response = render(&ErrorFragment { message: &message });
+        let target = HeaderValue::from_str(&format!("#msg-{row_id}"));
+        if let Ok(target) = target {
+            response.headers_mut().insert("hx-retarget", target);
+            response
+                .headers_mut()
+                .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+        }
+        response
+    } else {
+        render(&ErrorPage {
+            message: &message,
+            back,
+        })
+    };
+    *response.status_mut() = if status == StatusCode::UNAUTHORIZED {
+        StatusCode::FORBIDDEN
+    } else {
+        status
+    };
+    response
+}
+
+/// The query of a list page: a status (none given: the page's work queue; empty: any),
+/// a search, and the API's cursor.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Listing {
+    pub status: Option<String>,
+    pub search: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// Rows per console page.
+const PER_PAGE: u64 = 20;
+
+impl Listing {
+    /// The API's list parameters for it: cursor paging, `queue` when no status is given.
+    pub fn params(&self, queue: Option<&str>) -> dbkit::list::ListParams {
+        dbkit::list::ListParams {
+            cursor: Some(self.cursor.clone().unwrap_or_default()),
+            per_page: Some(PER_PAGE),
+            status: self.status(queue),
+            search: self.search.clone().filter(|s| !s.trim().is_empty()),
+            ..Default::default()
+        }
+    }
+
+    fn status(&self, queue: Option<&str>) -> Option<String> {
+        match &self.status {
+            None => queue.map(str::to_owned),
+            Some(s) if s.is_empty() => None,
+            Some(s) => Some(s.clone()),
+        }
+    }
+
+    /// The status filter, showing what is applied.
+    pub fn status_filter(&self, queue: Option<&str>, choices: &'static [&'static str]) -> Filter {
+        Filter {
+            name: "status",
+            label: "Status",
+            kind: "text",
+            value: self.status(queue).unwrap_or_default(),
+            choices: choices.to_vec(),
+        }
+    }
+
+    /// The search filter.
+    pub fn search_filter(&self, label: &'static str) -> Filter {
+        Filter {
+            name: "search",
+            label,
+            kind: "search",
+            value: self.search.clone().unwrap_or_default(),
+            choices: Vec::new(),
+        }
+    }
+
+    /// The address of the page after `meta`'s, with the same filters.
+    pub fn next(
+        &self,
+        path: &str,
+        queue: Option<&str>,
+        meta: &dbkit::list::PageMeta,
+    ) -> Option<String> {
+        let cursor = meta.cursor.clone().flatten()?;
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("status", &self.status(queue).unwrap_or_default());
+        if let Some(search) = &self.search {
+            query.append_pair("search", search);
+        }
+        query.append_pair("cursor", &cursor);
+        Some(format!("{path}?{}", query.finish()))
+    }
+}
+
+/// The answer to a row's move: the row as the move left it, or the API's refusal.
+pub fn answer(
+    headers: &HeaderMap,
+    csrf: &CsrfToken,
+    id: impl std::fmt::Display,
+    done: Result<Row, AppError>,
+    back: &str,
+) -> Response {
+    match done {
+        Ok(row) => {
+            let row = match (&row.message, row.status()) {
+                (None, Some(status)) => {
+                    let said = format!("Now {status}.");
+                    row.said(said)
+                }
+                _ => row,
+            };
+            moved(headers, row, csrf, back)
+        }
+        Err(error) => refused(headers, id, error, back),
+    }
+}
