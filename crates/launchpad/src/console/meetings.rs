@@ -2,7 +2,6 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use uuid::Uuid;
@@ -11,14 +10,28 @@ use webkit::extract::{Path, Query};
 use webkit::pages::Form;
 use webkit::pages::guard::CsrfToken;
 
-use super::view::{self, Action, Cell, Field, Frame, Listing, Row, TablePage};
-use super::{SignedInAdmin, lookup};
+use super::view::{self, Action, Cell, Field, Listing, Queue, Row};
+use super::{Act, SignedInAdmin, lookup};
 use crate::entity::meetings::Model;
 use crate::resources::meetings::{self, CompleteIn, STATUSES, ScheduleIn, TRANSITIONS};
 use crate::state::AppState;
 
-const PAGE: &str = "/admin/meetings";
-const QUEUE: Option<&str> = Some("requested");
+const QUEUE: Queue = Queue {
+    section: "Meetings",
+    path: "/admin/meetings",
+    intro: "Mentoring meetings; times are UTC.",
+    queue: Some("requested"),
+    statuses: STATUSES,
+    search: None,
+    columns: &[
+        "Topic",
+        "Student",
+        "Preferred",
+        "Scheduled",
+        "Link",
+        "Status",
+    ],
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -34,82 +47,43 @@ async fn list(
     csrf: CsrfToken,
     Query(listing): Query<Listing>,
 ) -> Result<Response, AppError> {
-    let page = meetings::list(&state.db, admin.caller(), &listing.params(QUEUE)).await?;
-    Ok(view::render(&TablePage {
-        frame: Frame::new("Meetings", &admin, csrf),
-        intro: Some("Mentoring meetings; times are UTC.".into()),
-        filters: vec![listing.status_filter(QUEUE, STATUSES)],
-        columns: vec![
-            "Topic",
-            "Student",
-            "Preferred",
-            "Scheduled",
-            "Link",
-            "Status",
-        ],
-        rows: rows(&state, &page.data).await?,
-        next: listing.next(PAGE, QUEUE, &page.meta),
-    }))
+    let page = meetings::list(&state.db, admin.caller(), &QUEUE.params(&listing)).await?;
+    let rows = rows(&state, &page.data).await?;
+    Ok(QUEUE.page(&admin, csrf, &listing, rows, &page.meta))
 }
 
 async fn schedule(
     State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
+    act: Act,
     Path(id): Path<Uuid>,
     form: Result<Form<ScheduleIn>, AppError>,
 ) -> Response {
     let done = async {
-        let Form(input) = form?;
-        one(
-            &state,
-            meetings::schedule(&state.db, admin.caller(), id, input).await?,
-        )
-        .await
+        let meeting = meetings::schedule(&state.db, act.caller(), id, form?.0).await?;
+        view::only(rows(&state, &[meeting]).await?, "meeting")
     };
-    view::answer(&headers, &csrf, id, done.await, PAGE)
+    act.answer(id, done.await, QUEUE.path)
 }
 
 async fn complete(
     State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
+    act: Act,
     Path(id): Path<Uuid>,
     form: Result<Form<CompleteIn>, AppError>,
 ) -> Response {
     let done = async {
-        let Form(input) = form?;
-        one(
-            &state,
-            meetings::complete(&state.db, admin.caller(), id, input).await?,
-        )
-        .await
+        let meeting = meetings::complete(&state.db, act.caller(), id, form?.0).await?;
+        view::only(rows(&state, &[meeting]).await?, "meeting")
     };
-    view::answer(&headers, &csrf, id, done.await, PAGE)
+    act.answer(id, done.await, QUEUE.path)
 }
 
-async fn cancel(
-    State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<Uuid>,
-) -> Response {
+async fn cancel(State(state): State<AppState>, act: Act, Path(id): Path<Uuid>) -> Response {
     let done = async {
-        one(
-            &state,
-            meetings::cancel_any(&state.db, admin.caller(), id).await?,
-        )
-        .await
+        let meeting = meetings::cancel_any(&state.db, act.caller(), id).await?;
+        view::only(rows(&state, &[meeting]).await?, "meeting")
     };
-    view::answer(&headers, &csrf, id, done.await, PAGE)
-}
-
-async fn one(state: &AppState, meeting: Model) -> Result<Row, AppError> {
-    let mut rows = rows(state, std::slice::from_ref(&meeting)).await?;
-    rows.pop().ok_or(AppError::NotFound("meeting"))
+    act.answer(id, done.await, QUEUE.path)
 }
 
 async fn rows(state: &AppState, meetings: &[Model]) -> Result<Vec<Row>, AppError> {
@@ -129,26 +103,24 @@ fn row(m: &Model, student: String) -> Row {
         Cell::maybe(m.meeting_link.as_deref()),
         Cell::Status(m.status.clone()),
     ];
-    let url = |verb: &str| format!("{PAGE}/{}/{verb}", m.id);
+    let url = |verb: &str| format!("{}/{}/{verb}", QUEUE.path, m.id);
+    let schedule = if m.status == "scheduled" {
+        "Reschedule"
+    } else {
+        "Schedule"
+    };
     TRANSITIONS
         .allowed(&m.status)
         .iter()
         .fold(Row::new(m.id, cells), |row, to| match *to {
             "scheduled" => row.action(
-                Action::new(
-                    if m.status == "scheduled" {
-                        "Reschedule"
-                    } else {
-                        "Schedule"
-                    },
-                    url("schedule"),
-                )
-                .field(
-                    Field::text("scheduled_at", "When (UTC)")
-                        .kind("datetime-local")
-                        .required(),
-                )
-                .field(Field::text("meeting_link", "Link").kind("url").required()),
+                Action::new(schedule, url("schedule"))
+                    .field(
+                        Field::text("scheduled_at", "When (UTC)")
+                            .kind("datetime-local")
+                            .required(),
+                    )
+                    .field(Field::text("meeting_link", "Link").kind("url").required()),
             ),
             "completed" => row.action(
                 Action::new("Complete", url("complete")).field(Field::text("notes", "Notes")),

@@ -22,14 +22,18 @@ mod view;
 
 use axum::Router;
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use uuid::Uuid;
+use webkit::AppError;
 use webkit::auth::Auth;
+use webkit::pages::guard::CsrfToken;
 use webkit::pages::session::PageUser;
 
 use crate::entity::users::Model as User;
+use crate::resources::Caller;
 use crate::state::AppState;
 
 /// Where the console lives.
@@ -77,5 +81,48 @@ where
             return Err((StatusCode::FORBIDDEN, Html(page)).into_response());
         }
         Ok(SignedInAdmin(admin))
+    }
+}
+
+/// A row's move, by a signed-in admin: who acts, and how the row is answered (in place
+/// for htmx, a page otherwise, with the form token its new forms carry).
+pub struct Act {
+    admin: Admin,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+}
+
+impl Act {
+    pub fn caller(&self) -> Caller<'_> {
+        self.admin.caller()
+    }
+
+    pub fn admin(&self) -> &User {
+        &self.admin.user
+    }
+
+    /// The row `id` as the move left it, or the API's refusal in its place; without
+    /// scripts, back to `back`.
+    pub fn answer(&self, id: Uuid, done: Result<view::Row, AppError>, back: &str) -> Response {
+        view::answer(&self.headers, &self.csrf, id, done, back)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Act
+where
+    Auth: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let SignedInAdmin(admin) = SignedInAdmin::from_request_parts(parts, state).await?;
+        let csrf = CsrfToken::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Act {
+            admin,
+            csrf,
+            headers: parts.headers.clone(),
+        })
     }
 }

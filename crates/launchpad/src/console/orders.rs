@@ -2,7 +2,6 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use uuid::Uuid;
@@ -11,14 +10,27 @@ use webkit::extract::{Path, Query};
 use webkit::pages::Form;
 use webkit::pages::guard::CsrfToken;
 
-use super::view::{self, Action, Cell, Field, Frame, Listing, Row, TablePage};
-use super::{SignedInAdmin, lookup};
+use super::view::{self, Action, Cell, Field, Listing, Queue, Row};
+use super::{Act, SignedInAdmin, lookup};
 use crate::entity::orders::Model;
 use crate::resources::orders::{self, OrderStatusIn, STATUSES, TRANSITIONS};
 use crate::state::AppState;
 
-const PAGE: &str = "/admin/orders";
-const QUEUE: Option<&str> = Some("pending");
+const QUEUE: Queue = Queue {
+    section: "Orders",
+    path: "/admin/orders",
+    intro: "Orders of plans, moved as payments arrive.",
+    queue: Some("pending"),
+    statuses: STATUSES,
+    search: None,
+    columns: &[
+        "Student",
+        "Amount",
+        "Payment reference",
+        "Ordered",
+        "Status",
+    ],
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,46 +44,23 @@ async fn list(
     csrf: CsrfToken,
     Query(listing): Query<Listing>,
 ) -> Result<Response, AppError> {
-    let page = orders::list(
-        &state.db,
-        admin.caller(),
-        &listing.params(QUEUE),
-        Default::default(),
-    )
-    .await?;
-    Ok(view::render(&TablePage {
-        frame: Frame::new("Orders", &admin, csrf),
-        intro: Some("Orders of plans, moved as payments arrive.".into()),
-        filters: vec![listing.status_filter(QUEUE, STATUSES)],
-        columns: vec![
-            "Student",
-            "Amount",
-            "Payment reference",
-            "Ordered",
-            "Status",
-        ],
-        rows: rows(&state, &page.data).await?,
-        next: listing.next(PAGE, QUEUE, &page.meta),
-    }))
+    let params = QUEUE.params(&listing);
+    let page = orders::list(&state.db, admin.caller(), &params, Default::default()).await?;
+    let rows = rows(&state, &page.data).await?;
+    Ok(QUEUE.page(&admin, csrf, &listing, rows, &page.meta))
 }
 
 async fn set_status(
     State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
+    act: Act,
     Path(id): Path<Uuid>,
     form: Result<Form<OrderStatusIn>, AppError>,
 ) -> Response {
     let done = async {
-        let Form(input) = form?;
-        let order = orders::set_status(&state.db, admin.caller(), id, input).await?;
-        rows(&state, std::slice::from_ref(&order))
-            .await?
-            .pop()
-            .ok_or(AppError::NotFound("order"))
+        let order = orders::set_status(&state.db, act.caller(), id, form?.0).await?;
+        view::only(rows(&state, &[order]).await?, "order")
     };
-    view::answer(&headers, &csrf, id, done.await, PAGE)
+    act.answer(id, done.await, QUEUE.path)
 }
 
 async fn rows(state: &AppState, orders: &[Model]) -> Result<Vec<Row>, AppError> {
@@ -95,7 +84,7 @@ fn row(o: &Model, student: String) -> Row {
         Cell::time(&o.created_at),
         Cell::Status(o.status.clone()),
     ];
-    let url = format!("{PAGE}/{}/status", o.id);
+    let url = format!("{}/{}/status", QUEUE.path, o.id);
     TRANSITIONS
         .allowed(&o.status)
         .iter()

@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use dbkit::activity;
@@ -19,8 +18,8 @@ use webkit::extract::Path;
 use webkit::ops::Health;
 use webkit::pages::guard::CsrfToken;
 
-use super::SignedInAdmin;
 use super::view::{self, Action, Cell, Frame, Row};
+use super::{Act, SignedInAdmin};
 use crate::entity::{admin_requests, meetings, orders, synopsis};
 use crate::resources::jobs as job_ops;
 use crate::state::AppState;
@@ -118,17 +117,11 @@ async fn waiting(
     ])
 }
 
-async fn retry(
-    State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<Uuid>,
-) -> Response {
-    let done = job_ops::retry(&state.db, admin.caller(), id)
+async fn retry(State(state): State<AppState>, act: Act, Path(id): Path<Uuid>) -> Response {
+    let done = job_ops::retry(&state.db, act.caller(), id)
         .await
         .map(|job| job_row(&job).said("Queued for another attempt."));
-    view::answer(&headers, &csrf, id, done, PAGE)
+    act.answer(id, done, PAGE)
 }
 
 fn job_row(job: &JobState) -> Row {

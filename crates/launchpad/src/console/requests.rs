@@ -2,7 +2,6 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use uuid::Uuid;
@@ -11,14 +10,21 @@ use webkit::extract::{Path, Query};
 use webkit::pages::Form;
 use webkit::pages::guard::CsrfToken;
 
-use super::view::{self, Action, Cell, Field, Frame, Listing, Row, TablePage};
-use super::{SignedInAdmin, lookup};
+use super::view::{self, Action, Cell, Field, Listing, Queue, Row};
+use super::{Act, SignedInAdmin, lookup};
 use crate::entity::admin_requests::Model;
 use crate::resources::admin_requests::{self, RESOLUTIONS, ResolveIn, STATUSES};
 use crate::state::AppState;
 
-const PAGE: &str = "/admin/requests";
-const QUEUE: Option<&str> = Some("pending");
+const QUEUE: Queue = Queue {
+    section: "Requests",
+    path: "/admin/requests",
+    intro: "What students asked the admins for.",
+    queue: Some("pending"),
+    statuses: STATUSES,
+    search: None,
+    columns: &["Type", "Message", "Student", "Filed", "Note", "Status"],
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,34 +38,22 @@ async fn list(
     csrf: CsrfToken,
     Query(listing): Query<Listing>,
 ) -> Result<Response, AppError> {
-    let page = admin_requests::list(&state.db, admin.caller(), &listing.params(QUEUE)).await?;
-    Ok(view::render(&TablePage {
-        frame: Frame::new("Requests", &admin, csrf),
-        intro: Some("What students asked the admins for.".into()),
-        filters: vec![listing.status_filter(QUEUE, STATUSES)],
-        columns: vec!["Type", "Message", "Student", "Filed", "Note", "Status"],
-        rows: rows(&state, &page.data).await?,
-        next: listing.next(PAGE, QUEUE, &page.meta),
-    }))
+    let page = admin_requests::list(&state.db, admin.caller(), &QUEUE.params(&listing)).await?;
+    let rows = rows(&state, &page.data).await?;
+    Ok(QUEUE.page(&admin, csrf, &listing, rows, &page.meta))
 }
 
 async fn resolve(
     State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
+    act: Act,
     Path(id): Path<Uuid>,
     form: Result<Form<ResolveIn>, AppError>,
 ) -> Response {
     let done = async {
-        let Form(input) = form?;
-        let request = admin_requests::resolve(&state.db, admin.caller(), id, input).await?;
-        rows(&state, std::slice::from_ref(&request))
-            .await?
-            .pop()
-            .ok_or(AppError::NotFound("request"))
+        let request = admin_requests::resolve(&state.db, act.caller(), id, form?.0).await?;
+        view::only(rows(&state, &[request]).await?, "request")
     };
-    view::answer(&headers, &csrf, id, done.await, PAGE)
+    act.answer(id, done.await, QUEUE.path)
 }
 
 async fn rows(state: &AppState, requests: &[Model]) -> Result<Vec<Row>, AppError> {
@@ -80,7 +74,7 @@ async fn rows(state: &AppState, requests: &[Model]) -> Result<Vec<Row>, AppError
                 return row;
             }
             row.action(
-                Action::new("Resolve", format!("{PAGE}/{}/resolve", r.id))
+                Action::new("Resolve", format!("{}/{}/resolve", QUEUE.path, r.id))
                     .field(Field::text("status", "Outcome").choices(RESOLUTIONS))
                     .field(Field::text("note", "Note")),
             )

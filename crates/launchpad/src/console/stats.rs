@@ -79,8 +79,8 @@ impl Chart {
 }
 
 fn shorten(label: &str) -> String {
-    if label.chars().count() > 28 {
-        label.chars().take(27).collect::<String>() + "…"
+    if label.chars().count() > 24 {
+        label.chars().take(23).collect::<String>() + "…"
     } else {
         label.to_owned()
     }

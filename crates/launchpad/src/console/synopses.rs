@@ -2,7 +2,6 @@
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use uuid::Uuid;
@@ -11,14 +10,21 @@ use webkit::extract::{Path, Query};
 use webkit::pages::Form;
 use webkit::pages::guard::CsrfToken;
 
-use super::view::{self, Action, Cell, Field, Frame, Listing, Row, TablePage};
-use super::{SignedInAdmin, lookup};
+use super::view::{self, Action, Cell, Field, Listing, Queue, Row};
+use super::{Act, SignedInAdmin, lookup};
 use crate::entity::synopsis::Model;
 use crate::resources::synopsis::{self, ReviewIn, STATUSES};
 use crate::state::AppState;
 
-const PAGE: &str = "/admin/synopses";
-const QUEUE: Option<&str> = Some("Pending");
+const QUEUE: Queue = Queue {
+    section: "Synopses",
+    path: "/admin/synopses",
+    intro: "Synopses the students submitted; approving one starts its project.",
+    queue: Some("Pending"),
+    statuses: STATUSES,
+    search: Some("Title"),
+    columns: &["Title", "Student", "Project", "Submitted", "File", "Status"],
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,44 +39,26 @@ async fn list(
     csrf: CsrfToken,
     Query(listing): Query<Listing>,
 ) -> Result<Response, AppError> {
-    let page = synopsis::list(
-        &state.db,
-        admin.caller(),
-        &listing.params(QUEUE),
-        Default::default(),
-    )
-    .await?;
+    let params = QUEUE.params(&listing);
+    let page = synopsis::list(&state.db, admin.caller(), &params, Default::default()).await?;
     let rows = rows(&state, &page.data).await?;
-    Ok(view::render(&TablePage {
-        frame: Frame::new("Synopses", &admin, csrf),
-        intro: Some("Synopses the students submitted; approving one starts its project.".into()),
-        filters: vec![
-            listing.status_filter(QUEUE, STATUSES),
-            listing.search_filter("Title"),
-        ],
-        columns: vec!["Title", "Student", "Project", "Submitted", "File", "Status"],
-        rows,
-        next: listing.next(PAGE, QUEUE, &page.meta),
-    }))
+    Ok(QUEUE.page(&admin, csrf, &listing, rows, &page.meta))
 }
 
 async fn review(
     State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
+    act: Act,
     Path(id): Path<Uuid>,
     form: Result<Form<ReviewIn>, AppError>,
 ) -> Response {
     let done = async {
-        let Form(input) = form?;
-        let reviewed = synopsis::review(&state.db, admin.caller(), id, input).await?;
-        let row = rows(&state, std::slice::from_ref(&reviewed)).await?.pop();
-        row.ok_or(AppError::NotFound("synopsis"))
+        let reviewed = synopsis::review(&state.db, act.caller(), id, form?.0).await?;
+        view::only(rows(&state, &[reviewed]).await?, "synopsis")
     };
-    view::answer(&headers, &csrf, id, done.await, PAGE)
+    act.answer(id, done.await, QUEUE.path)
 }
 
+/// The file of a synopsis (or any file), as the API's download serves it to an admin.
 async fn download(
     State(state): State<AppState>,
     SignedInAdmin(admin): SignedInAdmin,
@@ -94,7 +82,7 @@ async fn rows(state: &AppState, synopses: &[Model]) -> Result<Vec<Row>, AppError
                     format!("{title} ({status})")
                 });
             let file = s.file_id.map_or(Cell::text("—"), |f| {
-                Cell::Link(format!("/admin/files/{f}"), "Download".into())
+                Cell::Download(format!("/admin/files/{f}"), "Download".into())
             });
             let cells = vec![
                 Cell::text(&s.title),
@@ -108,7 +96,7 @@ async fn rows(state: &AppState, synopses: &[Model]) -> Result<Vec<Row>, AppError
             if s.status != "Pending" {
                 return row;
             }
-            let url = format!("{PAGE}/{}/review", s.id);
+            let url = format!("{}/{}/review", QUEUE.path, s.id);
             row.action(Action::new("Approve", url.clone()).fixed("decision", "Approved"))
                 .action(
                     Action::new("Reject", url)

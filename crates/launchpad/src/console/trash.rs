@@ -3,7 +3,6 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use dbkit::soft_delete::{Affected, SoftDeleteTable, TrashEntry};
@@ -15,7 +14,7 @@ use webkit::pages::guard::CsrfToken;
 use webkit::trash;
 
 use super::view::{self, Action, Cell, Filter, Frame, Row, TablePage};
-use super::{SignedInAdmin, lookup};
+use super::{Act, SignedInAdmin, lookup};
 use crate::state::AppState;
 use crate::tables::REGISTRY;
 
@@ -26,8 +25,7 @@ const FIRST: &str = "project";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/trash", get(list))
-        .route("/trash/{entity_type}/{id}/preview", post(preview))
-        .route("/trash/{entity_type}/{id}/restore", post(restore))
+        .route("/trash/{entity_type}/{id}/{verb}", post(change))
 }
 
 #[derive(Deserialize)]
@@ -76,36 +74,30 @@ async fn list(
     }))
 }
 
-async fn preview(
+/// Previews or restores a row of the trash, as its row's button says.
+async fn change(
     State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path((entity_type, id)): Path<(String, Uuid)>,
+    act: Act,
+    Path((entity_type, id, verb)): Path<(String, Uuid, String)>,
 ) -> Response {
     let done = async {
         let table = trash::table_for(&REGISTRY, &entity_type)?;
-        let comes_back = trash::preview(&state.db, (&REGISTRY, &admin.actor), table, id).await?;
-        let row = one(&state, table, id).await?;
-        Ok(row.said(format!("Restoring brings back {}.", listed(&comes_back))))
+        let who = (&REGISTRY, act.caller().1);
+        match verb.as_str() {
+            "preview" => {
+                let comes_back = trash::preview(&state.db, who, table, id).await?;
+                let row = one(&state, table, id).await?;
+                Ok(row.said(format!("Restoring brings back {}.", listed(&comes_back))))
+            }
+            "restore" => {
+                let restored = trash::restore(&state.db, who, table, id).await?;
+                let row = Row::new(id, vec![Cell::text(id)]);
+                Ok(row.said(format!("Restored {}.", listed(&restored))))
+            }
+            _ => Err(AppError::NotFound("action")),
+        }
     };
-    view::answer(&headers, &csrf, id, done.await, PAGE)
-}
-
-async fn restore(
-    State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path((entity_type, id)): Path<(String, Uuid)>,
-) -> Response {
-    let done = async {
-        let table = trash::table_for(&REGISTRY, &entity_type)?;
-        let restored = trash::restore(&state.db, (&REGISTRY, &admin.actor), table, id).await?;
-        let row = Row::new(id, vec![Cell::text(id)]);
-        Ok(row.said(format!("Restored {}.", listed(&restored))))
-    };
-    view::answer(&headers, &csrf, id, done.await, PAGE)
+    act.answer(id, done.await, PAGE)
 }
 
 /// The row of `id` while it is in the trash.

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -14,8 +13,8 @@ use webkit::extract::{Path, Query};
 use webkit::pages::Form;
 use webkit::pages::guard::CsrfToken;
 
-use super::SignedInAdmin;
 use super::view::{self, Action, Cell, Filter, Frame, Listing, Row, TablePage};
+use super::{Act, SignedInAdmin};
 use crate::entity::users::Model;
 use crate::resources::users::{self, UserFilters};
 use crate::state::AppState;
@@ -26,10 +25,8 @@ const STATES: &[&str] = &["active", "deactivated", "deleted"];
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users", get(list))
-        .route("/users/{id}/deactivate", post(deactivate))
-        .route("/users/{id}/activate", post(activate))
-        .route("/users/{id}/restore", post(restore))
         .route("/users/{id}/erase", get(erase_page).post(erase))
+        .route("/users/{id}/{verb}", post(change))
 }
 
 async fn list(
@@ -91,40 +88,27 @@ fn listing_next(state: &str, search: Option<&str>, meta: &dbkit::list::PageMeta)
     ))
 }
 
-async fn deactivate(
+/// Deactivates, reactivates or restores an account, as its row's button says.
+async fn change(
     State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<Uuid>,
+    act: Act,
+    Path((id, verb)): Path<(Uuid, String)>,
 ) -> Response {
-    let done = users::set_active(&state.db, admin.caller(), id, false).await;
-    let done = done.map(|u| row(&u, &admin.user).said("Deactivated; their sessions ended."));
-    view::answer(&headers, &csrf, id, done, PAGE)
-}
-
-async fn activate(
-    State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<Uuid>,
-) -> Response {
-    let done = users::set_active(&state.db, admin.caller(), id, true).await;
-    let done = done.map(|u| row(&u, &admin.user).said("Active again."));
-    view::answer(&headers, &csrf, id, done, PAGE)
-}
-
-async fn restore(
-    State(state): State<AppState>,
-    SignedInAdmin(admin): SignedInAdmin,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<Uuid>,
-) -> Response {
-    let done = users::restore(&state.db, admin.caller(), id).await;
-    let done = done.map(|u| row(&u, &admin.user).said("Restored, with what its deletion took."));
-    view::answer(&headers, &csrf, id, done, PAGE)
+    let db = &state.db;
+    let done = match verb.as_str() {
+        "deactivate" => users::set_active(db, act.caller(), id, false)
+            .await
+            .map(|u| (u, "Deactivated; their sessions ended.")),
+        "activate" => users::set_active(db, act.caller(), id, true)
+            .await
+            .map(|u| (u, "Active again.")),
+        "restore" => users::restore(db, act.caller(), id)
+            .await
+            .map(|u| (u, "Restored, with what its deletion took.")),
+        _ => Err(AppError::NotFound("action")),
+    };
+    let done = done.map(|(user, said)| row(&user, act.admin()).said(said));
+    act.answer(id, done, PAGE)
 }
 
 #[derive(Template)]

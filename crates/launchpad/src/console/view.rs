@@ -59,8 +59,10 @@ pub enum Cell {
     Text(String),
     /// A status, styled by its name.
     Status(String),
-    /// A link out of the console's page flow (a download, another page).
+    /// A link to another console page.
     Link(String, String),
+    /// A file to download (a real navigation: htmx leaves it alone).
+    Download(String, String),
 }
 
 impl Cell {
@@ -366,6 +368,53 @@ impl Listing {
         query.append_pair("cursor", &cursor);
         Some(format!("{path}?{}", query.finish()))
     }
+}
+
+/// A work queue's page: one resource's rows, filtered by status (its queue unless the
+/// admin picks another), paged by the API's cursors.
+pub struct Queue {
+    pub section: &'static str,
+    pub path: &'static str,
+    pub intro: &'static str,
+    /// The status the page opens on.
+    pub queue: Option<&'static str>,
+    pub statuses: &'static [&'static str],
+    /// The label of a search box, for a resource the API searches.
+    pub search: Option<&'static str>,
+    pub columns: &'static [&'static str],
+}
+
+impl Queue {
+    /// The API's list parameters for `listing`.
+    pub fn params(&self, listing: &Listing) -> dbkit::list::ListParams {
+        listing.params(self.queue)
+    }
+
+    /// The page of `rows`, the page after `meta`'s a link away.
+    pub fn page(
+        &self,
+        admin: &Admin,
+        csrf: CsrfToken,
+        listing: &Listing,
+        rows: Vec<Row>,
+        meta: &dbkit::list::PageMeta,
+    ) -> Response {
+        let mut filters = vec![listing.status_filter(self.queue, self.statuses)];
+        filters.extend(self.search.map(|label| listing.search_filter(label)));
+        render(&TablePage {
+            frame: Frame::new(self.section, admin, csrf),
+            intro: Some(self.intro.to_owned()),
+            filters,
+            columns: self.columns.to_vec(),
+            rows,
+            next: listing.next(self.path, self.queue, meta),
+        })
+    }
+}
+
+/// The one row of `rows` (a moved row, read back).
+pub fn only(mut rows: Vec<Row>, noun: &'static str) -> Result<Row, AppError> {
+    rows.pop().ok_or(AppError::NotFound(noun))
 }
 
 /// The answer to a row's move: the row as the move left it, or the API's refusal.

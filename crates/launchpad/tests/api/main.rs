@@ -16,6 +16,7 @@ mod catalog;
 mod chatbot;
 mod cli;
 mod concurrency;
+mod console;
 mod contract;
 mod crash;
 mod credentials;

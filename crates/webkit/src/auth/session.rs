@@ -7,7 +7,7 @@ use dbkit::sessions::{self, refresh_token};
 use dbkit::{Actor, Writer};
 use serde_json::json;
 
-use super::{Auth, SignedIn, TokensOut};
+use super::{Account, Auth, SignedIn, TokensOut};
 use crate::error::AppError;
 use crate::rules::Email;
 
@@ -30,6 +30,19 @@ impl Auth {
         email: &str,
         password: String,
     ) -> Result<TokensOut, AppError> {
+        let account = self.check_credentials(actor, email, password).await?;
+        self.open_session(actor, &account).await
+    }
+
+    /// The account an email and a password name, checked as [`Auth::sign_in`] checks
+    /// them (brakes, one 401 for every cause, `auth.login_failed` logged) — without
+    /// starting a session, for a caller with conditions of its own.
+    pub async fn check_credentials(
+        &self,
+        actor: &Actor,
+        email: &str,
+        password: String,
+    ) -> Result<Account, AppError> {
         let raw = email;
         self.limits.check_ip(actor.ip.as_deref())?;
         // The account's budget is keyed by the address as stored, so that its lookalikes
@@ -46,8 +59,8 @@ impl Auth {
         };
         let stored = account.as_ref().map(|a| a.password_hash.clone());
         let matches = self.check_password(password, stored).await?;
-        let account = match account {
-            Some(account) if matches && account.active => account,
+        match account {
+            Some(account) if matches && account.active => Ok(account),
             other => {
                 let mut event = Event::action("auth.login_failed").outcome(Outcome::Failed);
                 if let Some(account) = other {
@@ -55,9 +68,17 @@ impl Auth {
                     event.entity_id = Some(account.id);
                 }
                 dbkit::write::record(&self.db, actor, event).await?;
-                return Err(AppError::Unauthorized(LOGIN_FAILED));
+                Err(AppError::Unauthorized(LOGIN_FAILED))
             }
-        };
+        }
+    }
+
+    /// A new session for an account whose credentials were checked, logged `auth.login`.
+    pub async fn open_session(
+        &self,
+        actor: &Actor,
+        account: &Account,
+    ) -> Result<TokensOut, AppError> {
         let writer = Writer::begin(&self.db, &actor.as_user(account.id)).await?;
         self.accounts.signed_in(writer.tx(), account.id).await?;
         let tokens = self

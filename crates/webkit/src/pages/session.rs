@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dbkit::Actor;
+use dbkit::audit::{Event, Outcome};
 
 use crate::auth::{Auth, SignedIn, TokensOut};
 use crate::error::AppError;
@@ -102,8 +103,10 @@ pub async fn refresh(State(auth): State<Auth>, request: Request, next: Next) -> 
     response
 }
 
-/// Signs in as the API's login does, for a user `allowed` to use the pages: the
-/// session's cookies. Anyone else's session is ended at once and refused (403).
+/// Signs in as the API's login does (its brakes, its one 401, its log rows), for a
+/// user `allowed` to use the pages: the session's cookies. Anyone else is refused (403,
+/// logged `auth.login_refused`) before a session starts, so their sessions elsewhere
+/// are untouched.
 pub async fn sign_in<U: SignedIn>(
     auth: &Auth,
     actor: &Actor,
@@ -111,12 +114,21 @@ pub async fn sign_in<U: SignedIn>(
     prefix: &str,
     allowed: impl Fn(&U) -> bool,
 ) -> Result<Vec<HeaderValue>, AppError> {
-    let tokens = auth.sign_in(actor, email, password).await?;
-    let user = auth.user::<U>(tokens.access_token()).await?;
+    let account = auth.check_credentials(actor, email, password).await?;
+    let user = U::load(&auth.db, account.id, account.token_version)
+        .await?
+        .ok_or(AppError::Unauthorized("invalid email or password"))?;
     if !allowed(&user) {
-        auth.sign_out(actor, tokens.refresh_token()).await?;
+        let event = Event::new(
+            "auth.login_refused",
+            dbkit::names::names().user_entity,
+            account.id,
+        )
+        .outcome(Outcome::Failed);
+        dbkit::write::record(&auth.db, &actor.as_user(account.id), event).await?;
         return Err(AppError::Forbidden);
     }
+    let tokens = auth.open_session(actor, &account).await?;
     Ok(session_cookies(auth, &tokens, prefix))
 }
 
