@@ -59,18 +59,16 @@ async fn login(
     let signed_in =
         session::sign_in::<users::Model>(&state.auth, &actor, credentials, PREFIX, |u| u.is_admin)
             .await;
-    let error = match signed_in {
+    // The API's answer (401 for any bad credentials, 429 when braked, …) on the page.
+    let (status, error) = match signed_in {
         Ok(cookies) => {
             return session::with_cookies(webkit::pages::redirect(&headers, PREFIX), cookies);
         }
-        Err(AppError::Forbidden) => {
-            "This console is for admins; sign in with an admin account.".to_owned()
-        }
-        Err(e) => e.to_string(),
-    };
-    let status = match &error {
-        _ if error.starts_with("This console") => StatusCode::FORBIDDEN,
-        _ => StatusCode::UNAUTHORIZED,
+        Err(AppError::Forbidden) => (
+            StatusCode::FORBIDDEN,
+            "This console is for admins; sign in with an admin account.".to_owned(),
+        ),
+        Err(e) => super::view::said(e),
     };
     let page = render(&LoginPage {
         csrf: csrf.0,

@@ -45,7 +45,7 @@ static CSS: &[u8] = include_bytes!("../../assets/console.css");
 pub fn router(state: &AppState) -> Router<AppState> {
     let pages = Router::new()
         .route(
-            "/assets/console-1.css",
+            "/assets/console.css",
             get(webkit::pages::assets::file(CSS, "text/css")),
         )
         .merge(login::router())

@@ -165,11 +165,11 @@ async fn erase(
         }
         Err(e) => e,
     };
-    let status = error.status();
+    let (status, message) = view::said(error);
     let page = ErasePage {
         frame: Frame::new("Users", &admin, csrf).titled("Erase an account"),
         user,
-        error: Some(error.to_string()),
+        error: Some(message),
     };
     Ok((status, view::render(&page)).into_response())
 }

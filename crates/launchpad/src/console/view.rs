@@ -269,11 +269,7 @@ pub fn refused(
     error: AppError,
     back: &str,
 ) -> Response {
-    let status = error.status();
-    let message = error.to_string();
-    if let AppError::Internal(cause) = &error {
-        tracing::error!(%cause, "internal error");
-    }
+    let (status, message) = said(error);
     let mut response = if webkit::pages::is_fragment(headers) {
         let mut response = render(&ErrorFragment { message: &message });
         let target = HeaderValue::from_str(&format!("#msg-{row_id}"));
@@ -410,6 +406,15 @@ impl Queue {
             next: listing.next(self.path, self.queue, meta),
         })
     }
+}
+
+/// What an error says to an admin, with its status; an internal error's cause is
+/// logged, never shown.
+pub fn said(error: AppError) -> (StatusCode, String) {
+    if let AppError::Internal(cause) = &error {
+        tracing::error!(%cause, "internal error");
+    }
+    (error.status(), error.to_string())
 }
 
 /// The one row of `rows` (a moved row, read back).

@@ -354,4 +354,35 @@ both_backends! {
         assert_eq!((job.status.as_str(), job.max_attempts), ("pending", 6));
         assert_eq!(app.activity("job.retry").await.len(), 1);
     }
+
+    async fn a_page_answers_errors_as_pages_not_json(app: TestApp) {
+        let mut browser = Browser::new(&app);
+        browser.sign_in("admin@test.com", "Admin@1234").await;
+        let page = browser.get("/admin/orders?status=bogus").await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.headers["content-type"].to_str().expect("ascii").starts_with("text/html"), "{:?} {}", page.headers, page.html);
+        assert!(page.html.contains("role=\"alert\""), "{}", page.html);
+        assert!(page.html.contains("status"), "the API's message: {}", page.html);
+        let page = browser.get("/admin/no-such-page").await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        assert!(page.html.contains("page not found"), "{}", page.html);
+        // The API keeps its JSON.
+        app.get("/api/no-such-route", None).await.assert_error(StatusCode::NOT_FOUND);
+    }
+
+    async fn the_activity_page_names_the_first_broken_row_of_the_chain(app: TestApp) {
+        let mut browser = Browser::new(&app);
+        browser.sign_in("admin@test.com", "Admin@1234").await;
+        let page = browser.get("/admin/activity/chain").await;
+        assert!(page.html.contains("Intact."), "{}", page.html);
+        let tamper = sea_orm::sea_query::Query::update()
+            .table(sea_orm::sea_query::Alias::new("activity_logs"))
+            .value(sea_orm::sea_query::Alias::new("action"), "auth.edited")
+            .and_where(sea_orm::sea_query::ExprTrait::eq(sea_orm::sea_query::Expr::col(sea_orm::sea_query::Alias::new("seq")), 2))
+            .to_owned();
+        sea_orm::ConnectionTrait::execute(&app.db, &tamper).await.expect("tampered");
+        let page = browser.get("/admin/activity/chain").await;
+        assert!(page.html.contains("Broken."), "{}", page.html);
+        assert!(page.html.contains("seq 2"), "names the row: {}", page.html);
+    }
 }

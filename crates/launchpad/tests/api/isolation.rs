@@ -118,6 +118,12 @@ impl Fixture {
             "erasable",
             erasable.user_id.expect("erasable id").to_string(),
         );
+        // Nor is a deactivation, which would end the owner's access for the routes after it.
+        let switchable = app.register("switchable@example.com").await;
+        ids.insert(
+            "switchable",
+            switchable.user_id.expect("switchable id").to_string(),
+        );
         ids.insert("plan", plan);
         ids.insert("service", service);
         Self { ids }
@@ -133,8 +139,12 @@ impl Fixture {
 
 /// Which resource a route's `{id}` names.
 fn resource_of(template: &str) -> Option<&'static str> {
-    if template == "/api/admin/users/{id}/erase" {
-        return Some("erasable");
+    match template {
+        "/api/admin/users/{id}/erase" => return Some("erasable"),
+        "/api/admin/users/{id}/deactivate" | "/api/admin/users/{id}/activate" => {
+            return Some("switchable");
+        }
+        _ => {}
     }
     const PREFIXES: &[(&str, &str)] = &[
         ("/api/projects/", "project"),

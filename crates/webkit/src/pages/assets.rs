@@ -1,6 +1,6 @@
 //! Files pages load, embedded in the binary so that a console works offline, with no
 //! CDN and no build step: htmx (0BSD, vendored from the npm registry unchanged, its
-//! version in its name) and whatever an app adds with [`file`].
+//! version in its name) and whatever an app adds with [`file`] or [`versioned`].
 
 use axum::Router;
 use axum::http::header;

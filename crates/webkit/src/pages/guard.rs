@@ -15,6 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::session::{self, Prefix};
+use crate::response::ErrorBody;
 
 /// The form field every page form carries the token in.
 pub const CSRF_FIELD: &str = "_csrf";
@@ -51,16 +52,20 @@ pub async fn csrf(request: Request, next: Next) -> Response {
         .filter(|token| !token.is_empty())
         .map(str::to_owned);
     let (mut parts, body) = request.into_parts();
+    let prefix = parts.extensions.get::<Prefix>().map_or("/", |p| p.0);
     let is_write = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let body = if is_write {
         if !same_origin(&parts.headers) {
-            return refused("This form came from another site.");
+            return refused("This form came from another site.", prefix);
         }
         let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-            return refused("This form is too large.");
+            return refused("This form is too large.", prefix);
         };
         if known.is_none() || form_token(&bytes) != known {
-            return refused("This form has expired. Reload the page and try again.");
+            return refused(
+                "This form has expired. Reload the page and try again.",
+                prefix,
+            );
         }
         Body::from(bytes)
     } else {
@@ -70,7 +75,6 @@ pub async fn csrf(request: Request, next: Next) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     parts.extensions.insert(CsrfToken(token.clone()));
-    let prefix = parts.extensions.get::<Prefix>().map_or("/", |p| p.0);
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if known.is_none()
         && let Some(cookie) = session::set_cookie(CSRF_COOKIE, &token, prefix, None)
@@ -123,7 +127,51 @@ fn random_token() -> Option<String> {
     Some(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn refused(message: &'static str) -> Response {
-    let page = format!("<!doctype html><title>Refused</title><p role=\"alert\">{message}</p>");
-    (StatusCode::FORBIDDEN, Html(page)).into_response()
+fn refused(message: &'static str, home: &str) -> Response {
+    (StatusCode::FORBIDDEN, error_page(message, home)).into_response()
+}
+
+/// Answers an error a page handler returned (the API's [`crate::AppError`], whose
+/// message is safe to show) as a small page with the same status, instead of the JSON
+/// the API's clients read.
+pub async fn errors_as_pages(request: Request, next: Next) -> Response {
+    let home = request.extensions().get::<Prefix>().map_or("/", |p| p.0);
+    let mut response = next.run(request).await;
+    match response.extensions_mut().remove::<ErrorBody>() {
+        Some(error) => {
+            let (parts, _) = response.into_parts();
+            let mut page = error_page(&error.message, home).into_response();
+            *page.status_mut() = parts.status;
+            for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+                if let Some(value) = parts.headers.get(&name) {
+                    page.headers_mut().insert(name, value.clone());
+                }
+            }
+            page
+        }
+        None => response,
+    }
+}
+
+fn error_page(message: &str, home: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Not done</title>\
+         <main><h1>Not done</h1><p role=\"alert\">{}</p><p><a href=\"{}\">Start again</a></p></main></html>",
+        escape(message),
+        escape(home)
+    ))
+}
+
+/// `text` as HTML text.
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
 }

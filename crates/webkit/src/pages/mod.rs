@@ -22,13 +22,17 @@ use crate::auth::Auth;
 
 /// `pages` under `prefix` (say `/admin`), behind the CSRF guard, the session's refresh
 /// and the security headers, with the embedded scripts at `<prefix>/assets/…`. The
-/// session cookies are scoped to `prefix`.
+/// session cookies are scoped to `prefix`. An error a page handler returns, and an
+/// unknown page, is answered as a page ([`guard::errors_as_pages`]), not as the API's
+/// JSON.
 pub fn nest<S: Clone + Send + Sync + 'static>(
     prefix: &'static str,
     auth: Auth,
     pages: Router<S>,
 ) -> Router<S> {
     let pages = pages
+        .fallback(|| async { crate::AppError::NotFound("page") })
+        .layer(middleware::from_fn(guard::errors_as_pages))
         .layer(middleware::from_fn_with_state(auth, session::refresh))
         .layer(middleware::from_fn(guard::csrf))
         .merge(assets::router())
