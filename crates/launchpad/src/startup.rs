@@ -94,7 +94,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: crate::http::router(state.clone()),
+            router: crate::http::router(state.clone(), crate::console::router(&state)),
             state,
             jobs,
             in_use,

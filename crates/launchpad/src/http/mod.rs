@@ -31,13 +31,12 @@ use webkit::openapi::BearerAuth;
 use crate::http::error::ErrorResponse;
 use crate::state::AppState;
 
-/// The whole application: the API routes, `/openapi.json`, `/docs`, the admin console
-/// at `/admin`, and the layers.
-pub fn router(state: AppState) -> Router {
+/// The whole application: the API routes, `/openapi.json`, `/docs`, the app's `pages`
+/// (the admin console, which sits above this layer), and the layers.
+pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     let layers = state.settings.server.layers();
     let metrics = state.metrics.clone();
-    let console = crate::console::router(&state);
-    webkit::layers::app(api(), console, state, metrics, DOCS_TITLE, layers)
+    webkit::layers::app(api(), pages, state, metrics, DOCS_TITLE, layers)
 }
 
 /// The `/docs` page's title.
