@@ -6,7 +6,8 @@
 # recreated), runs `launchpad migrate up` and `launchpad seed --demo`, starts
 # `launchpad serve` on 127.0.0.1 (a free port), measures the cold start to the first
 # healthy /health, then drives it over real HTTP with loadgen (crates/loadgen) and
-# records the server's RSS (VmRSS sampled during each run, VmHWM after). On
+# records the server's RSS (VmRSS sampled during each run, VmHWM after) and the CPU time
+# per request of the server and (PostgreSQL) of the database's processes. On
 # PostgreSQL it also runs pgbench on the list request's SQL (bench/pgbench_list.sql).
 # Results: bench/results/<backend>.md and .jsonl, assembled into bench/RESULTS.md.
 #
@@ -147,7 +148,10 @@ run_backend() {
 
   local rows=$TMP/rows-$backend.md
   : > "$rows"
-  lg() { "$LG" "$@" --watch-pid "$SERVER_PID" --json-out "$jsonl" | tee -a "$rows"; }
+  # CPU per request: the server's (and on SQLite the database's, which runs inside it);
+  # on PostgreSQL also every `postgres` process's (its backends), from /proc.
+  local db_comm=(); [ "$backend" = postgres ] && db_comm=(--db-comm postgres)
+  lg() { "$LG" "$@" --watch-pid "$SERVER_PID" "${db_comm[@]}" --json-out "$jsonl" | tee -a "$rows"; }
 
   local list="$base/api/projects?status=in_progress&sort_by=created_at&sort_order=desc"
   for c in $CONNS; do
@@ -216,8 +220,8 @@ run_backend() {
     echo "- pgbench on the list request's SQL ($PGBENCH_CLIENTS clients, prepared, ${DURATION} s): $pgbench_line"
     echo "- load average (1/5/15 min) before: $load_before; after: $load_after"
     echo
-    echo "| scenario | connections | req/s | p50 ms | p95 ms | p99 ms | max ms | non-2xx | errors | RSS peak MB | VmHWM MB |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| scenario | connections | req/s | p50 ms | p95 ms | p99 ms | max ms | non-2xx | errors | RSS peak MB | VmHWM MB | server CPU µs/req | DB CPU µs/req |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     cat "$rows"
     echo
   } > "$md"

@@ -71,9 +71,13 @@ struct Common {
     /// Append the JSON result to this file.
     #[arg(long)]
     json_out: Option<std::path::PathBuf>,
-    /// Sample this process's memory (the server) during the run.
+    /// Sample this process's memory (the server) during the run, and count its CPU time.
     #[arg(long)]
     watch_pid: Option<u32>,
+    /// Count the CPU time of every process of this name (the database server's, such
+    /// as `postgres`: its backends are processes of their own) during the run.
+    #[arg(long)]
+    db_comm: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +253,10 @@ struct Summary {
     server_rss_peak_mb: Option<f64>,
     server_rss_after_mb: Option<f64>,
     server_hwm_mb: Option<f64>,
+    /// The server's CPU time (user + system) per answered request, in microseconds.
+    server_cpu_us_per_req: Option<f64>,
+    /// The database processes' CPU time per answered request (`--db-comm`).
+    db_cpu_us_per_req: Option<f64>,
 }
 
 fn percentile(sorted: &[u64], q: f64) -> f64 {
@@ -290,6 +298,14 @@ fn summarize(
         server_rss_peak_mb: memory.as_ref().map(|m| round(m.peak_kb as f64 / 1024.0)),
         server_rss_after_mb: memory.as_ref().map(|m| round(m.after_kb as f64 / 1024.0)),
         server_hwm_mb: memory.as_ref().map(|m| round(m.hwm_kb as f64 / 1024.0)),
+        server_cpu_us_per_req: memory
+            .as_ref()
+            .and_then(|m| m.server_cpu_us)
+            .map(|us| round(us as f64 / answered.max(1) as f64)),
+        db_cpu_us_per_req: memory
+            .as_ref()
+            .and_then(|m| m.db_cpu_us)
+            .map(|us| round(us as f64 / answered.max(1) as f64)),
     }
 }
 
@@ -309,7 +325,7 @@ fn report(summary: &Summary, json_out: Option<&std::path::Path>) -> Result<(), S
         writeln!(f, "{line}").map_err(|e| e.to_string())?;
     }
     println!(
-        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {} | {} | {} | {} |",
+        "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {} | {} | {} | {} | {} | {} |",
         summary.label,
         summary.concurrency,
         summary.rps,
@@ -321,15 +337,23 @@ fn report(summary: &Summary, json_out: Option<&std::path::Path>) -> Result<(), S
         summary.errors,
         mb(summary.server_rss_peak_mb),
         mb(summary.server_hwm_mb),
+        us(summary.server_cpu_us_per_req),
+        us(summary.db_cpu_us_per_req),
     );
     Ok(())
 }
 
-/// Server memory seen during a run.
+fn us(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.0}")).unwrap_or_else(|| "–".into())
+}
+
+/// Server memory seen during a run, and the CPU time the server and the database spent.
 struct Memory {
     peak_kb: u64,
     after_kb: u64,
     hwm_kb: u64,
+    server_cpu_us: Option<u64>,
+    db_cpu_us: Option<u64>,
 }
 
 fn status_kb(pid: u32, field: &str) -> Option<u64> {
@@ -338,6 +362,60 @@ fn status_kb(pid: u32, field: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix(field))
         .and_then(|rest| rest.trim_start_matches(':').split_whitespace().next())
         .and_then(|n| n.parse().ok())
+}
+
+/// Linux reports CPU times in clock ticks of `USER_HZ`, 100 per second on every
+/// architecture it runs on (`getconf CLK_TCK`).
+const US_PER_TICK: u64 = 10_000;
+
+/// A process's name and its CPU time so far (user + system), from `/proc/<pid>/stat`.
+fn cpu_ticks(stat: &str) -> Option<(&str, u64)> {
+    // `pid (comm) state ...`: the name may hold spaces and parentheses, so split at the
+    // last `)`; utime and stime are the 12th and 13th fields after it.
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = stat.get(open + 1..close)?;
+    let mut fields = stat.get(close + 1..)?.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((comm, utime + stime))
+}
+
+/// The CPU time so far of the process `pid`, in microseconds.
+fn process_cpu_us(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    cpu_ticks(&stat).map(|(_, ticks)| ticks * US_PER_TICK)
+}
+
+/// The CPU time so far of every live process named `comm`, in microseconds. (A process
+/// that exits during a run takes its time with it: the database's pooled connections
+/// live through a run.)
+fn named_cpu_us(comm: &str) -> Option<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        if let Some((name, ticks)) = cpu_ticks(&stat)
+            && name == comm
+        {
+            total += ticks * US_PER_TICK;
+        }
+    }
+    Some(total)
+}
+
+/// CPU time at a run's start, to subtract at its end.
+struct CpuStart {
+    server: Option<u64>,
+    db: Option<u64>,
+}
+
+fn cpu_start(common: &Common) -> CpuStart {
+    CpuStart {
+        server: common.watch_pid.and_then(process_cpu_us),
+        db: common.db_comm.as_deref().and_then(named_cpu_us),
+    }
 }
 
 /// Samples VmRSS every 200 ms until `stop` is set.
@@ -356,18 +434,32 @@ fn watch(pid: Option<u32>, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Opt
 }
 
 async fn finish_watch(
-    pid: Option<u32>,
+    common: &Common,
+    cpu: CpuStart,
     stop: Arc<AtomicBool>,
     handle: tokio::task::JoinHandle<Option<u64>>,
 ) -> Option<Memory> {
     stop.store(true, Ordering::Relaxed);
+    let server_cpu_us = common
+        .watch_pid
+        .and_then(process_cpu_us)
+        .zip(cpu.server)
+        .map(|(end, start)| end.saturating_sub(start));
+    let db_cpu_us = common
+        .db_comm
+        .as_deref()
+        .and_then(named_cpu_us)
+        .zip(cpu.db)
+        .map(|(end, start)| end.saturating_sub(start));
     let peak = handle.await.ok().flatten()?;
-    let pid = pid?;
+    let pid = common.watch_pid?;
     let after = status_kb(pid, "VmRSS")?;
     Some(Memory {
         peak_kb: peak.max(after),
         after_kb: after,
         hwm_kb: status_kb(pid, "VmHWM").unwrap_or(0),
+        server_cpu_us,
+        db_cpu_us,
     })
 }
 
@@ -401,6 +493,7 @@ async fn closed(args: ClosedArgs) -> Result<(), String> {
     let issued = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = watch(args.common.watch_pid, stop.clone());
+    let cpu = cpu_start(&args.common);
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::with_capacity(args.connections);
@@ -453,7 +546,7 @@ async fn closed(args: ClosedArgs) -> Result<(), String> {
         }
     }
     let elapsed = started.elapsed();
-    let memory = finish_watch(args.common.watch_pid, stop, watcher).await;
+    let memory = finish_watch(&args.common, cpu, stop, watcher).await;
     let summary = summarize(
         args.common.label,
         "closed",
@@ -510,6 +603,7 @@ async fn scenario(args: ScenarioArgs) -> Result<(), String> {
     let issued = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = watch(args.common.watch_pid, stop.clone());
+    let cpu = cpu_start(&args.common);
     let started = Instant::now();
     let deadline = started + duration;
     let ramp = Duration::from_secs(args.ramp.min(args.common.duration));
@@ -661,7 +755,7 @@ async fn scenario(args: ScenarioArgs) -> Result<(), String> {
         }
     }
     let elapsed = started.elapsed();
-    let memory = finish_watch(args.common.watch_pid, stop, watcher).await;
+    let memory = finish_watch(&args.common, cpu, stop, watcher).await;
     let summary = summarize(
         args.common.label.clone(),
         "scenario",
@@ -763,6 +857,13 @@ mod tests {
         ] {
             assert!(loopback_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn cpu_ticks_read_a_name_with_spaces_and_parentheses() {
+        let stat = "4242 (tokio (rt) w) S 1 2 3 4 5 6 7 8 9 10 130 70 0 0 20 0 9";
+        assert_eq!(cpu_ticks(stat), Some(("tokio (rt) w", 200)));
+        assert_eq!(cpu_ticks("garbage"), None);
     }
 
     #[test]
