@@ -3,6 +3,7 @@
 //! kit's migrations, and what the kit promises about each.
 
 mod chain;
+mod connect;
 mod jobs;
 mod schema;
 mod soft_delete;
