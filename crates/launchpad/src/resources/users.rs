@@ -280,16 +280,22 @@ pub async fn set_active(
         ));
     }
     let writer = Writer::begin(db, actor).await?;
-    writer.lock(USERS.table, id).await?;
+    // Deactivating an admin locks every active admin first, as leaving does, and only
+    // then the account (already among them): two admins deactivating each other take
+    // turns on the same rows in the same order instead of each holding one.
+    let is_admin = Entity::find_by_id(id)
+        .one(writer.tx())
+        .await?
+        .is_some_and(|u| u.is_admin);
+    if !active && is_admin {
+        another_admin_remains(writer.tx(), id).await?;
+    }
     let user = access::find_live::<Entity>(writer.tx(), id).await?;
     if user.is_active == active {
         let state = if active { "active" } else { "deactivated" };
         return Err(AppError::conflict(format!(
             "this account is already {state}"
         )));
-    }
-    if !active && user.is_admin {
-        another_admin_remains(writer.tx(), id).await?;
     }
     access::update::<Entity>(
         writer.tx(),

@@ -385,4 +385,42 @@ both_backends! {
         assert!(page.html.contains("Broken."), "{}", page.html);
         assert!(page.html.contains("seq 2"), "names the row: {}", page.html);
     }
+
+    async fn two_admins_deactivating_each_other_at_once_leave_one_active(app: TestApp) {
+        // Two active admins: the seeded one and a second, made one in the database.
+        let second = app.register("second-admin@example.com").await;
+        let second_id = second.user_id.expect("id");
+        let promote = sea_orm::sea_query::Query::update()
+            .table(sea_orm::sea_query::Alias::new("users"))
+            .value(sea_orm::sea_query::Alias::new("is_admin"), true)
+            .and_where(sea_orm::sea_query::ExprTrait::eq(
+                sea_orm::sea_query::Expr::col(sea_orm::sea_query::Alias::new("id")),
+                second_id,
+            ))
+            .to_owned();
+        sea_orm::ConnectionTrait::execute(&app.db, &promote).await.expect("promoted");
+        let first = app.admin().await;
+        let first_id = app.get("/api/users/me", first.token()).await.body["id"].as_str().expect("id").to_owned();
+        let second = app.login("second-admin@example.com", "Passw0rd!").await;
+        let (to_second, to_first) = (
+            format!("/api/admin/users/{second_id}/deactivate"),
+            format!("/api/admin/users/{first_id}/deactivate"),
+        );
+        let (a, b) = tokio::join!(
+            app.post(&to_second, first.token(), json!({})),
+            app.post(&to_first, second.token(), json!({})),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        // One wins; the other is refused — as the last active admin, or because the
+        // winner ended its session — never a deadlock, never both.
+        assert_eq!(statuses[0], StatusCode::OK, "{} / {}", a.body, b.body);
+        assert!(matches!(statuses[1], StatusCode::CONFLICT | StatusCode::UNAUTHORIZED), "{} / {}", a.body, b.body);
+        // Taking turns, not deadlocking (which PostgreSQL breaks after a second, answering
+        // the loser "collided with a concurrent change").
+        for r in [&a, &b] {
+            assert!(!r.body["error"].as_str().unwrap_or_default().contains("collided"), "{}", r.body);
+        }
+        assert_eq!(app.activity("user.deactivate").await.len(), 1);
+    }
 }

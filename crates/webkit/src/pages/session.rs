@@ -68,7 +68,7 @@ where
 }
 
 /// Reads the access cookie; when it has expired, trades the refresh cookie for new
-/// tokens (sent back as cookies). A refresh that fails clears both cookies.
+/// tokens (sent back as cookies). A refresh token refused clears both cookies.
 ///
 /// Two requests sent at the same moment with an expired access token both present the
 /// refresh token; the second is taken for a stolen copy and ends the session (the
@@ -92,7 +92,10 @@ pub async fn refresh(State(auth): State<Auth>, request: Request, next: Next) -> 
                     .insert(Access(tokens.access_token().to_owned()));
                 cookies = session_cookies(&auth, &tokens, prefix);
             }
-            Err(_) => cookies = cleared(prefix),
+            // A refused token ends the session; an outage does not (the request goes on
+            // without one, and the cookies stay for the next).
+            Err(AppError::Unauthorized(_)) => cookies = cleared(prefix),
+            Err(_) => {}
         },
         (None, None) => {}
     }
