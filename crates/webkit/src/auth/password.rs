@@ -1,11 +1,12 @@
 //! Argon2id password hashing, run off the async runtime (it is slow by design).
 
+use std::cell::RefCell;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, mpsc};
 
 use tokio::sync::oneshot;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::error::AppError;
 
@@ -70,10 +71,73 @@ pub async fn hash(password: String) -> Result<String, AppError> {
 
 /// The same, for callers already off the runtime (the CLI, seeding).
 pub fn hash_blocking(password: &str) -> Result<String, AppError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("hashing: {e}")))
+    let failed = |e: &dyn std::fmt::Display| AppError::Internal(format!("hashing: {e}"));
+    let params = Params::default();
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| failed(&e))?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    let (algorithm, version) = (Algorithm::Argon2id, Version::V0x13);
+    run(
+        algorithm,
+        version,
+        &params,
+        (password.as_bytes(), &salt),
+        &mut out,
+    )
+    .map_err(|e| failed(&e))?;
+    let hash = PasswordHash {
+        algorithm: algorithm.ident(),
+        version: Some(version.into()),
+        params: ParamsString::try_from(&params).map_err(|e| failed(&e))?,
+        salt: Some(Salt::new(&salt).map_err(|e| failed(&e))?),
+        hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
+    };
+    Ok(hash.to_string())
+}
+
+thread_local! {
+    /// This thread's Argon2 memory (19 MiB with the default parameters), allocated on its
+    /// first hash and reused by every later one. Allocated and freed per hash, the blocks
+    /// left each allocator arena holding up to three of them: 128 sign-ins on two
+    /// hashing threads kept ~200 MiB more than the server needs.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Argon2 over `password` and `salt` into `out`, in this thread's reused memory.
+fn run(
+    algorithm: Algorithm,
+    version: Version,
+    params: &Params,
+    (password, salt): (&[u8], &[u8]),
+    out: &mut [u8],
+) -> argon2::Result<()> {
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let blocks = params.block_count();
+    MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            *memory = vec![Block::default(); blocks];
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+    })
+}
+
+/// Whether `password` hashes to `stored` (a PHC string), with the parameters it names.
+fn matches(password: &str, stored: &PasswordHash) -> bool {
+    let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+        return false;
+    };
+    let algorithm = Algorithm::try_from(stored.algorithm.as_str());
+    let version = stored
+        .version
+        .map_or(Ok(Version::default()), Version::try_from);
+    let (Ok(algorithm), Ok(version), Ok(params)) = (algorithm, version, Params::try_from(stored))
+    else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    run(algorithm, version, &params, (password.as_bytes(), salt), &mut out).is_ok()
+        // `Output`'s comparison takes constant time.
+        && Output::new(&out).is_ok_and(|computed| &computed == expected)
 }
 
 /// Counts Argon2 verifications, for an app's metrics.
@@ -93,9 +157,7 @@ pub async fn verify(
             return false;
         };
         on_check();
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
+        matches(&password, &parsed)
     })
     .await
 }
@@ -103,4 +165,62 @@ pub async fn verify(
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| hash_blocking("not-a-real-password").unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    use super::*;
+
+    fn parse(stored: &str) -> PasswordHash {
+        PasswordHash::new(stored).expect("a PHC string")
+    }
+
+    #[test]
+    fn hashes_are_the_argon2_crates_own_both_ways() {
+        // Ours verifies with the crate's verifier, and the crate's (every stored hash so
+        // far) with ours: stored passwords keep working.
+        let ours = hash_blocking("Correct horse 1").expect("hash");
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        let crates_own = Argon2::default()
+            .hash_password(b"Correct horse 1")
+            .expect("hash")
+            .to_string();
+        let verifier = Argon2::default();
+        assert!(
+            verifier
+                .verify_password(b"Correct horse 1", &parse(&ours))
+                .is_ok()
+        );
+        assert!(matches("Correct horse 1", &parse(&crates_own)));
+        assert!(matches("Correct horse 1", &parse(&ours)));
+        for (stored, wrong) in [(&ours, "Correct horse 2"), (&crates_own, "correct horse 1")] {
+            assert!(!matches(wrong, &parse(stored)), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn two_hashes_of_one_password_differ_by_their_salt() {
+        let a = hash_blocking("same").expect("hash");
+        let b = hash_blocking("same").expect("hash");
+        assert_ne!(a, b);
+        assert!(matches("same", &parse(&a)) && matches("same", &parse(&b)));
+    }
+
+    #[test]
+    fn a_hash_of_other_parameters_still_verifies() {
+        // A cheaper hash (as a test or an older setting might have stored) verifies with
+        // the parameters it names, in the same reused memory (which only grows).
+        let params = Params::new(8, 1, 1, None).expect("params");
+        let cheap = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"pw-cheap")
+            .expect("hash")
+            .to_string();
+        assert!(matches("pw-cheap", &parse(&cheap)));
+        assert!(!matches("pw-dear", &parse(&cheap)));
+    }
 }
