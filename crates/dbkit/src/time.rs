@@ -58,3 +58,34 @@ fn parse(text: &str) -> Option<DateTime<Utc>> {
         .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
         .map(|naive| naive.and_utc())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn a_time_without_a_zone_is_utc_with_or_without_seconds() {
+        let at = |text: &str| parse(text).map(|t| t.to_rfc3339());
+        assert_eq!(
+            at("2031-01-15T10:30:00Z").as_deref(),
+            Some("2031-01-15T10:30:00+00:00")
+        );
+        assert_eq!(
+            at("2031-01-15T10:30:00.5").as_deref(),
+            Some("2031-01-15T10:30:00.500+00:00")
+        );
+        // What an HTML form's datetime-local sends when the seconds are zero.
+        assert_eq!(
+            at("2031-01-15T10:30").as_deref(),
+            Some("2031-01-15T10:30:00+00:00")
+        );
+        for bad in [
+            "2031-01-15",
+            "2031-01-15T10",
+            "tomorrow",
+            "2031-01-15 10:30",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
+    }
+}

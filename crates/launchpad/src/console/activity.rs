@@ -90,13 +90,7 @@ async fn list(
     }
     let page = webkit::activity::models(&state.db, rows, &params, &filters).await?;
     let emails = lookup::emails(&state.db, page.data.iter().filter_map(|l| l.user_id)).await?;
-    let next = page.meta.cursor.clone().flatten().map(|cursor| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in listing.pairs() {
-            query.append_pair(name, value);
-        }
-        format!("{PAGE}?{}", query.append_pair("cursor", &cursor).finish())
-    });
+    let next = view::next_page(PAGE, &listing.pairs(), &page.meta);
     Ok(view::render(&ActivityPage {
         frame: Frame::new("Activity log", &admin, csrf),
         intro: None,

@@ -48,13 +48,7 @@ async fn list(
         ..Default::default()
     };
     let page = trash::list(&state.db, table, &params).await?;
-    let next = page.meta.cursor.clone().flatten().map(|cursor| {
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("entity_type", &entity_type)
-            .append_pair("cursor", &cursor)
-            .finish();
-        format!("{PAGE}?{query}")
-    });
+    let next = view::next_page(PAGE, &[("entity_type", &entity_type)], &page.meta);
     Ok(view::render(&TablePage {
         frame: Frame::new("Trash", &admin, csrf),
         intro: Some(format!(

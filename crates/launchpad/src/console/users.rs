@@ -45,11 +45,11 @@ async fn list(
     };
     let params = Listing {
         status: Some(String::new()),
-        ..listing
+        ..listing.clone()
     }
     .params(None);
     let page = users::list(&state.db, &params, filters).await?;
-    let next = listing_next(&account_state, params.search.as_deref(), &page.meta);
+    let next = listing.next(PAGE, None, &page.meta);
     Ok(view::render(&TablePage {
         frame: Frame::new("Users", &admin, csrf),
         intro: None,
@@ -73,19 +73,6 @@ async fn list(
         rows: page.data.iter().map(|u| row(u, &admin.user)).collect(),
         next,
     }))
-}
-
-fn listing_next(state: &str, search: Option<&str>, meta: &dbkit::list::PageMeta) -> Option<String> {
-    let cursor = meta.cursor.clone().flatten()?;
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("status", state);
-    if let Some(search) = search {
-        query.append_pair("search", search);
-    }
-    Some(format!(
-        "{PAGE}?{}",
-        query.append_pair("cursor", &cursor).finish()
-    ))
 }
 
 /// Deactivates, reactivates or restores an account, as its row's button says.

@@ -222,14 +222,6 @@ pub struct RowFragment<'a> {
     pub csrf: &'a str,
 }
 
-/// A page with nothing but an error, for a browser without scripts.
-#[derive(Template)]
-#[template(path = "console/error.html")]
-struct ErrorPage<'a> {
-    message: &'a str,
-    back: &'a str,
-}
-
 /// An error in a row's status line.
 #[derive(Template)]
 #[template(
@@ -263,40 +255,26 @@ pub fn moved(headers: &HeaderMap, row: Row, csrf: &CsrfToken, back: &str) -> Res
 
 /// The answer to a move the API refused: its message in the row's status line, with
 /// the API's status; without scripts, a page saying it.
-pub fn refused(
-    headers: &HeaderMap,
-    row_id: impl std::fmt::Display,
-    error: AppError,
-    back: &str,
-) -> Response {
+pub fn refused(headers: &HeaderMap, row_id: impl std::fmt::Display, error: AppError) -> Response {
+    if !webkit::pages::is_fragment(headers) {
+        // Without scripts: the kit answers the error as a page of its own.
+        return error.into_response();
+    }
     let (status, message) = said(error);
-    let mut response = if webkit::pages::is_fragment(headers) {
-        let mut response = render(&ErrorFragment { message: &message });
-        let target = HeaderValue::from_str(&format!("#msg-{row_id}"));
-        if let Ok(target) = target {
-            response.headers_mut().insert("hx-retarget", target);
-            response
-                .headers_mut()
-                .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
-        }
+    let mut response = render(&ErrorFragment { message: &message });
+    if let Ok(target) = HeaderValue::from_str(&format!("#msg-{row_id}")) {
+        response.headers_mut().insert("hx-retarget", target);
         response
-    } else {
-        render(&ErrorPage {
-            message: &message,
-            back,
-        })
-    };
-    *response.status_mut() = if status == StatusCode::UNAUTHORIZED {
-        StatusCode::FORBIDDEN
-    } else {
-        status
-    };
+            .headers_mut()
+            .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+    }
+    *response.status_mut() = status;
     response
 }
 
 /// The query of a list page: a status (none given: the page's work queue; empty: any),
 /// a search, and the API's cursor.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct Listing {
     pub status: Option<String>,
     pub search: Option<String>,
@@ -355,15 +333,26 @@ impl Listing {
         queue: Option<&str>,
         meta: &dbkit::list::PageMeta,
     ) -> Option<String> {
-        let cursor = meta.cursor.clone().flatten()?;
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("status", &self.status(queue).unwrap_or_default());
-        if let Some(search) = &self.search {
-            query.append_pair("search", search);
-        }
-        query.append_pair("cursor", &cursor);
-        Some(format!("{path}?{}", query.finish()))
+        let status = self.status(queue).unwrap_or_default();
+        let mut filters = vec![("status", status.as_str())];
+        filters.extend(self.search.as_deref().map(|s| ("search", s)));
+        next_page(path, &filters, meta)
     }
+}
+
+/// The address of the page after `meta`'s (none on the last page): `path` with the same
+/// `filters` and the API's next cursor.
+pub fn next_page(
+    path: &str,
+    filters: &[(&str, &str)],
+    meta: &dbkit::list::PageMeta,
+) -> Option<String> {
+    let cursor = meta.cursor.clone().flatten()?;
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(filters)
+        .append_pair("cursor", &cursor)
+        .finish();
+    Some(format!("{path}?{query}"))
 }
 
 /// A work queue's page: one resource's rows, filtered by status (its queue unless the
@@ -441,6 +430,6 @@ pub fn answer(
             };
             moved(headers, row, csrf, back)
         }
-        Err(error) => refused(headers, id, error, back),
+        Err(error) => refused(headers, id, error),
     }
 }

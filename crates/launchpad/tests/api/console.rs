@@ -363,6 +363,14 @@ both_backends! {
         assert!(page.headers["content-type"].to_str().expect("ascii").starts_with("text/html"), "{:?} {}", page.headers, page.html);
         assert!(page.html.contains("role=\"alert\""), "{}", page.html);
         assert!(page.html.contains("status"), "the API's message: {}", page.html);
+        // A row's move from a browser without scripts, refused: a page with the API's words.
+        let (id, _, _) = pending_synopsis(&app, "noscript@example.com").await;
+        browser.htmx = false;
+        let page = browser.post(&format!("/admin/synopses/{id}/review"), &[("decision", "Rejected")]).await;
+        browser.htmx = true;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.html.contains("a rejection needs a comment"), "{}", page.html);
+        assert!(page.headers["content-type"].to_str().expect("ascii").starts_with("text/html"));
         let page = browser.get("/admin/no-such-page").await;
         assert_eq!(page.status, StatusCode::NOT_FOUND);
         assert!(page.html.contains("page not found"), "{}", page.html);
@@ -422,5 +430,26 @@ both_backends! {
             assert!(!r.body["error"].as_str().unwrap_or_default().contains("collided"), "{}", r.body);
         }
         assert_eq!(app.activity("user.deactivate").await.len(), 1);
+    }
+
+    async fn a_queue_pages_with_the_apis_cursor_keeping_its_filter(app: TestApp) {
+        let s = app.register("pager@example.com").await;
+        for n in 0..21 {
+            let r = app.post("/api/meetings", s.token(), json!({"topic": format!("Topic {n:02}")})).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+        let mut browser = Browser::new(&app);
+        browser.sign_in("admin@test.com", "Admin@1234").await;
+        let first = browser.get("/admin/meetings").await;
+        let next = regex::Regex::new(r#"href="([^"]+)" rel="next""#).expect("pattern");
+        let href = next.captures(&first.html).expect("a next page")[1]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&");
+        assert!(href.starts_with("/admin/meetings?status=requested&cursor="), "{href}");
+        let second = browser.get(&href).await;
+        assert_eq!(second.status, StatusCode::OK);
+        let topics = |html: &str| regex::Regex::new(r"Topic \d\d").expect("pattern").find_iter(html).count();
+        assert_eq!((topics(&first.html), topics(&second.html)), (20, 1));
+        assert!(!next.is_match(&second.html), "the last page has no next");
     }
 }
