@@ -169,8 +169,8 @@ pub fn redact(value: &mut Value) {
 /// The longest user agent kept; longer ones are cut (they are client-controlled).
 const MAX_USER_AGENT: usize = 512;
 
-/// Chains and inserts one log row on `conn`: the change's transaction (the row's
-/// commit holds the chain's head until then), or a transaction of its own.
+/// Writes one log row on `conn`, the change's transaction, through [`chain::append`]
+/// (commit it with [`crate::Writer`], which wakes the sealer).
 pub async fn insert(conn: &impl ConnectionTrait, actor: &Actor, event: Event) -> Result<(), DbErr> {
     let mut details = event.details;
     redact(&mut details);

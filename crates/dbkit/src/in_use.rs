@@ -25,9 +25,18 @@ fn key() -> String {
 /// How often the keeper checks that its connection (and so its lock) is still there.
 const KEEPER_INTERVAL: Duration = Duration::from_secs(10);
 
-/// Held by a running service: the database is in use while it lives.
+/// Held by a running service: the database is in use while it lives, and the service
+/// seals the activity log meanwhile ([`crate::chain::Sealer`]).
 pub struct InUse {
     _held: Held,
+    sealer: crate::chain::Sealer,
+}
+
+impl InUse {
+    /// Stops using the database, after sealing what the service's last writes left.
+    pub async fn release(self) {
+        self.sealer.finish().await;
+    }
 }
 
 enum Held {
@@ -70,7 +79,10 @@ pub async fn hold(db: &DatabaseConnection, wait: Duration) -> Result<InUse, DbEr
             None => Held::Nothing,
         },
     };
-    Ok(InUse { _held: held })
+    Ok(InUse {
+        _held: held,
+        sealer: crate::chain::Sealer::start(db),
+    })
 }
 
 /// Takes the shared lock and keeps it: reconnects and takes it again whenever its

@@ -61,10 +61,12 @@ impl Writer {
         self.tx.rollback().await
     }
 
-    /// Writes the activity-log row and commits the change with it.
+    /// Writes the activity-log row and commits the change with it (the row is chained
+    /// then, or right after by the sealer: see [`crate::chain::append`]).
     pub async fn commit(self, event: Event) -> Result<(), DbErr> {
         audit::insert(&self.tx, &self.actor, event).await?;
         self.tx.commit().await?;
+        crate::chain::seal::wake();
         writable::succeeded();
         Ok(())
     }

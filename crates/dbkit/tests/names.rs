@@ -49,6 +49,8 @@ dbkit::both_backends! {
             let writer = Writer::begin(&conn, &Actor::system()).await.expect("begin");
             writer.commit(Event::new("thing.create", "thing", Uuid::now_v7())).await.expect("commit");
         }
+        // Sealed under the app's names too (on PostgreSQL the rows wait for it).
+        chain::seal::seal(&conn).await.expect("seal");
         let report = chain::verify(&conn).await.expect("verify");
         assert_eq!((report.rows, report.problem), (3, None));
         assert!(jobs::enqueue(&conn, jobs::NewJob::new("k", serde_json::json!({}))).await.expect("enqueue").is_some());

@@ -130,12 +130,12 @@ impl Application {
         if let Some(workers) = workers {
             workers.stop().await;
         }
+        self.in_use.release().await;
         // A handler or job cut off above may still hold a connection: do not wait for it.
         if let Some(ctx) = self.jobs {
             let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, ctx.db.close()).await;
         }
         let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.state.db.close()).await;
-        drop(self.in_use);
         served?;
         tracing::info!("stopped");
         Ok(())

@@ -44,7 +44,7 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         dbkit::migrations::start_chain(manager).await?;
-        chain::seal_unchained(manager.get_connection()).await?;
+        chain::seal_pending(manager.get_connection()).await?;
         common::run(
             manager,
             [

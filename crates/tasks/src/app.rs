@@ -119,8 +119,8 @@ impl App {
     ) -> std::io::Result<()> {
         tracing::info!(port = self.port(), "listening");
         let served = webkit::serve::serve(self.listener, self.router, shutdown, self.grace).await;
+        self.in_use.release().await;
         let _ = tokio::time::timeout(Duration::from_secs(2), self.state.db.close()).await;
-        drop(self.in_use);
         served
     }
 }

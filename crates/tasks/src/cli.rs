@@ -93,5 +93,6 @@ async fn seed(settings: &Settings) -> CommandResult {
             "seeded: nothing to do"
         }
     );
+    webkit::cli::seal(&db).await?;
     Ok(ExitCode::SUCCESS)
 }

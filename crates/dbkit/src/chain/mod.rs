@@ -3,9 +3,13 @@
 //! cutting rows in the database is detected by [`verify`].
 //!
 //! The head of the chain (last `seq` and hash) and its anchor (the last archived row)
-//! live in a one-row table (`audit_chain` by default, see [`crate::Names`]). Appending locks that row (`FOR UPDATE` on
-//! PostgreSQL; SQLite writers are already serialised by `BEGIN IMMEDIATE`), so two
-//! transactions can never chain onto the same row.
+//! live in a one-row table (`audit_chain` by default, see [`crate::Names`]). Chaining a
+//! row locks that row (`FOR UPDATE` on PostgreSQL), so two transactions never chain onto
+//! the same row. When a row is chained depends on the backend ([`append`]): on SQLite,
+//! whose writers take turns anyway, in the transaction that writes it; on PostgreSQL,
+//! right after that transaction commits, by the process's [`Sealer`] — so writers do not
+//! queue behind one row until they commit. A row is open to undetected edits only until
+//! it is sealed; [`verify`] reports any row left unsealed longer than [`SEAL_WINDOW`].
 //!
 //! Personal data stays erasable: the row hash commits to `personal_hash`, a digest of
 //! `user_id`, `details`, `ip_address` and `user_agent`, stored in its own column. Erasing
@@ -14,6 +18,7 @@
 
 pub mod archive;
 pub mod hash;
+pub mod seal;
 pub mod verify;
 
 use std::collections::HashSet;
@@ -25,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use seal::{SEAL_WINDOW, Sealer, seal_pending};
 pub use verify::{Problem, Report, verify};
 
 /// The log table ([`crate::Names::log_table`]).
@@ -57,8 +63,8 @@ pub const COLUMNS: [&str; 16] = [
     "personal_hash",
 ];
 
-/// One activity-log row, every column. The chain columns are `None` until [`Row::seal`]
-/// (or on a row someone inserted behind the chain's back).
+/// One activity-log row, every column. The chain columns (but `subject`) are `None` until
+/// [`Row::seal`] (or on a row someone inserted behind the chain's back).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromQueryResult)]
 pub struct Row {
     pub seq: Option<i64>,
@@ -104,7 +110,8 @@ impl Row {
             created_at: created_at.trunc_subsecs(6),
             prev_hash: None,
             hash: None,
-            subject: None,
+            // Set now, not when sealed: erasure finds a user's rows by it, sealed or not.
+            subject: user_id.map(hash::subject),
             personal_hash: None,
         }
     }
@@ -181,7 +188,11 @@ pub async fn head(conn: &impl ConnectionTrait, lock: bool) -> Result<Head, DbErr
     })
 }
 
-async fn set_head(conn: &impl ConnectionTrait, seq: i64, hash: &str) -> Result<(), DbErr> {
+pub(crate) async fn set_head(
+    conn: &impl ConnectionTrait,
+    seq: i64,
+    hash: &str,
+) -> Result<(), DbErr> {
     let update = Query::update()
         .table(head_table())
         .value(Alias::new("head_seq"), seq)
@@ -195,29 +206,56 @@ async fn set_head(conn: &impl ConnectionTrait, seq: i64, hash: &str) -> Result<(
 /// Rows per `INSERT`: 16 parameters each, well under both backends' limits.
 const ROWS_PER_INSERT: usize = 1_000;
 
-/// Chains `rows` after the head, in the order given, and inserts them; call it last in
-/// the transaction of the change they record (it holds the head's lock until commit).
+/// Writes `rows` to the log, in the transaction of the change they record. SQLite: chains
+/// them here, after the head (call it last: it holds the head until commit, which costs
+/// nothing there, where writers take turns anyway). PostgreSQL: inserts them unchained
+/// and leaves them to the [`Sealer`], which [`seal::wake`] after the commit (as
+/// [`crate::Writer`] does) — holding the head until commit would make every writer wait
+/// for the one before it.
 pub async fn append(conn: &impl ConnectionTrait, rows: Vec<Row>) -> Result<u64, DbErr> {
     if rows.is_empty() {
         return Ok(0);
     }
-    let head = head(conn, true).await?;
-    let (mut seq, mut prev) = (head.seq, head.hash);
-    let mut sealed = Vec::with_capacity(rows.len());
-    for mut row in rows {
-        seq += 1;
-        row.seal(seq, &prev);
-        prev = row.hash.clone().unwrap_or_default();
-        sealed.push(row);
+    match conn.get_database_backend() {
+        sea_orm::DbBackend::Postgres => insert_sealed(conn, rows).await,
+        _ => append_chained(conn, rows).await,
     }
+}
+
+/// Chains `rows` after the head and inserts them, holding the head until the transaction
+/// ends: what [`append`] does on SQLite, and what a bulk writer (seeding) does on both —
+/// sealing many rows afterwards costs a statement each.
+pub async fn append_chained(conn: &impl ConnectionTrait, rows: Vec<Row>) -> Result<u64, DbErr> {
+    let head = head(conn, true).await?;
+    let sealed = chain_after(&head, rows);
+    let Some(last) = sealed.last() else {
+        return Ok(0);
+    };
+    let (seq, hash) = (
+        last.seq.unwrap_or_default(),
+        last.hash.clone().unwrap_or_default(),
+    );
     let count = insert_sealed(conn, sealed).await?;
-    set_head(conn, seq, &prev).await?;
+    set_head(conn, seq, &hash).await?;
     Ok(count)
 }
 
-/// Inserts rows exactly as given, chain columns included, leaving the head alone. For
-/// [`append`]; and for putting back rows read earlier (restoring a backup, a test
-/// undoing its own tampering).
+/// `rows` sealed one after the other, the first after `head`.
+fn chain_after(head: &Head, rows: Vec<Row>) -> Vec<Row> {
+    let (mut seq, mut prev) = (head.seq, head.hash.clone());
+    rows.into_iter()
+        .map(|mut row| {
+            seq += 1;
+            row.seal(seq, &prev);
+            prev = row.hash.clone().unwrap_or_default();
+            row
+        })
+        .collect()
+}
+
+/// Inserts rows exactly as given, chain columns included (or not), leaving the head
+/// alone. For [`append`]; and for putting back rows read earlier (restoring a backup, a
+/// test undoing its own tampering).
 pub async fn insert_sealed(conn: &impl ConnectionTrait, rows: Vec<Row>) -> Result<u64, DbErr> {
     let count = rows.len() as u64;
     let mut rows = rows.into_iter().peekable();
@@ -247,50 +285,6 @@ pub(crate) async fn fetch(
     let backend = conn.get_database_backend();
     let statement = backend.build(select);
     Row::find_by_statement(statement).all(conn).await
-}
-
-/// Rows chained per step of [`seal_unchained`].
-const SEAL_PAGE: u64 = 1_000;
-
-/// Chains every row that has no `seq` yet, oldest first (`created_at`, then `id`), after
-/// the head. For the migration that introduces the chain: rows written before it.
-pub async fn seal_unchained(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    let head = head(conn, true).await?;
-    let (mut seq, mut prev) = (head.seq, head.hash);
-    let mut sealed = 0;
-    loop {
-        let page = select_rows()
-            .and_where(Expr::col(Alias::new("seq")).is_null())
-            .order_by(Alias::new("created_at"), sea_orm::Order::Asc)
-            .order_by(Alias::new("id"), sea_orm::Order::Asc)
-            .limit(SEAL_PAGE)
-            .to_owned();
-        let rows = fetch(conn, &page).await?;
-        if rows.is_empty() {
-            break;
-        }
-        for mut row in rows {
-            seq += 1;
-            row.seal(seq, &prev);
-            prev = row.hash.clone().unwrap_or_default();
-            let update = Query::update()
-                .table(table())
-                .value(Alias::new("seq"), sea_orm::Value::from(row.seq))
-                .value(Alias::new("prev_hash"), sea_orm::Value::from(row.prev_hash))
-                .value(Alias::new("hash"), sea_orm::Value::from(row.hash))
-                .value(Alias::new("subject"), sea_orm::Value::from(row.subject))
-                .value(
-                    Alias::new("personal_hash"),
-                    sea_orm::Value::from(row.personal_hash),
-                )
-                .and_where(Expr::col(Alias::new("id")).eq(row.id))
-                .to_owned();
-            conn.execute(&update).await?;
-            sealed += 1;
-        }
-    }
-    set_head(conn, seq, &prev).await?;
-    Ok(sealed)
 }
 
 /// Erased users, to blank rows read back out of the database (an archive) exactly as

@@ -4,12 +4,16 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DbErr, Order};
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, IsolationLevel, Order,
+    TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::hash::{self, subject};
-use super::{Head, Row, fetch, head, select_rows, table};
+use super::{Head, Row, SEAL_WINDOW, fetch, head, select_rows, table};
 
 /// The first thing wrong with the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +44,8 @@ pub struct Report {
     pub rows: u64,
     /// The head and anchor the rows were checked against.
     pub head: Head,
+    /// Rows written but not sealed yet (within [`SEAL_WINDOW`], or `problem` says so).
+    pub pending: u64,
     /// The first problem, if any.
     pub problem: Option<Problem>,
 }
@@ -91,15 +97,16 @@ impl Erasures {
         Ok(erasures)
     }
 
-    /// Notes `row` if it is an erasing event.
+    /// Notes `row` if it is an erasing event. One not sealed yet will be sealed after
+    /// every sealed row, so it counts as later than all of them.
     pub fn note(&mut self, row: &Row) {
-        if let (Some(seq), Some(user)) = (row.seq, row.entity_id)
+        if let Some(user) = row.entity_id
             && crate::names()
                 .erasing_actions
                 .contains(&row.action.as_str())
             && row.entity_type.as_deref() == Some("user")
         {
-            self.add(user, seq);
+            self.add(user, row.seq.unwrap_or(i64::MAX));
         }
     }
 }
@@ -219,8 +226,26 @@ impl Walker {
 const PAGE: u64 = 1_000;
 
 /// Checks the live chain: every row from the anchor to the head, and that no row sits
-/// outside the chain. Reads only.
-pub async fn verify(conn: &impl ConnectionTrait) -> Result<Report, DbErr> {
+/// outside the chain longer than it may. Reads only, in one snapshot — the sealer keeps
+/// chaining meanwhile, and the head must be read with the rows it heads.
+pub async fn verify(db: &DatabaseConnection) -> Result<Report, DbErr> {
+    let snapshot = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(
+                Some(IsolationLevel::RepeatableRead),
+                Some(AccessMode::ReadOnly),
+            )
+            .await?
+        }
+        // A read transaction is a snapshot in WAL mode.
+        _ => db.begin().await?,
+    };
+    let report = verify_in(&snapshot).await?;
+    snapshot.commit().await?;
+    Ok(report)
+}
+
+async fn verify_in(conn: &impl ConnectionTrait) -> Result<Report, DbErr> {
     let head = head(conn, false).await?;
     let mut walker = Walker::new(
         head.anchor_seq,
@@ -231,14 +256,12 @@ pub async fn verify(conn: &impl ConnectionTrait) -> Result<Report, DbErr> {
         .await?
         .err()
         .or_else(|| walker.finish(head.seq, &head.hash, "head").err());
-    let problem = match problem {
-        Some(p) => Some(p),
-        None => unchained(conn).await?,
-    };
+    let (pending, late) = unsealed(conn).await?;
     Ok(Report {
         rows: walker.rows(),
         head,
-        problem,
+        pending,
+        problem: problem.or(late),
     })
 }
 
@@ -268,23 +291,51 @@ async fn walk(
     }
 }
 
-/// A row outside the chain (no `seq`), if any.
-async fn unchained(conn: &impl ConnectionTrait) -> Result<Option<Problem>, DbErr> {
-    let select = Query::select()
+/// The rows outside the chain (no `seq`), and a problem if the oldest has waited longer
+/// than the sealer may take: [`SEAL_WINDOW`] on PostgreSQL; at all on SQLite, where
+/// rows are chained as they are written.
+async fn unsealed(conn: &impl ConnectionTrait) -> Result<(u64, Option<Problem>), DbErr> {
+    let unsealed = Expr::col(Alias::new("seq")).is_null();
+    let count = Query::select()
         .from(table())
-        .column(Alias::new("id"))
-        .and_where(Expr::col(Alias::new("seq")).is_null())
+        .expr_as(Expr::col(Alias::new("id")).count(), Alias::new("n"))
+        .and_where(unsealed.clone())
+        .to_owned();
+    let count: i64 = match conn.query_one(&count).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    let oldest = Query::select()
+        .from(table())
+        .columns(["id", "created_at"].map(Alias::new))
+        .and_where(unsealed)
         .order_by(Alias::new("created_at"), Order::Asc)
         .limit(1)
         .to_owned();
-    Ok(conn
-        .query_one(&select)
-        .await?
-        .map(|row| row.try_get::<Uuid>("", "id"))
-        .transpose()?
-        .map(|id| Problem {
+    let Some(oldest) = conn.query_one(&oldest).await? else {
+        return Ok((0, None));
+    };
+    let (id, created_at): (Uuid, DateTime<Utc>) =
+        (oldest.try_get("", "id")?, oldest.try_get("", "created_at")?);
+    let waited = (crate::time::now() - created_at)
+        .to_std()
+        .unwrap_or_default();
+    let problem = match conn.get_database_backend() {
+        DbBackend::Postgres if waited <= SEAL_WINDOW => None,
+        DbBackend::Postgres => Some(format!(
+            "the row is not chained after {} s (the sealer takes at most {} s): no \
+             service has been sealing, or it was inserted behind the log's back",
+            waited.as_secs(),
+            SEAL_WINDOW.as_secs()
+        )),
+        _ => Some("the row is not chained (no seq): inserted behind the log's back".into()),
+    };
+    Ok((
+        u64::try_from(count).unwrap_or_default(),
+        problem.map(|what| Problem {
             seq: None,
             id: Some(id),
-            what: "the row is not chained (no seq): inserted behind the log's back".into(),
-        }))
+            what,
+        }),
+    ))
 }

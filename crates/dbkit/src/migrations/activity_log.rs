@@ -148,8 +148,13 @@ impl MigrationTrait for ActivityLog {
         let n = names();
         refuse_down_while(
             manager,
-            &format!("SELECT COALESCE(MAX(head_seq), 0) FROM {}", n.head_table),
-            "activity-log rows are chained; rolling the log back would erase the record",
+            // Rows still waiting for the sealer count too.
+            &format!(
+                "SELECT COALESCE(MAX(head_seq), 0) + \
+                 (SELECT COUNT(*) FROM {} WHERE seq IS NULL) FROM {}",
+                n.log_table, n.head_table
+            ),
+            "activity-log rows are written; rolling the log back would erase the record",
         )
         .await?;
         super::drop_tables(manager, &[n.head_table, n.log_table]).await

@@ -86,5 +86,6 @@ async fn create_admin(settings: &Settings, email: &str, pass: &str, name: &str) 
         }
         _ => println!("{email} is an admin ({id})"),
     }
+    webkit::cli::seal(&db).await?;
     Ok(ExitCode::SUCCESS)
 }

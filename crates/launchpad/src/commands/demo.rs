@@ -426,7 +426,7 @@ async fn insert_logs(conn: &impl ConnectionTrait, mut rows: Vec<chain::Row>) -> 
         .map(|row| row.try_get::<Uuid>("", "id"))
         .collect::<Result<std::collections::HashSet<_>, _>>()?;
     rows.retain(|r| !present.contains(&r.id));
-    chain::append(conn, rows).await
+    chain::append_chained(conn, rows).await
 }
 
 /// A chunk's transaction. On PostgreSQL its commit does not wait for the WAL flush:

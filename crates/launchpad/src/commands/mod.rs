@@ -97,5 +97,6 @@ async fn seed(settings: &Settings, args: SeedArgs) -> CommandResult {
             args.projects,
         );
     }
+    webkit::cli::seal(&db).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -49,5 +49,6 @@ pub async fn run(settings: &Settings, args: PurgeArgs) -> CommandResult {
         ),
         _ => println!("activity log: nothing created before {cutoff} to archive"),
     }
+    webkit::cli::seal(&db).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,7 @@ use webkit::serve::shutdown_signal;
 pub async fn run(settings: &Settings) -> CommandResult {
     let stop = shutdown_signal();
     let db = open(settings).await?;
-    let _in_use = dbkit::in_use::hold(&db, settings.db().acquire_timeout)
+    let in_use = dbkit::in_use::hold(&db, settings.db().acquire_timeout)
         .await
         .map_err(|e| e.to_string())?;
     let workers = Workers::start(
@@ -21,6 +21,7 @@ pub async fn run(settings: &Settings) -> CommandResult {
     );
     stop.await;
     workers.stop().await;
+    in_use.release().await;
     let _ = db.close().await;
     Ok(ExitCode::SUCCESS)
 }

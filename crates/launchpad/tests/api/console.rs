@@ -383,6 +383,7 @@ both_backends! {
         browser.sign_in("admin@test.com", "Admin@1234").await;
         let page = browser.get("/admin/activity/chain").await;
         assert!(page.html.contains("Intact."), "{}", page.html);
+        app.seal().await;
         let tamper = sea_orm::sea_query::Query::update()
             .table(sea_orm::sea_query::Alias::new("activity_logs"))
             .value(sea_orm::sea_query::Alias::new("action"), "auth.edited")

@@ -166,6 +166,14 @@ impl TestApp {
         &self._database.url
     }
 
+    /// Seals the log rows the writes so far left, as the server's sealer does moments
+    /// after each commit: for a test that reads the chain right after writing.
+    pub async fn seal(&self) {
+        dbkit::chain::seal::seal(&self.db)
+            .await
+            .expect("seal the log");
+    }
+
     /// Sends a request; `body` is sent as JSON when given.
     pub async fn request(
         &self,

@@ -116,6 +116,7 @@ both_backends! {
         // server still uses: the first refusal is the in-use one; the test server keeps
         // running, so the rollback goes through the library like a stopped one would.
         assert!(server_lock(&cli(&url, &["migrate", "down", &steps, "--yes"]).await));
+        app.seal().await;
         let down = dbkit::migrate::down::<Migrator>(&app.db, steps.parse().expect("steps")).await;
         let refusal = down.expect_err("the chain's migration refuses to roll back").to_string();
         assert!(refusal.contains("refusing to roll back") && refusal.contains("chained"), "{refusal}");

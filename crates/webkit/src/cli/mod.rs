@@ -73,6 +73,15 @@ pub async fn open(settings: &impl ServiceSettings) -> Result<DatabaseConnection,
         .map_err(|e| ConnectError::from(e).to_string())
 }
 
+/// Seals the activity-log rows a command wrote (on PostgreSQL, where they wait for a
+/// sealer: see [`dbkit::chain::append`]) — no service may be running to do it.
+pub async fn seal(db: &DatabaseConnection) -> Result<(), String> {
+    dbkit::chain::seal::seal(db)
+        .await
+        .map(drop)
+        .map_err(|e| format!("sealing the activity log: {e}"))
+}
+
 /// Opens an existing database for a command that only reads: a mistyped SQLite path is
 /// an error naming it, never a new empty database that then "checks out".
 pub async fn open_existing(settings: &impl ServiceSettings) -> Result<DatabaseConnection, String> {

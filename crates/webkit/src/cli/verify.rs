@@ -56,11 +56,15 @@ pub async fn check<Migrator: MigratorTrait>(
     let mut ok = schema_ok;
     match &chain.problem {
         None => println!(
-            "audit chain: ok, {} rows from seq {} to {} (anchor at seq {})",
+            "audit chain: ok, {} rows from seq {} to {} (anchor at seq {}){}",
             chain.rows,
             chain.head.anchor_seq + 1,
             chain.head.seq,
-            chain.head.anchor_seq
+            chain.head.anchor_seq,
+            match chain.pending {
+                0 => String::new(),
+                n => format!("; {n} newer rows waiting to be chained"),
+            }
         ),
         Some(problem) => {
             ok = false;
