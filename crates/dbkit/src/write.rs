@@ -79,7 +79,7 @@ pub async fn record(db: &DatabaseConnection, actor: &Actor, event: Event) -> Res
 
 /// A transaction that will write: `BEGIN IMMEDIATE` on SQLite, so that it takes the write
 /// lock up front (waiting on the busy timeout) instead of failing when a read upgrades.
-pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     match db.get_database_backend() {
         DbBackend::Sqlite => {
             db.begin_with_options(TransactionOptions {

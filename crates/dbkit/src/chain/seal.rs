@@ -162,7 +162,7 @@ impl Drop for Sealer {
 async fn run(db: DatabaseConnection) {
     // Waits first: the service may still be migrating the database it just opened.
     let mut seen = WAKES.load(Ordering::Acquire);
-    let mut failing = false;
+    let (mut ready, mut failing) = (false, false);
     loop {
         let woken = WAKE.notified();
         tokio::pin!(woken);
@@ -172,14 +172,15 @@ async fn run(db: DatabaseConnection) {
             let _ = tokio::time::timeout(TICK, woken).await;
         }
         seen = WAKES.load(Ordering::Acquire);
-        // Failing, it tries again at the next commit (the database is back) or tick.
+        // Failing, it tries again at the next commit (the database is back) or tick. Until
+        // it has sealed once, the service may still be creating the log: no warning.
         match seal(&db).await {
-            Ok(_) => failing = false,
-            Err(e) if !failing => {
+            Ok(_) => (ready, failing) = (true, false),
+            Err(e) if ready && !failing => {
                 failing = true;
                 tracing::warn!(error = %e, "sealing the activity log failed; retrying");
             }
-            Err(e) => tracing::debug!(error = %e, "sealing the activity log failed again"),
+            Err(e) => tracing::debug!(error = %e, "sealing the activity log failed"),
         }
     }
 }

@@ -33,27 +33,32 @@ async fn run(app: &TestApp, dir: &Path, args: &[&str]) -> CliRun {
 
 /// Makes the rows at `seqs` 100 days old, then rebuilds the chain as migration 012 would
 /// for rows written before it (the hashes cover `created_at`: backdating alone is tampering).
+/// In one transaction that takes the head first, as the server's sealer does: it must not
+/// chain the unchained rows in between.
 async fn backdate(db: &DatabaseConnection, seqs: &[i64]) {
+    let tx = dbkit::write::begin_write(db).await.expect("begin");
+    chain::head(&tx, true).await.expect("lock the head");
     let old = dbkit::time::now() - chrono::Duration::days(100);
     let backdate = Query::update()
         .table(Alias::new("activity_logs"))
         .value(Alias::new("created_at"), old)
         .and_where(Expr::col(Alias::new("seq")).is_in(seqs.iter().copied()))
         .to_owned();
-    db.execute(&backdate).await.expect("backdate");
+    tx.execute(&backdate).await.expect("backdate");
     let mut unchain = Query::update();
     unchain.table(Alias::new("activity_logs"));
     for column in ["seq", "prev_hash", "hash", "subject", "personal_hash"] {
         unchain.value(Alias::new(column), Expr::cust("NULL"));
     }
-    db.execute(&unchain).await.expect("unchain");
+    tx.execute(&unchain).await.expect("unchain");
     let reset = Query::update()
         .table(Alias::new("audit_chain"))
         .value(Alias::new("head_seq"), 0)
         .value(Alias::new("head_hash"), chain::hash::GENESIS)
         .to_owned();
-    db.execute(&reset).await.expect("reset the head");
-    chain::seal_pending(db).await.expect("rechain");
+    tx.execute(&reset).await.expect("reset the head");
+    chain::seal_pending(&tx).await.expect("rechain");
+    tx.commit().await.expect("commit");
 }
 
 /// The lines of a gzip JSON-lines file, decoded independently of the code that wrote it.
