@@ -8,7 +8,9 @@
 # healthy /health, then drives it over real HTTP with loadgen (crates/loadgen) and
 # records the server's RSS (VmRSS sampled during each run, VmHWM after) and the CPU time
 # per request of the server and (PostgreSQL) of the database's processes. On
-# PostgreSQL it also runs pgbench on the list request's SQL (bench/pgbench_list.sql).
+# PostgreSQL it also runs pgbench on the list request's SQL (bench/pgbench_list.sql),
+# and the reproduction of the Python predecessor (bench/predecessor.sh) on the same
+# database, list and create side by side (PRED_CONNS, "16 64").
 # Results: bench/results/<backend>.md and .jsonl, assembled into bench/RESULTS.md.
 #
 # Knobs (environment): DURATION (s per point, 10; --quick 3), CONNS ("16 64 256 1000"),
@@ -44,6 +46,7 @@ LOGIN_CONNS=${LOGIN_CONNS:-"16 64 256"}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PG_BENCH_URL=${PG_ADMIN_URL%/*}/launchpad_bench
 PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-64}
+PRED_CONNS=${PRED_CONNS:-"16 64"}
 JWT=bench-secret-bench-secret-bench-secret-0123
 PASSWORD=Demo@1234
 STUDENT=demo1@demo.launchpad   # owns ceil(PROJECTS/100) in_progress projects
@@ -92,13 +95,43 @@ PY
 
 SERVER_PID=
 TMP=$(mktemp -d /tmp/launchpad-bench.XXXXXX)
-cleanup() {
+stop_server() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   fi
-  rm -rf "$TMP"
+  SERVER_PID=
 }
+cleanup() { stop_server; rm -rf "$TMP"; }
 trap cleanup EXIT
+
+# The predecessor's reproduction on the PostgreSQL database just measured: the same list
+# and create requests, as the same users, side by side (bench/predecessor/app.py).
+run_predecessor() {
+  local port; port=$(free_port)
+  local base=http://127.0.0.1:$port jsonl=$RESULTS_DIR/predecessor.jsonl
+  : > "$jsonl"
+  echo "== the predecessor (Python, FastAPI, 2 workers) on the same database"
+  "$ROOT/bench/predecessor.sh" "$port" > "$TMP/predecessor.log" 2>&1 &
+  SERVER_PID=$!
+  # The first run installs its packages from PyPI.
+  for _ in $(seq 1 3000); do
+    curl -sf -o /dev/null "$base/health" && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/predecessor.log"; exit 1; }
+    sleep 0.1
+  done
+  # The server's CPU and memory: uvicorn's processes (the watched one and its workers).
+  plg() { "$LG" "$@" --watch-pid "$SERVER_PID" --db-comm postgres --json-out "$jsonl" | tee -a "$TMP/rows-predecessor.md"; }
+  for c in $PRED_CONNS; do
+    plg closed --label "predecessor list" -c "$c" --duration "$DURATION" \
+      --url "$base/api/projects?status=in_progress&sort_by=created_at&sort_order=desc" --login "$STUDENT:$PASSWORD"
+  done
+  for c in $PRED_CONNS; do
+    plg closed --label "predecessor create" -c "$c" --duration "$DURATION" --method POST --url "$base/api/projects" \
+      --login "$WRITER:$PASSWORD" \
+      --body '{"title":"Bench project {n}","category":"Web Development","tech_stack":["Rust","PostgreSQL"]}'
+  done
+  stop_server
+}
 
 run_backend() {
   local backend=$1 url pool overflow md jsonl
@@ -200,7 +233,8 @@ run_backend() {
   done
 
   local hwm rss_end; hwm=$(kb "$SERVER_PID" VmHWM); rss_end=$(kb "$SERVER_PID" VmRSS)
-  kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+  stop_server
+  [ "$backend" = postgres ] && run_predecessor
 
   local pgbench_line="not run (SQLite)"
   if [ "$backend" = postgres ]; then
@@ -244,6 +278,10 @@ for b in $BACKENDS; do run_backend "$b"; done
   echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   [ -f "$ROOT/bench/NOTES.md" ] && { cat "$ROOT/bench/NOTES.md"; echo; }
+  echo "## Side by side"
+  echo
+  python3 "$ROOT/bench/side_by_side.py" "$RESULTS_DIR"
+  echo
   echo "## Reference (the issue's figures for the Python predecessor)"
   echo
   echo "| measure | Python predecessor | goal |"

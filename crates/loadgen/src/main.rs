@@ -71,7 +71,8 @@ struct Common {
     /// Append the JSON result to this file.
     #[arg(long)]
     json_out: Option<std::path::PathBuf>,
-    /// Sample this process's memory (the server) during the run, and count its CPU time.
+    /// Sample this process's memory (the server) during the run, and count its CPU time;
+    /// with its children's (a server of several worker processes, as uvicorn runs).
     #[arg(long)]
     watch_pid: Option<u32>,
     /// Count the CPU time of every process of this name (the database server's, such
@@ -356,6 +357,38 @@ struct Memory {
     db_cpu_us: Option<u64>,
 }
 
+/// A `/proc/<pid>/status` field (in kB) summed over `pid` and its children.
+fn family_kb(pid: u32, field: &str) -> Option<u64> {
+    let own = status_kb(pid, field)?;
+    Some(
+        own + children(pid)
+            .into_iter()
+            .filter_map(|c| status_kb(c, field))
+            .sum::<u64>(),
+    )
+}
+
+/// The processes whose parent is `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    processes()
+        .filter(|(_, stat)| stat.parent == pid)
+        .map(|(child, _)| child)
+        .collect()
+}
+
+/// Every live process, with what its `/proc/<pid>/stat` says.
+fn processes() -> impl Iterator<Item = (u32, Stat)> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse().ok()?;
+            let text = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            Some((pid, Stat::parse(&text)?))
+        })
+}
+
 fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     text.lines()
@@ -368,41 +401,51 @@ fn status_kb(pid: u32, field: &str) -> Option<u64> {
 /// architecture it runs on (`getconf CLK_TCK`).
 const US_PER_TICK: u64 = 10_000;
 
-/// A process's name and its CPU time so far (user + system), from `/proc/<pid>/stat`.
-fn cpu_ticks(stat: &str) -> Option<(&str, u64)> {
-    // `pid (comm) state ...`: the name may hold spaces and parentheses, so split at the
-    // last `)`; utime and stime are the 12th and 13th fields after it.
-    let open = stat.find('(')?;
-    let close = stat.rfind(')')?;
-    let comm = stat.get(open + 1..close)?;
-    let mut fields = stat.get(close + 1..)?.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some((comm, utime + stime))
+/// What a `/proc/<pid>/stat` line says of a process.
+struct Stat {
+    name: String,
+    parent: u32,
+    /// CPU time so far (user + system), in microseconds.
+    cpu_us: u64,
 }
 
-/// The CPU time so far of the process `pid`, in microseconds.
+impl Stat {
+    fn parse(stat: &str) -> Option<Self> {
+        // `pid (comm) state ppid ...`: the name may hold spaces and parentheses, so split
+        // at the last `)`; utime and stime are the 12th and 13th fields after it.
+        let open = stat.find('(')?;
+        let close = stat.rfind(')')?;
+        let fields: Vec<&str> = stat.get(close + 1..)?.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+        Some(Self {
+            name: stat.get(open + 1..close)?.to_owned(),
+            parent: fields.get(1)?.parse().ok()?,
+            cpu_us: (ticks(11)? + ticks(12)?) * US_PER_TICK,
+        })
+    }
+}
+
+/// The CPU time so far of the process `pid` and its children, in microseconds.
 fn process_cpu_us(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    cpu_ticks(&stat).map(|(_, ticks)| ticks * US_PER_TICK)
+    let mut total = None;
+    for (p, stat) in processes() {
+        if p == pid || stat.parent == pid {
+            *total.get_or_insert(0) += stat.cpu_us;
+        }
+    }
+    total
 }
 
 /// The CPU time so far of every live process named `comm`, in microseconds. (A process
 /// that exits during a run takes its time with it: the database's pooled connections
 /// live through a run.)
 fn named_cpu_us(comm: &str) -> Option<u64> {
-    let mut total = 0;
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        if let Some((name, ticks)) = cpu_ticks(&stat)
-            && name == comm
-        {
-            total += ticks * US_PER_TICK;
-        }
-    }
-    Some(total)
+    Some(
+        processes()
+            .filter(|(_, stat)| stat.name == comm)
+            .map(|(_, stat)| stat.cpu_us)
+            .sum(),
+    )
 }
 
 /// CPU time at a run's start, to subtract at its end.
@@ -422,10 +465,10 @@ fn cpu_start(common: &Common) -> CpuStart {
 fn watch(pid: Option<u32>, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Option<u64>> {
     tokio::spawn(async move {
         let pid = pid?;
-        let mut peak = status_kb(pid, "VmRSS")?;
+        let mut peak = family_kb(pid, "VmRSS")?;
         while !stop.load(Ordering::Relaxed) {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            if let Some(kb) = status_kb(pid, "VmRSS") {
+            if let Some(kb) = family_kb(pid, "VmRSS") {
                 peak = peak.max(kb);
             }
         }
@@ -453,11 +496,11 @@ async fn finish_watch(
         .map(|(end, start)| end.saturating_sub(start));
     let peak = handle.await.ok().flatten()?;
     let pid = common.watch_pid?;
-    let after = status_kb(pid, "VmRSS")?;
+    let after = family_kb(pid, "VmRSS")?;
     Some(Memory {
         peak_kb: peak.max(after),
         after_kb: after,
-        hwm_kb: status_kb(pid, "VmHWM").unwrap_or(0),
+        hwm_kb: family_kb(pid, "VmHWM").unwrap_or(0),
         server_cpu_us,
         db_cpu_us,
     })
@@ -860,10 +903,14 @@ mod tests {
     }
 
     #[test]
-    fn cpu_ticks_read_a_name_with_spaces_and_parentheses() {
-        let stat = "4242 (tokio (rt) w) S 1 2 3 4 5 6 7 8 9 10 130 70 0 0 20 0 9";
-        assert_eq!(cpu_ticks(stat), Some(("tokio (rt) w", 200)));
-        assert_eq!(cpu_ticks("garbage"), None);
+    fn stat_reads_a_name_with_spaces_and_parentheses() {
+        let stat = Stat::parse("4242 (tokio (rt) w) S 17 2 3 4 5 6 7 8 9 10 130 70 0 0 20 0 9")
+            .expect("parsed");
+        assert_eq!(
+            (stat.name.as_str(), stat.parent, stat.cpu_us),
+            ("tokio (rt) w", 17, 2_000_000)
+        );
+        assert!(Stat::parse("garbage").is_none());
     }
 
     #[test]
