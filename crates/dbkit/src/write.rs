@@ -5,6 +5,8 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Event};
@@ -66,10 +68,20 @@ impl Writer {
     pub async fn commit(self, event: Event) -> Result<(), DbErr> {
         audit::insert(&self.tx, &self.actor, event).await?;
         self.tx.commit().await?;
+        COMMITS.fetch_add(1, Ordering::Release);
         crate::chain::seal::wake();
         writable::succeeded();
         Ok(())
     }
+}
+
+/// Writes this process has committed.
+static COMMITS: AtomicU64 = AtomicU64::new(0);
+
+/// How many writes this process has committed so far: what it read before this changed
+/// may be stale (a cache of what the database holds compares it).
+pub fn commits() -> u64 {
+    COMMITS.load(Ordering::Acquire)
 }
 
 /// Records an event that changes nothing else (a failed login), in its own transaction.

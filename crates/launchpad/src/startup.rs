@@ -173,13 +173,18 @@ async fn prepare_database(db: &DatabaseConnection, env: AppEnv) -> Result<(), St
     Ok(())
 }
 
-/// Signing in, as the settings say, with Argon2 runs counted in the metrics.
+/// Signing in, as the settings say, with Argon2 runs counted in the metrics, and the
+/// signed-in users kept between requests on PostgreSQL (migration 016 notifies changes).
 fn auth(
     db: DatabaseConnection,
     settings: &Settings,
     metrics: &Arc<webkit::metrics::Metrics>,
 ) -> Auth {
     let metrics = metrics.clone();
-    Auth::new(db, Arc::new(Users::new()), settings.sign_in.auth())
-        .on_password_check(Arc::new(move || metrics.password_verified()))
+    let auth = Auth::new(db, Arc::new(Users::new()), settings.sign_in.auth())
+        .on_password_check(Arc::new(move || metrics.password_verified()));
+    match settings.sign_in.auth_user_cache {
+        true => auth.cache_users(migration::m20261204_000016_users_change_notifications::CHANNEL),
+        false => auth,
+    }
 }

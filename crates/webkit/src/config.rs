@@ -145,6 +145,10 @@ pub struct SignInArgs {
     /// Login attempts per minute on one account, whoever makes them (then 429).
     #[arg(help_heading = SIGN_IN, long, env = "AUTH_RATE_LIMIT_PER_ACCOUNT", default_value = "10", global = true)]
     pub auth_rate_limit_per_account: std::num::NonZeroU32,
+    /// Keep signed-in users between requests (PostgreSQL; dropped on every change, which
+    /// PostgreSQL notifies); `false` reads the user on every request.
+    #[arg(help_heading = SIGN_IN, long, env = "AUTH_USER_CACHE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub auth_user_cache: bool,
 }
 
 /// Used when no secret is configured outside production: tokens still work, and a

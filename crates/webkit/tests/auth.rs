@@ -60,7 +60,7 @@ impl MigrationTrait for UsersTable {
 }
 
 /// The test app's user.
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult)]
 struct User {
     id: Uuid,
     email: String,

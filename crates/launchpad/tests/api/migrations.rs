@@ -137,7 +137,8 @@ both_backends! {
         let names = names();
         assert_eq!(last.len(), 1, "{last:#?}");
         assert_eq!(last[0].0, names[names.len() - 1]);
-        assert!(last[0].1.iter().any(|s| s.contains("DROP")), "{last:#?}");
+        // (The last drops a PostgreSQL trigger: nothing on SQLite, hence both steps here.)
+        assert!(two.iter().flat_map(|(_, s)| s).any(|s| s.contains("DROP")), "{two:#?}");
         assert_eq!(two.len(), 2, "{two:#?}");
         assert!(two.starts_with(&last), "{two:#?}");
         assert_eq!(two[1].0, names[names.len() - 2]);

@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{CliRun, TestApp, cli};
+use crate::helpers::{Backend, CliRun, TestApp, cli};
 use crate::process::Server;
 
 fn all_migrations() -> Vec<String> {
@@ -91,10 +91,14 @@ both_backends! {
 
         // The kernel lets go of a dead server's locks (and PostgreSQL of its sessions).
         server.kill().await;
-        let unasked = cli(&url, &["migrate", "down"]).await;
+        let unasked = cli(&url, &["migrate", "down", "2"]).await;
         assert_refused(&unasked, "refusing without --yes");
-        assert!(unasked.stdout.contains(&format!("rolls back 1: {last}")), "{unasked}");
+        let before_last = all_migrations().iter().rev().nth(1).cloned().expect("two migrations");
+        assert!(unasked.stdout.contains(&format!("rolls back 2: {last}, {before_last}")), "{unasked}");
         assert!(unasked.stdout.contains("drops index ux_ideas_selected_per_project"), "{unasked}");
+        if testdb.backend == Backend::Postgres {
+            assert!(unasked.stdout.contains("drops trigger tr_users_changed"), "{unasked}");
+        }
         assert_eq!(cli(&url, &["migrate", "current"]).await.stdout.trim(), last);
 
         let confirmed = cli(&url, &["migrate", "down", "--yes"]).await;

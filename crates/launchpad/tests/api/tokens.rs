@@ -50,7 +50,56 @@ async fn assert_refused(app: &TestApp, token: &str, what: &str) {
     );
 }
 
+/// Waits (at most 2 s) until `token` is refused.
+async fn eventually_refused(app: &TestApp, token: &str) {
+    let started = std::time::Instant::now();
+    while app.get("/api/users/me", Some(token)).await.status == StatusCode::OK {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "still accepted after 2 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    println!("refused {:?} after the change", started.elapsed());
+}
+
+/// What `GET /api/users/me` with `token` costs in statements.
+async fn me_costs(app: &TestApp, token: &str) -> u64 {
+    let before = app.metrics.statements();
+    assert_eq!(
+        app.get("/api/users/me", Some(token)).await.status,
+        StatusCode::OK
+    );
+    app.metrics.statements() - before
+}
+
+/// Whether the server comes to answer `token` from its cache (no statement at all):
+/// other tests' writes in this process drop the cache too, so it tries for a while.
+async fn cached(app: &TestApp, token: &str) -> bool {
+    let started = std::time::Instant::now();
+    loop {
+        me_costs(app, token).await;
+        if me_costs(app, token).await == 0 {
+            return true;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(5) {
+            return false;
+        }
+    }
+}
+
 both_backends! {
+    async fn a_known_token_reads_no_user_on_postgres_until_a_write_here_changes_anything(app: TestApp) {
+        let s = app.register("cached@example.com").await;
+        // PostgreSQL caches the user (its listener is connected); SQLite never does.
+        let postgres = app.backend == crate::helpers::Backend::Postgres;
+        assert_eq!(cached(&app, &s.access).await, postgres);
+        // A logout through this server ends the token at once: no waiting for anything.
+        app.post("/api/auth/logout", s.token(), json!({"refresh_token": s.refresh})).await;
+        assert_refused(&app, &s.access, "a token after its logout").await;
+    }
+
+
     async fn forged_and_malformed_access_tokens_are_refused(app: TestApp) {
         let s = app.register("forge@example.com").await;
         let sub = s.user_id.expect("id").to_string();
@@ -96,12 +145,18 @@ both_backends! {
 
         let off = app.register("off@example.com").await;
         let id = off.user_id.expect("id");
+        // Known to the server (and so, on PostgreSQL, cached) before the change.
+        let postgres = app.backend == crate::helpers::Backend::Postgres;
+        assert_eq!(cached(&app, &off.access).await, postgres);
         let sql = if app.backend == crate::helpers::Backend::Postgres {
             format!("UPDATE users SET is_active = false WHERE id = '{id}'")
         } else {
             format!("UPDATE users SET is_active = 0 WHERE id = x'{}'", id.simple())
         };
         app.db.execute_unprepared(&sql).await.expect("deactivate");
+        // A change behind the server's back reaches its cache when PostgreSQL's
+        // notification arrives (milliseconds); SQLite reads the user every time.
+        eventually_refused(&app, &off.access).await;
         assert_refused(&app, &off.access, "a deactivated account's token").await;
         app.post("/api/auth/refresh", None, json!({"refresh_token": off.refresh})).await
             .assert_error(StatusCode::UNAUTHORIZED);

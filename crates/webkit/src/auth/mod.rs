@@ -8,6 +8,7 @@
 //! `POST /auth/login`, `/auth/refresh`, `/auth/logout` — do the rest, each effect in one
 //! transaction with its activity-log row.
 
+pub mod cache;
 pub mod jwt;
 pub mod limits;
 pub mod password;
@@ -93,6 +94,7 @@ pub struct Auth {
     pub accounts: Arc<dyn Accounts>,
     refresh_ttl: chrono::Duration,
     on_password_check: OnCheck,
+    users: Arc<cache::UserCache>,
 }
 
 impl Auth {
@@ -112,7 +114,17 @@ impl Auth {
             accounts,
             refresh_ttl: chrono::Duration::days(days),
             on_password_check: Arc::new(|| {}),
+            users: Arc::default(),
         }
+    }
+
+    /// Keeps the users [`CurrentUser`] reads between requests, dropped whenever one may
+    /// have changed: on every write this process commits, and when PostgreSQL notifies
+    /// `channel` (the app's users table must notify it on every change: see
+    /// [`cache`]). Nothing is cached on SQLite. Call within the server's runtime.
+    pub fn cache_users(self, channel: &'static str) -> Self {
+        self.users.listen(&self.db, channel);
+        self
     }
 
     /// Seconds a refresh token lives.
@@ -189,8 +201,9 @@ impl TokensOut {
     }
 }
 
-/// How the [`CurrentUser`] extractor loads the app's user.
-pub trait SignedIn: Sized + Send {
+/// How the [`CurrentUser`] extractor loads the app's user (and keeps it: see
+/// [`Auth::cache_users`]).
+pub trait SignedIn: Sized + Clone + Send + Sync + 'static {
     /// The live, active user `id`, if its access tokens are at `token_version`.
     fn load(
         db: &DatabaseConnection,
@@ -202,7 +215,9 @@ pub trait SignedIn: Sized + Send {
 }
 
 /// A signed-in, live, active user, checked against the database on every request (so a
-/// deleted or deactivated account, a logout or a password change ends access at once).
+/// deleted or deactivated account, a logout or a password change ends access at once) —
+/// or, with [`Auth::cache_users`], against what a request read since the last change
+/// anywhere (a change made through another process arrives within milliseconds).
 /// Anything else is a 401.
 pub struct CurrentUser<U> {
     pub user: U,

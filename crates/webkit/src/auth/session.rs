@@ -141,9 +141,17 @@ impl Auth {
             .jwt
             .verify(token.trim())
             .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
-        U::load(&self.db, id, version)
+        let stamp = self.users.stamp();
+        if let Some(user) = stamp.and_then(|stamp| self.users.get((id, version), stamp)) {
+            return Ok(user);
+        }
+        let user: U = U::load(&self.db, id, version)
             .await?
-            .ok_or(AppError::Unauthorized(BAD_TOKEN))
+            .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
+        if let Some(stamp) = stamp {
+            self.users.put((id, version), user.clone(), stamp);
+        }
+        Ok(user)
     }
 
     /// A used or revoked refresh token came back: someone holds a copy. Every token of its
