@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{Backend, Session, TestApp};
+use crate::helpers::{Session, TestApp};
 
 /// Three of everything for one student, some of it deleted (for the trash).
 pub async fn populate(app: &TestApp, s: &Session) -> (String, String) {
