@@ -66,22 +66,29 @@ impl Writer {
     /// Writes the activity-log row and commits the change with it (the row is chained
     /// then, or right after by the sealer: see [`crate::chain::append`]).
     pub async fn commit(self, event: Event) -> Result<(), DbErr> {
+        let about_users = event
+            .entity_type
+            .is_none_or(|entity| entity == crate::names().user_entity);
         audit::insert(&self.tx, &self.actor, event).await?;
         self.tx.commit().await?;
-        COMMITS.fetch_add(1, Ordering::Release);
+        if about_users {
+            USER_WRITES.fetch_add(1, Ordering::Release);
+        }
         crate::chain::seal::wake();
         writable::succeeded();
         Ok(())
     }
 }
 
-/// Writes this process has committed.
-static COMMITS: AtomicU64 = AtomicU64::new(0);
+/// Writes this process has committed that may have changed a user.
+static USER_WRITES: AtomicU64 = AtomicU64::new(0);
 
-/// How many writes this process has committed so far: what it read before this changed
-/// may be stale (a cache of what the database holds compares it).
-pub fn commits() -> u64 {
-    COMMITS.load(Ordering::Acquire)
+/// How many writes that may have changed a user this process has committed so far: those
+/// whose event is about a user ([`crate::Names::user_entity`]: profile, sign-in and -out,
+/// password, deactivation, erasure, deletion) or about no entity at all. A cache of users
+/// compares it: what it read before it changed may be stale.
+pub fn user_writes() -> u64 {
+    USER_WRITES.load(Ordering::Acquire)
 }
 
 /// Records an event that changes nothing else (a failed login), in its own transaction.

@@ -3,8 +3,9 @@
 //! fifth of the database's CPU per list request).
 //!
 //! A cached user stands only while nothing may have changed it:
-//! - every write this process commits ([`dbkit::write::commits`]) drops the whole cache,
-//!   so a logout, a deactivation or a password change served here ends access at once;
+//! - every write about a user this process commits ([`dbkit::write::user_writes`]) drops
+//!   the whole cache, so a logout, a deactivation or a password change served here ends
+//!   access at once (a write about anything else — a project — keeps it);
 //! - a change made anywhere else — another node, the CLI, someone in `psql` — reaches the
 //!   app through PostgreSQL: a trigger on the users table notifies a channel when the
 //!   change commits, and the cache is dropped when the notification arrives (within
@@ -32,7 +33,7 @@ pub type Key = (Uuid, i32);
 /// When a cached user was read: valid while both counts stay the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stamp {
-    commits: u64,
+    user_writes: u64,
     changes: u64,
 }
 
@@ -61,7 +62,7 @@ impl UserCache {
     /// Now, if the cache may be used: `None` while nobody listens for changes.
     pub fn stamp(&self) -> Option<Stamp> {
         self.listening.load(Ordering::Acquire).then(|| Stamp {
-            commits: dbkit::write::commits(),
+            user_writes: dbkit::write::user_writes(),
             changes: self.changes.load(Ordering::Acquire),
         })
     }
