@@ -37,7 +37,17 @@ SessionLocal = sessionmaker(bind=engine, autoflush=False)
 Base = declarative_base()
 
 
-class User(Base):
+class Timestamped:
+    """The columns every table has (seed 000's soft-delete mixin)."""
+
+    created_at = Column(DateTime(timezone=True))
+    updated_at = Column(DateTime(timezone=True))
+    deleted_at = Column(DateTime(timezone=True))
+    deleted_by = Column(UUID(as_uuid=True))
+    delete_batch_id = Column(UUID(as_uuid=True))
+
+
+class User(Timestamped, Base):
     __tablename__ = "users"
     id = Column(UUID(as_uuid=True), primary_key=True)
     email = Column(String)
@@ -48,14 +58,9 @@ class User(Base):
     is_active = Column(Boolean)
     signup_step = Column(String)
     last_login_at = Column(DateTime(timezone=True))
-    created_at = Column(DateTime(timezone=True))
-    updated_at = Column(DateTime(timezone=True))
-    deleted_at = Column(DateTime(timezone=True))
-    deleted_by = Column(UUID(as_uuid=True))
-    delete_batch_id = Column(UUID(as_uuid=True))
 
 
-class Project(Base):
+class Project(Timestamped, Base):
     __tablename__ = "projects"
     id = Column(UUID(as_uuid=True), primary_key=True)
     user_id = Column(UUID(as_uuid=True))
@@ -65,11 +70,6 @@ class Project(Base):
     tech_stack = Column(JSON)
     status = Column(String)
     synopsis_submitted = Column(Boolean)
-    created_at = Column(DateTime(timezone=True))
-    updated_at = Column(DateTime(timezone=True))
-    deleted_at = Column(DateTime(timezone=True))
-    deleted_by = Column(UUID(as_uuid=True))
-    delete_batch_id = Column(UUID(as_uuid=True))
 
 
 class ProjectResponse(BaseModel):
