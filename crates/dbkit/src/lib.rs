@@ -20,6 +20,7 @@
 //! - [`list`]: whitelisted sorting, filtering, escaped or full-text search, offset paging
 //!   and keyset ([`cursor`]) paging;
 //! - [`sessions`]: signed-in sessions as rotating refresh tokens, with reuse detection;
+//! - [`attempts`]: budgets of attempts per minute, shared by every process on the database;
 //! - [`jobs`]: a job queue for many workers in many processes: claims that skip each
 //!   other, retries with backoff, dead jobs, rescue of jobs whose worker died;
 //! - [`error`]: database errors classified (unique / foreign key / check / unavailable /
@@ -65,6 +66,7 @@
 //! ```
 
 pub mod activity;
+pub mod attempts;
 pub mod audit;
 pub mod chain;
 pub mod connect;

@@ -57,8 +57,9 @@ fn generate() -> Result<String, DbErr> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// The stored form of a token.
-fn hash(token: &str) -> String {
+/// The stored form of a token (and of any key the kit must not keep in clear): its
+/// SHA-256, in hex.
+pub(crate) fn hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

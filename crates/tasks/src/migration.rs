@@ -1,7 +1,9 @@
 //! The schema: users, the kit's activity log and refresh tokens, and tasks with the
 //! indexes the seed notes list (each serves a list the API offers).
 
-use dbkit::migrations::{self, ActivityLog, RefreshTokens, check, fk, id, soft_delete, timestamps};
+use dbkit::migrations::{
+    self, ActivityLog, AttemptBudgets, RefreshTokens, check, fk, id, soft_delete, timestamps,
+};
 use sea_orm_migration::prelude::*;
 
 use crate::tasks::{PRIORITIES, STATUSES};
@@ -18,6 +20,7 @@ impl MigratorTrait for Migrator {
                 "users",
             )),
             Box::new(Tasks),
+            Box::new(AttemptBudgets::named("m20261204_000005_attempt_budgets")),
         ]
     }
 }

@@ -78,7 +78,7 @@ async fn register(
     Client(actor): Client,
     Json(body): Json<RegisterIn>,
 ) -> Result<(StatusCode, axum::Json<Registered>), AppError> {
-    state.auth.limits.check_ip(actor.ip.as_deref())?;
+    state.auth.limits.check_ip(actor.ip.as_deref()).await?;
     let id = Uuid::now_v7();
     let account = users::ActiveModel {
         id: Set(id),

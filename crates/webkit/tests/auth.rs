@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use dbkit::migrations::{ActivityLog, RefreshTokens, id, timestamps};
+use dbkit::migrations::{ActivityLog, AttemptBudgets, RefreshTokens, id, timestamps};
 use dbkit::testing::TestDb;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, FromQueryResult};
@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(UsersTable),
             Box::new(ActivityLog::named("m1_000002_activity_log").users("users")),
             Box::new(RefreshTokens::named("m1_000003_refresh_tokens", "users")),
+            Box::new(AttemptBudgets::named("m1_000004_attempt_budgets")),
         ]
     }
 }

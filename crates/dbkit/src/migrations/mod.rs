@@ -5,6 +5,7 @@
 //!   ([`crate::audit`], [`crate::chain`]);
 //! - [`Jobs`]: the job queue ([`crate::jobs`]);
 //! - [`RefreshTokens`]: the refresh tokens of signed-in sessions ([`crate::sessions`]);
+//! - [`AttemptBudgets`]: budgets of attempts shared by every process ([`crate::attempts`]);
 //! - [`soft_delete`] adds the columns [`crate::soft_delete`] needs to a table, and
 //!   [`trash_indexes`] the indexes that list and restore its trash.
 //!
@@ -29,10 +30,12 @@
 //! ```
 
 mod activity_log;
+mod attempts;
 mod jobs;
 mod sessions;
 
 pub use activity_log::{ActivityLog, start_chain};
+pub use attempts::AttemptBudgets;
 pub use jobs::Jobs;
 pub use sessions::RefreshTokens;
 

@@ -2,6 +2,7 @@
 //! kit's activity log and job queue, a tree of soft-deletable tables) built only on the
 //! kit's migrations, and what the kit promises about each.
 
+mod attempts;
 mod chain;
 mod connect;
 mod jobs;

@@ -1,6 +1,8 @@
 //! The test app's schema: its own tables, built from the kit's blocks, and the kit's own.
 
-use dbkit::migrations::{self, ActivityLog, Jobs, check, id, soft_delete, timestamps};
+use dbkit::migrations::{
+    self, ActivityLog, AttemptBudgets, Jobs, check, id, soft_delete, timestamps,
+};
 use sea_orm_migration::prelude::*;
 
 pub struct Migrator;
@@ -12,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(ActivityLog::named("m1_000002_activity_log").users("users")),
             Box::new(Jobs::named("m1_000003_jobs")),
             Box::new(Tree),
+            Box::new(AttemptBudgets::named("m1_000005_attempt_budgets")),
         ]
     }
 }

@@ -89,7 +89,7 @@ pub async fn register(
     actor: &Actor,
     input: RegisterIn,
 ) -> Result<(Model, TokensOut), AppError> {
-    auth.limits.check_ip(actor.ip.as_deref())?;
+    auth.limits.check_ip(actor.ip.as_deref()).await?;
     let email = Email::parse(&input.email)?.into_inner();
     let name = NAME.check(&input.name)?;
     let phone = input.phone.as_deref().map(domain::phone).transpose()?;
@@ -203,7 +203,7 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let new_password = NEW_PASSWORD.check(&input.new_password)?;
     // Guessing the current password here costs the same budget as guessing it at login.
-    auth.limits.check_account(&user.email)?;
+    auth.limits.check_account(&user.email).await?;
     let stored = Some(user.password_hash.clone());
     if !auth.check_password(input.current_password, stored).await? {
         return Err(AppError::WrongSecret {

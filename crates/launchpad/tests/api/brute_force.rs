@@ -173,7 +173,46 @@ async fn password_change_guesses_share_the_accounts_login_budget(backend: Backen
     .assert_error(StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// Two nodes on one database (behind a load balancer, say) share the budgets: guesses
+/// alternating between them are refused at the same count as on one node, the address's
+/// and the account's alike.
+async fn nodes_on_one_database_share_the_budgets(backend: Backend) {
+    let a = limited(backend).await;
+    let flags = [
+        "--auth-rate-limit-per-ip",
+        "5",
+        "--auth-rate-limit-per-account",
+        "3",
+    ];
+    let b = a.another_node(&flags).await;
+    let nodes = [&a, &b];
+    for n in 0..3 {
+        let r = nodes[n % 2]
+            .post("/api/auth/login", None, login("student@test.com", "guess"))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    for node in nodes {
+        node.post(
+            "/api/auth/login",
+            None,
+            login("student@test.com", "Test@1234"),
+        )
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS);
+    }
+    // The address has spent 5 of its 5 (3 guesses, 2 refused tries count too).
+    b.post(
+        "/api/auth/login",
+        None,
+        login("admin@test.com", "Admin@1234"),
+    )
+    .await
+    .assert_error(StatusCode::TOO_MANY_REQUESTS);
+}
+
 crate::both_backends! {
+    nodes_on_one_database_share_the_budgets => super::nodes_on_one_database_share_the_budgets,
     password_change_guesses_share_the_accounts_login_budget => super::password_change_guesses_share_the_accounts_login_budget,
     attempts_beyond_the_account_limit_get_429_with_retry_after => super::attempts_beyond_the_account_limit_get_429_with_retry_after,
     attempts_beyond_the_address_limit_get_429 => super::attempts_beyond_the_address_limit_get_429,

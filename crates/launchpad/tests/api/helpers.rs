@@ -117,8 +117,9 @@ pub struct TestApp {
     /// This server's metrics (statements executed, …).
     pub metrics: std::sync::Arc<webkit::metrics::Metrics>,
     stop: Option<oneshot::Sender<()>>,
-    // Declared last: the server and pool stop before the database is removed.
-    _database: TestDb,
+    // Declared last: the server and pool stop before the database is removed (with its
+    // last node).
+    database: std::sync::Arc<TestDb>,
 }
 
 impl TestApp {
@@ -133,6 +134,16 @@ impl TestApp {
 
     /// A server on a given database, with extra settings flags.
     pub async fn spawn_on(database: TestDb, backend: Backend, extra: &[&str]) -> Self {
+        Self::node_on(std::sync::Arc::new(database), backend, extra).await
+    }
+
+    /// Another server on this one's database, as a second node behind a load balancer
+    /// would be: its own process state (pool, caches, metrics), the same data.
+    pub async fn another_node(&self, extra: &[&str]) -> Self {
+        Self::node_on(self.database.clone(), self.backend, extra).await
+    }
+
+    async fn node_on(database: std::sync::Arc<TestDb>, backend: Backend, extra: &[&str]) -> Self {
         init_logs();
         let upload_dir =
             std::env::temp_dir().join(format!("launchpad-uploads-{}", Uuid::now_v7().simple()));
@@ -157,13 +168,13 @@ impl TestApp {
             upload_dir,
             metrics,
             stop: Some(stop),
-            _database: database,
+            database,
         }
     }
 
     /// This server's `DATABASE_URL`, for running the CLI against its database.
     pub fn database_url(&self) -> &str {
-        &self._database.url
+        &self.database.url
     }
 
     /// Seals the log rows the writes so far left, as the server's sealer does moments

@@ -101,15 +101,16 @@ impl Auth {
     pub fn new(db: DatabaseConnection, accounts: Arc<dyn Accounts>, settings: Settings) -> Self {
         let days = i64::try_from(settings.refresh_token_days).unwrap_or(i64::MAX / 86_400_000);
         Self {
+            limits: Arc::new(AuthLimits::new(
+                db.clone(),
+                settings.attempts_per_ip,
+                settings.attempts_per_account,
+            )),
             db,
             jwt: Arc::new(Jwt::new(
                 crate::settings().app,
                 settings.secret,
                 settings.access_token_minutes,
-            )),
-            limits: Arc::new(AuthLimits::new(
-                settings.attempts_per_ip,
-                settings.attempts_per_account,
             )),
             accounts,
             refresh_ttl: chrono::Duration::days(days),

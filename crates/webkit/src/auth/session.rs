@@ -44,7 +44,7 @@ impl Auth {
         password: String,
     ) -> Result<Account, AppError> {
         let raw = email;
-        self.limits.check_ip(actor.ip.as_deref())?;
+        self.limits.check_ip(actor.ip.as_deref()).await?;
         // The account's budget is keyed by the address as stored, so that its lookalikes
         // (other case, full-width letters) draw on the same one.
         let email = Email::parse(raw).map(Email::into_inner);
@@ -52,7 +52,7 @@ impl Auth {
             Ok(email) => email.clone(),
             Err(_) => raw.trim().to_lowercase(),
         };
-        self.limits.check_account(&key)?;
+        self.limits.check_account(&key).await?;
         let account = match email {
             Ok(email) => self.accounts.by_email(&self.db, &email).await?,
             Err(_) => None,
