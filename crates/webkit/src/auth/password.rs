@@ -1,6 +1,5 @@
 //! Argon2id password hashing, run off the async runtime (it is slow by design).
 
-use std::cell::RefCell;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, mpsc};
 
 use tokio::sync::oneshot;
@@ -95,15 +94,16 @@ pub fn hash_blocking(password: &str) -> Result<String, AppError> {
     Ok(hash.to_string())
 }
 
-thread_local! {
-    /// This thread's Argon2 memory (19 MiB with the default parameters), allocated on its
-    /// first hash and reused by every later one. Allocated and freed per hash, the blocks
-    /// left each allocator arena holding up to three of them: 128 sign-ins on two
-    /// hashing threads kept ~200 MiB more than the server needs.
-    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
+/// Argon2's memory (19 MiB with the default parameters), kept between hashes and shared by
+/// the hashing threads: a hash takes one set of blocks (the last returned first) or
+/// allocates one, and gives it back. So the process holds as many as were ever in use *at
+/// once* — one, when sign-ins come one at a time — whichever thread ran them. Allocated
+/// and freed per hash, the blocks left each allocator arena holding up to three of them
+/// (128 sign-ins on two threads kept ~200 MiB more than the server needs); kept per
+/// thread, sign-ins one at a time that happened to land on both threads held two.
+static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 
-/// Argon2 over `password` and `salt` into `out`, in this thread's reused memory.
+/// Argon2 over `password` and `salt` into `out`, in reused memory.
 fn run(
     algorithm: Algorithm,
     version: Version,
@@ -113,12 +113,16 @@ fn run(
 ) -> argon2::Result<()> {
     let argon2 = Argon2::new(algorithm, version, params.clone());
     let blocks = params.block_count();
-    MEMORY.with_borrow_mut(|memory| {
-        if memory.len() < blocks {
-            *memory = vec![Block::default(); blocks];
-        }
-        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
-    })
+    let spare = MEMORY.lock().ok().and_then(|mut spare| spare.pop());
+    let mut memory = match spare {
+        Some(memory) if memory.len() >= blocks => memory,
+        _ => vec![Block::default(); blocks],
+    };
+    let hashed = argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks]);
+    if let Ok(mut spare) = MEMORY.lock() {
+        spare.push(memory);
+    }
+    hashed
 }
 
 /// Whether `password` hashes to `stored` (a PHC string), with the parameters it names.
