@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Launchpad's benchmark: bench/run.sh [sqlite|postgres|both] [--quick]
+# Launchpad's benchmark: bench/run.sh [sqlite|postgres|both] [--quick] [--assemble]
 #
 # Builds the release binaries (launchpad, loadgen), creates a fresh database
 # (SQLite: a temp file; PostgreSQL: the database launchpad_bench, dropped and
@@ -11,7 +11,8 @@
 # PostgreSQL it also runs pgbench on the list request's SQL (bench/pgbench_list.sql),
 # and the reproduction of the Python predecessor (bench/predecessor.sh) on the same
 # database, list and create side by side (PRED_CONNS, "16 64").
-# Results: bench/results/<backend>.md and .jsonl, assembled into bench/RESULTS.md.
+# Results: bench/results/<backend>.md and .jsonl, assembled into bench/RESULTS.md with
+# bench/NOTES.md; --assemble only assembles them again (after editing the notes).
 #
 # Knobs (environment): DURATION (s per point, 10; --quick 3), CONNS ("16 64 256 1000"),
 # LOGIN_CONNS ("16 64 256"), USERS (1000), PROJECTS (100000; --quick 20000), VUS (1000;
@@ -24,12 +25,14 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BACKENDS=both
 QUICK=0
+ASSEMBLE=0
 for arg in "$@"; do
   case "$arg" in
     sqlite|postgres|both) BACKENDS=$arg ;;
     --quick) QUICK=1 ;;
+    --assemble) ASSEMBLE=1 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-    *) echo "usage: bench/run.sh [sqlite|postgres|both] [--quick]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [sqlite|postgres|both] [--quick] [--assemble]" >&2; exit 2 ;;
   esac
 done
 [ "$BACKENDS" = both ] && BACKENDS="sqlite postgres"
@@ -60,8 +63,10 @@ mkdir -p "$RESULTS_DIR"
 # 1,000 connections need 1,000+ descriptors in the server and in loadgen.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-echo "== building release binaries"
-cargo build --release -q -p launchpad -p loadgen
+if [ "$ASSEMBLE" = 0 ]; then
+  echo "== building release binaries"
+  cargo build --release -q -p launchpad -p loadgen
+fi
 LP=$ROOT/target/release/launchpad
 LG=$ROOT/target/release/loadgen
 
@@ -133,6 +138,24 @@ run_predecessor() {
   stop_server
 }
 
+# Starts `launchpad serve` on a free port: SERVER_PID, BASE, and COLD_MS from spawn to
+# the first healthy /health.
+start_launchpad() {
+  local port t0 t1 ok=0; port=$(free_port)
+  BASE=http://127.0.0.1:$port
+  t0=$(now)
+  "$LP" --api-host 127.0.0.1 --api-port "$port" serve >> "$TMP/server-$backend.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    if curl -sf -o /dev/null "$BASE/health"; then ok=1; break; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.01
+  done
+  t1=$(now)
+  [ "$ok" = 1 ] || { echo "server did not become healthy:"; cat "$TMP/server-$backend.log"; exit 1; }
+  COLD_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
+}
+
 run_backend() {
   local backend=$1 url pool overflow md jsonl
   md=$RESULTS_DIR/$backend.md
@@ -162,29 +185,25 @@ run_backend() {
   t1=$(now); seed_s=$(secs "$t0" "$t1")
   echo "   $seed_line"
 
-  local port; port=$(free_port)
-  local base=http://127.0.0.1:$port
-  t0=$(now)
-  "$LP" --api-host 127.0.0.1 --api-port "$port" serve > "$TMP/server-$backend.log" 2>&1 &
-  SERVER_PID=$!
-  local ok=0
-  for _ in $(seq 1 600); do
-    if curl -sf -o /dev/null "$base/health"; then ok=1; break; fi
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.01
-  done
-  t1=$(now)
-  [ "$ok" = 1 ] || { echo "server did not become healthy:"; cat "$TMP/server-$backend.log"; exit 1; }
-  local cold_ms; cold_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
-  local rss_idle; rss_idle=$(kb "$SERVER_PID" VmRSS)
-  echo "   cold start to healthy: ${cold_ms} ms, idle RSS $(mb "$rss_idle") MB"
-
   local rows=$TMP/rows-$backend.md
   : > "$rows"
   # CPU per request: the server's (and on SQLite the database's, which runs inside it);
   # on PostgreSQL also every `postgres` process's (its backends), from /proc.
   local db_comm=(); [ "$backend" = postgres ] && db_comm=(--db-comm postgres)
   lg() { "$LG" "$@" --watch-pid "$SERVER_PID" "${db_comm[@]}" --json-out "$jsonl" | tee -a "$rows"; }
+
+  # Memory after sign-ins, on a server of its own: 128 registrations, 64 at a time, each
+  # an Argon2 hash of 19 MiB; the row's VmHWM is the figure.
+  start_launchpad
+  lg closed --label "register (128, fresh server)" -c 64 --duration 60 --max-requests 128 \
+    --method POST --url "$BASE/api/auth/register" \
+    --body '{"email":"bench-{n}@bench.launchpad","password":"Bench@1234","name":"Bench {n}"}'
+  stop_server
+
+  start_launchpad
+  local base=$BASE cold_ms=$COLD_MS
+  local rss_idle; rss_idle=$(kb "$SERVER_PID" VmRSS)
+  echo "   cold start to healthy: ${cold_ms} ms, idle RSS $(mb "$rss_idle") MB"
 
   local list="$base/api/projects?status=in_progress&sort_by=created_at&sort_order=desc"
   for c in $CONNS; do
@@ -261,14 +280,10 @@ run_backend() {
   } > "$md"
 }
 
-for b in $BACKENDS; do run_backend "$b"; done
-
-# bench/RESULTS.md from every backend's latest fragment.
-{
-  echo "# Benchmark results"
-  echo
-  echo "Generated by \`bench/run.sh\` — do not edit by hand (notes go in bench/NOTES.md)."
-  echo
+if [ "$ASSEMBLE" = 0 ]; then
+  for b in $BACKENDS; do run_backend "$b"; done
+  # What this run was: the head of RESULTS.md, kept for --assemble.
+  {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.toml Cargo.lock || echo ' (+ uncommitted changes)')"
   echo "- machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2/1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -276,6 +291,16 @@ for b in $BACKENDS; do run_backend "$b"; done
   echo "- command: \`bench/run.sh $*\` (DURATION=$DURATION s per point, USERS=$USERS, PROJECTS=$PROJECTS, VUS=$VUS, SCENARIO_DURATION=$SCENARIO_DURATION s, CONNS=\"$CONNS\", LOGIN_CONNS=\"$LOGIN_CONNS\")"
   echo "- load generator: \`target/release/loadgen\` on the same machine (it shares the 2 cores with the server and the database)"
   echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  } > "$RESULTS_DIR/run.md"
+fi
+
+# bench/RESULTS.md from the last run's fragments and the notes.
+{
+  echo "# Benchmark results"
+  echo
+  echo "Generated by \`bench/run.sh\` — do not edit by hand (notes go in bench/NOTES.md)."
+  echo
+  cat "$RESULTS_DIR/run.md"
   echo
   [ -f "$ROOT/bench/NOTES.md" ] && { cat "$ROOT/bench/NOTES.md"; echo; }
   echo "## Side by side"
