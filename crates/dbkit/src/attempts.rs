@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 
+use crate::sql::param as p;
+
 /// The table of budgets ([`crate::migrations::AttemptBudgets`] creates it).
 pub const TABLE: &str = "attempt_budgets";
 
@@ -112,15 +114,6 @@ async fn sweep_now_and_then(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     let sql = format!("DELETE FROM {TABLE} WHERE tat < {}", clock(backend));
     db.execute_raw(Statement::from_string(backend, sql)).await?;
     Ok(())
-}
-
-/// The `n`th parameter (from 1), numbered on both backends: the statements use each
-/// more than once.
-fn p(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => format!("?{n}"),
-    }
 }
 
 fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {

@@ -82,6 +82,7 @@ pub mod newest_first;
 pub mod schema;
 pub mod sessions;
 pub mod soft_delete;
+mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

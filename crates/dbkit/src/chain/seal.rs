@@ -85,7 +85,7 @@ fn chain_columns(backend: DbBackend, rows: Vec<Row>) -> Statement {
     for row in rows {
         let first = values.len() + 1;
         let params: Vec<_> = (first..first + COLUMNS)
-            .map(|n| placeholder(backend, n))
+            .map(|n| crate::sql::param(backend, n))
             .collect();
         tuples.push(format!("({})", params.join(", ")));
         values.extend([
@@ -109,14 +109,6 @@ fn chain_columns(backend: DbBackend, rows: Vec<Row>) -> Statement {
 
 /// Values per row in [`chain_columns`].
 const COLUMNS: usize = 6;
-
-/// The `n`th (from 1) parameter's placeholder.
-fn placeholder(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
-}
 
 /// A running service's sealer. [`Sealer::finish`] seals what is left when the service
 /// stops; dropped without it (the process dies), rows left unsealed are sealed by the
