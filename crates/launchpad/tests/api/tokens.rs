@@ -99,7 +99,6 @@ both_backends! {
         assert_refused(&app, &s.access, "a token after its logout").await;
     }
 
-
     async fn forged_and_malformed_access_tokens_are_refused(app: TestApp) {
         let s = app.register("forge@example.com").await;
         let sub = s.user_id.expect("id").to_string();
