@@ -40,14 +40,34 @@ pub enum Command {
     /// Retention: delete for good what has been in the trash longer than
     /// SOFT_DELETE_RETENTION_DAYS (with what it owns and its stored files), then archive
     /// activity-log rows older than ACTIVITY_LOG_RETENTION_DAYS to a gzip JSON-lines file
-    /// in ARCHIVE_DIR and delete them. Running it again does nothing more.
+    /// in the archive's storage and delete them. Running it again does nothing more.
     Purge(PurgeArgs),
+    /// Stored files: move them to another store.
+    #[command(subcommand)]
+    Storage(StorageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Copy every uploaded file (each checked against its recorded size and SHA-256) and
+    /// every activity-log archive file to another store; what is already there is left
+    /// alone, so run it again after switching STORAGE_URL to catch late uploads.
+    /// Exit 0 if everything is at the target, 1 if something could not be copied.
+    Copy {
+        /// The target, as STORAGE_URL names one: file:///dir or s3://bucket/prefix?….
+        #[arg(long)]
+        to: url::Url,
+        /// The source (default: the configured storage, STORAGE_URL or the directories).
+        #[arg(long)]
+        from: Option<url::Url>,
+    },
 }
 
 /// `launchpad verify [--archive]`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// Also check the archive files in ARCHIVE_DIR, from the first row to the anchor.
+    /// Also check the archive files (STORAGE_URL's or ARCHIVE_DIR), from the first row
+    /// to the anchor.
     #[arg(long)]
     pub archive: bool,
 }

@@ -27,7 +27,13 @@ pub struct Settings {
     #[command(flatten)]
     pub server: ServerArgs,
 
-    /// Directory for uploaded files.
+    /// Where uploaded files and activity-log archives are kept: `file:///dir` or
+    /// `s3://bucket/prefix?endpoint=…&region=…` (credentials from `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY`). Unset: `UPLOAD_DIR` and `ARCHIVE_DIR`. Every node of a
+    /// cluster needs the same one.
+    #[arg(help_heading = FILES, long, env = "STORAGE_URL", global = true)]
+    pub storage_url: Option<url::Url>,
+    /// Directory uploads are received into (and, without `STORAGE_URL`, kept in).
     #[arg(help_heading = FILES, long, env = "UPLOAD_DIR", default_value = "uploads", global = true)]
     pub upload_dir: PathBuf,
     /// Largest upload accepted, in MiB.
@@ -51,7 +57,7 @@ pub struct Settings {
         global = true
     )]
     pub activity_log_retention_days: u64,
-    /// Directory for archived activity logs.
+    /// Directory for archived activity logs (without `STORAGE_URL`).
     #[arg(help_heading = FILES, long, env = "ARCHIVE_DIR", default_value = "archive", global = true)]
     pub archive_dir: PathBuf,
 

@@ -17,6 +17,7 @@ use crate::config::{AppEnv, ConfigError, Settings};
 use crate::http::error::AppError;
 use crate::jobs;
 use crate::state::AppState;
+use crate::storage::Storage;
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,8 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Connect(#[from] ConnectError),
+    #[error("STORAGE_URL: {0}")]
+    Storage(String),
     #[error("seeding: {0}")]
     Seed(AppError),
     #[error(transparent)]
@@ -67,13 +70,14 @@ impl Application {
                 "JWT_SECRET is not set: using a development secret; tokens are forgeable"
             );
         }
+        let storage = Storage::open(&settings).map_err(StartupError::Storage)?;
         let metrics = webkit::metrics::Metrics::new(&[crate::http::files::INTEGRITY_PROBLEMS]);
         let (db, in_use) = webkit::serve::open_pool(&settings.database, &metrics).await?;
         if settings.auto_migrate() {
             prepare_database(&db, settings.database.app_env).await?;
         }
         let jobs = if settings.serve_jobs {
-            Some(jobs_context(&settings).await?)
+            Some(jobs_context(&settings, storage.clone()).await?)
         } else {
             None
         };
@@ -90,6 +94,7 @@ impl Application {
             auth,
             ops,
             settings: Arc::new(settings),
+            storage,
             metrics,
         };
         Ok(Self {
@@ -145,7 +150,10 @@ impl Application {
 /// How long stopping waits for the pool's connections to close.
 const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Job workers get a pool of their own: they never hold a connection a request waits for.
-async fn jobs_context(settings: &Settings) -> Result<jobs::Context, StartupError> {
+async fn jobs_context(
+    settings: &Settings,
+    storage: Storage,
+) -> Result<jobs::Context, StartupError> {
     let pool = dbkit::DbSettings {
         pool_size: 1,
         max_overflow: settings.job_concurrency,
@@ -153,7 +161,11 @@ async fn jobs_context(settings: &Settings) -> Result<jobs::Context, StartupError
         lazy: true,
         ..settings.db()
     };
-    Ok(jobs::Context::new(dbkit::connect(&pool).await?, settings))
+    Ok(jobs::Context::new(
+        dbkit::connect(&pool).await?,
+        storage,
+        settings,
+    ))
 }
 
 /// Applies pending migrations; a database this created gets its reference data too.

@@ -9,12 +9,14 @@ use webkit::metrics::Metrics;
 use webkit::ops::Ops;
 
 use crate::config::Settings;
+use crate::storage::Storage;
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
+    pub storage: Storage,
     pub auth: Auth,
     pub ops: Ops,
     pub metrics: Arc<Metrics>,

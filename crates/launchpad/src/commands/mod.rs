@@ -3,6 +3,7 @@
 mod admin;
 mod demo;
 mod purge;
+mod storage;
 mod verify;
 mod worker;
 
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Verify(args) => verify::run(&cli.settings, args).await,
         Command::Worker => worker::run(&cli.settings).await,
         Command::Purge(args) => purge::run(&cli.settings, args).await,
+        Command::Storage(command) => storage::run(&cli.settings, command).await,
     };
     match result {
         Ok(code) => code,
@@ -45,6 +47,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The storage the settings name (`STORAGE_URL`, or the directories).
+fn open_storage(settings: &Settings) -> Result<crate::storage::Storage, String> {
+    crate::storage::Storage::open(settings).map_err(|e| format!("STORAGE_URL: {e}"))
 }
 
 async fn serve(settings: Settings) -> CommandResult {

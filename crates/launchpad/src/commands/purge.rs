@@ -3,13 +3,14 @@
 
 use std::process::ExitCode;
 
-use super::{CommandResult, open};
+use super::{CommandResult, open, open_storage};
 use crate::cli::PurgeArgs;
 use crate::config::Settings;
 use crate::jobs::{self, erase_archived, remove_files};
 use crate::retention::{audit_archive, trash};
 
 pub async fn run(settings: &Settings, args: PurgeArgs) -> CommandResult {
+    let storage = open_storage(settings)?;
     let db = open(settings).await?;
     let report = trash::purge(&db, settings.soft_delete_retention_days, args.dry_run)
         .await
@@ -19,7 +20,7 @@ pub async fn run(settings: &Settings, args: PurgeArgs) -> CommandResult {
         // The purge queued the removal of its files and the erasure of purged accounts
         // from the archive; run them now rather than wait for a worker (such jobs a
         // worker has not yet done are run too).
-        let ctx = jobs::Context::new(db.clone(), settings);
+        let ctx = jobs::Context::new(db.clone(), storage.clone(), settings);
         let ran = jobs::worker::drain(&ctx, &[remove_files::KIND, erase_archived::KIND])
             .await
             .map_err(|e| format!("running the queued jobs: {e}"))?;
@@ -27,7 +28,7 @@ pub async fn run(settings: &Settings, args: PurgeArgs) -> CommandResult {
     }
     let archived = audit_archive::run(
         &db,
-        &settings.archive_dir,
+        &storage.archive,
         settings.activity_log_retention_days,
         args.dry_run,
     )
@@ -45,7 +46,7 @@ pub async fn run(settings: &Settings, args: PurgeArgs) -> CommandResult {
             archived.rows(),
             range.start(),
             range.end(),
-            file.display()
+            file
         ),
         _ => println!("activity log: nothing created before {cutoff} to archive"),
     }

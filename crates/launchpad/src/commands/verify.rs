@@ -17,14 +17,12 @@ pub async fn run(settings: &Settings, args: VerifyArgs) -> CommandResult {
             .await
             .map_err(|e| e.to_string())?;
         let anchor = (chain.head.anchor_seq, chain.head.anchor_hash.as_str());
-        let dir = &settings.archive_dir;
-        match audit_archive::verify_files(dir, anchor, erasures)
-            .map_err(|e| format!("reading {}: {e}", dir.display()))?
+        let archive = super::open_storage(settings)?.archive;
+        match audit_archive::verify_files(&archive, anchor, erasures)
+            .await
+            .map_err(|e| format!("reading {archive:?}: {e}"))?
         {
-            Ok(rows) => println!(
-                "archive: ok, {rows} rows in {} up to the anchor",
-                dir.display()
-            ),
+            Ok(rows) => println!("archive: ok, {rows} rows in {archive:?} up to the anchor"),
             Err(problem) => {
                 ok = false;
                 println!("archive: FAIL: {problem}");

@@ -2,15 +2,12 @@
 //! project's uploads, their download (streamed from storage) and deletion. Synopsis
 //! files are uploaded through `/api/synopsis` and listed and downloaded here.
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use dbkit::list::{ListParams, Page};
 use serde::Serialize;
-use tower::ServiceExt;
-use tower_http::services::ServeFile;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,7 +20,7 @@ use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{CurrentUser, Path, Query};
 use crate::resources::files::{self, FileFilters};
 use crate::state::AppState;
-use crate::storage::{self, Storage};
+use crate::storage;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -104,8 +101,7 @@ async fn upload_file(
 ) -> Result<(StatusCode, axum::Json<FileOut>), AppError> {
     // Checked before the body is read, so nobody uploads megabytes to learn it is a 404.
     access::find_owned::<projects::Entity>(&state.db, &current.user, project_id).await?;
-    let storage = Storage::from_settings(&state.settings);
-    let form = storage.read_form(request, &["kind"]).await?;
+    let form = state.storage.read_form(request, &["kind"]).await?;
     let file = files::upload(&state.db, current.caller(), project_id, form).await?;
     Ok((StatusCode::CREATED, axum::Json(file.into())))
 }
@@ -154,14 +150,16 @@ pub async fn serve(
     request: Request,
 ) -> Result<Response, AppError> {
     let file = access::find_visible::<Entity>(&state.db, user, id).await?;
-    let path = Storage::from_settings(&state.settings).path(&file.storage_key)?;
-    // Streams from disk, with Content-Length, HEAD and single ranges; a multi-range
-    // request gets the whole file.
-    let Ok(mut response) = ServeFile::new(path)
-        .ignore_multi_range_requests(true)
-        .oneshot(request)
-        .await;
-    if response.status() == StatusCode::NOT_FOUND {
+    let answer = super::stored_bytes::answer(
+        &state.storage.uploads,
+        storage::checked_key(&file.storage_key)?,
+        u64::try_from(file.size_bytes).unwrap_or_default(),
+        &file.sha256,
+        request.method(),
+        request.headers(),
+    )
+    .await?;
+    let Some(mut response) = answer else {
         state.metrics.count(INTEGRITY_PROBLEMS.0);
         tracing::error!(
             file = %id,
@@ -171,7 +169,7 @@ pub async fn serve(
         return Err(AppError::Gone(
             "this file's content is missing from storage; the operators have been alerted",
         ));
-    }
+    };
     let headers = response.headers_mut();
     let content_type = HeaderValue::from_str(&file.content_type)
         .map_err(|_| AppError::Internal(format!("file {id} has a bad content type")))?;
@@ -187,7 +185,7 @@ pub async fn serve(
     if response.status().is_success() {
         files::downloaded(&state.db, actor, &file).await?;
     }
-    Ok(response.map(Body::new))
+    Ok(response)
 }
 
 /// Move one of your files to the trash. A synopsis's file goes with its synopsis.

@@ -18,6 +18,7 @@ pub mod meetings;
 pub mod orders;
 pub mod projects;
 pub mod stats;
+mod stored_bytes;
 pub mod subscriptions;
 pub mod synopsis;
 pub mod trash;

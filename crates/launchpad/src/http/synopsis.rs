@@ -16,7 +16,6 @@ use crate::http::error::{AppError, ErrorResponse};
 use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
 use crate::resources::synopsis::{self, ReviewIn, SynopsisFilters};
 use crate::state::AppState;
-use crate::storage::Storage;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -89,8 +88,10 @@ async fn submit_synopsis(
     current: CurrentUser,
     request: Request,
 ) -> Result<(StatusCode, axum::Json<SynopsisOut>), AppError> {
-    let storage = Storage::from_settings(&state.settings);
-    let form = storage.read_form(request, &["project_id", "title"]).await?;
+    let form = state
+        .storage
+        .read_form(request, &["project_id", "title"])
+        .await?;
     let synopsis = synopsis::submit(&state.db, current.caller(), form).await?;
     Ok((StatusCode::CREATED, axum::Json(synopsis.into())))
 }

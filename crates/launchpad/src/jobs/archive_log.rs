@@ -18,7 +18,7 @@ pub fn daily(now: DateTime<Utc>) -> NewJob {
 pub async fn run(ctx: &Context) -> Result<(), String> {
     let archived = crate::retention::audit_archive::run(
         &ctx.db,
-        &ctx.archive_dir,
+        &ctx.storage.archive,
         ctx.log_retention_days,
         false,
     )

@@ -31,7 +31,7 @@ pub async fn run(ctx: &Context, payload: &Value) -> Result<(), String> {
     let payload: Payload =
         serde_json::from_value(payload.clone()).map_err(|e| format!("bad {KIND} payload: {e}"))?;
     let erased =
-        crate::retention::audit_archive::erase_users(&ctx.db, &ctx.archive_dir, payload.users)
+        crate::retention::audit_archive::erase_users(&ctx.db, &ctx.storage.archive, payload.users)
             .await
             .map_err(|e| format!("activity-log archive erasure: {e}"))?;
     tracing::info!(

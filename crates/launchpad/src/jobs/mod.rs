@@ -8,8 +8,6 @@ pub mod purge_trash;
 pub mod remove_files;
 pub mod worker;
 
-use std::path::PathBuf;
-
 use dbkit::jobs::{Job, NewJob};
 use sea_orm::DatabaseConnection;
 
@@ -25,18 +23,15 @@ pub struct Context {
     pub retention_days: u64,
     /// `ACTIVITY_LOG_RETENTION_DAYS`.
     pub log_retention_days: u64,
-    /// `ARCHIVE_DIR`.
-    pub archive_dir: PathBuf,
 }
 
 impl Context {
-    pub fn new(db: DatabaseConnection, settings: &Settings) -> Self {
+    pub fn new(db: DatabaseConnection, storage: Storage, settings: &Settings) -> Self {
         Self {
             db,
-            storage: Storage::from_settings(settings),
+            storage,
             retention_days: settings.soft_delete_retention_days,
             log_retention_days: settings.activity_log_retention_days,
-            archive_dir: settings.archive_dir.clone(),
         }
     }
 }

@@ -8,7 +8,7 @@ use dbkit::jobs::NewJob;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::storage::Storage;
+use crate::storage::{self, Storage};
 
 pub const KIND: &str = "files.remove";
 /// Keys per job: a large purge becomes several jobs that fail and retry independently.
@@ -17,7 +17,7 @@ pub const KEYS_PER_JOB: usize = 500;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Payload {
-    /// Storage keys under `UPLOAD_DIR`.
+    /// Keys in the uploads' storage.
     keys: Vec<String>,
 }
 
@@ -30,14 +30,12 @@ pub async fn run(storage: &Storage, payload: &Value) -> Result<(), String> {
     let payload: Payload =
         serde_json::from_value(payload.clone()).map_err(|e| format!("bad {KIND} payload: {e}"))?;
     for key in &payload.keys {
-        let path = storage
-            .path(key)
-            .map_err(|_| format!("bad storage key {key:?}"))?;
-        match tokio::fs::remove_file(&path).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("cannot remove stored file {key}: {e}")),
-        }
+        let key = storage::checked_key(key).map_err(|_| format!("bad storage key {key:?}"))?;
+        storage
+            .uploads
+            .delete(key)
+            .await
+            .map_err(|e| format!("cannot remove stored file {key}: {e}"))?;
     }
     Ok(())
 }

@@ -78,7 +78,7 @@ pub async fn upload(
     mut form: Form,
 ) -> Result<Model, AppError> {
     let kind = domain::one_of("kind", form.text("kind")?, UPLOAD_KINDS)?;
-    let mut upload = form.take_file()?;
+    let upload = form.take_file()?;
     let writer = Writer::begin(db, actor).await?;
     access::find_owned::<projects::Entity>(writer.tx(), user, project_id).await?;
     let file = new_row(&upload, user.id, project_id, kind)
@@ -90,9 +90,7 @@ pub async fn upload(
         "size_bytes": file.size_bytes,
         "content_type": file.content_type,
     }));
-    upload.place().await?;
-    writer.commit(event).await?;
-    upload.keep();
+    upload.store_with(writer.commit(event)).await?;
     Ok(file)
 }
 

@@ -88,7 +88,7 @@ pub async fn submit(
         .parse()
         .map_err(|_| AppError::invalid("project_id", "project_id must be a UUID"))?;
     let title = TITLE.check(form.text("title")?)?;
-    let mut upload = form.take_file()?;
+    let upload = form.take_file()?;
 
     let writer = Writer::begin(db, actor).await?;
     let project = access::find_owned::<projects::Entity>(writer.tx(), user, project_id).await?;
@@ -121,9 +121,7 @@ pub async fn submit(
     .await?;
     let event = access::event::<Entity>("submit", synopsis.id)
         .details(json!({ "project_id": project_id, "file_id": file.id }));
-    upload.place().await?;
-    writer.commit(event).await?;
-    upload.keep();
+    upload.store_with(writer.commit(event)).await?;
     Ok(synopsis)
 }
 

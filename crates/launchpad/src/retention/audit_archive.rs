@@ -1,18 +1,18 @@
 //! Archiving the activity log: rows older than `ACTIVITY_LOG_RETENTION_DAYS` are written,
-//! in chain order, to a gzip JSON-lines file in `ARCHIVE_DIR`, then deleted, and the
-//! chain's anchor moves to the last of them (`dbkit::chain::archive`). The live chain
-//! stays verifiable, and so do the files (`launchpad verify --archive`).
+//! in chain order, to a gzip JSON-lines file in the archive's storage (`STORAGE_URL`'s
+//! `archive` area, or `ARCHIVE_DIR`), then deleted, and the chain's anchor moves to the
+//! last of them (`dbkit::chain::archive`). The live chain stays verifiable, and so do the
+//! files (`launchpad verify --archive`), from any node that reaches the storage.
 //!
 //! One transaction holds the chain's head from the first read to the commit: no row
-//! can be appended, erased or archived by anyone else meanwhile. The file is complete
-//! and on disk (written under a temporary name, synced, renamed, directory synced)
-//! before the rows are deleted; a failure before the commit leaves the rows live, and
-//! the next run rewrites the same file name.
+//! can be appended, erased or archived by anyone else meanwhile. The file is stored
+//! whole (written to a local temporary file, then stored in one piece) before the rows
+//! are deleted; a failure before the commit leaves the rows live, and the next run
+//! stores the same name again.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::ops::RangeInclusive;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use dbkit::audit::Event;
@@ -25,6 +25,8 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::storage::{self, Area};
+
 /// Why archiving stopped; nothing was deleted.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
@@ -32,6 +34,8 @@ pub enum ArchiveError {
     Db(#[from] DbErr),
     #[error("archive file: {0}")]
     Io(#[from] std::io::Error),
+    #[error("archive storage: {0}")]
+    Storage(#[from] storage::Error),
     /// The rows to archive do not verify: archiving them would hide the damage.
     #[error("the activity log's chain is broken ({0}); run `launchpad verify`")]
     Broken(chain::Problem),
@@ -44,8 +48,8 @@ pub struct Archived {
     pub cutoff: DateTime<Utc>,
     /// The `seq` range archived (none when nothing was due).
     pub range: Option<RangeInclusive<i64>>,
-    /// The file written (or that would be).
-    pub file: Option<PathBuf>,
+    /// Where the file was stored (or would be).
+    pub file: Option<String>,
 }
 
 impl Archived {
@@ -66,11 +70,11 @@ pub fn file_name(range: &RangeInclusive<i64>) -> String {
     )
 }
 
-/// Archives the rows older than `retention_days` into `dir`; with `dry_run`, only says
-/// what would go and changes nothing (not even `dir`).
+/// Archives the rows older than `retention_days` into `archive`; with `dry_run`, only
+/// says what would go and changes nothing (not even `archive`).
 pub async fn run(
     db: &DatabaseConnection,
-    dir: &Path,
+    archive: &Area,
     retention_days: u64,
     dry_run: bool,
 ) -> Result<Archived, ArchiveError> {
@@ -86,11 +90,11 @@ pub async fn run(
             file: None,
         });
     };
-    let file = dir.join(file_name(&range));
+    let name = file_name(&range);
     let planned = Archived {
         cutoff,
         range: Some(range.clone()),
-        file: Some(file.clone()),
+        file: Some(archive.describe(&name)),
     };
     if dry_run {
         return Ok(planned);
@@ -100,7 +104,7 @@ pub async fn run(
         &head.anchor_hash,
         Erasures::load(writer.tx()).await?,
     );
-    let last_hash = write_file(writer.tx(), &range, walker, &file).await?;
+    let last_hash = write_file(writer.tx(), &range, walker, archive, &name).await?;
     archive::cut(writer.tx(), &range, &last_hash).await?;
     let details = json!({
         "first_seq": range.start(),
@@ -118,22 +122,21 @@ pub async fn run(
 /// Rows read per query while writing.
 const PAGE: u64 = 1_000;
 
-/// Writes `range` to `path`, checking each row against the chain on the way; returns the
-/// hash of the last row (the new anchor).
+/// Writes `range` to the file `name` in `area`, checking each row against the chain on
+/// the way; returns the hash of the last row (the new anchor).
 async fn write_file(
     tx: &DatabaseTransaction,
     range: &RangeInclusive<i64>,
     mut walker: Walker,
-    path: &Path,
+    area: &Area,
+    name: &str,
 ) -> Result<String, ArchiveError> {
-    let dir = path.parent().unwrap_or(Path::new(".")).to_owned();
-    let partial = partial_name(path);
+    let local = TempFile::new();
     let mut encoder = {
-        let (dir, partial) = (dir.clone(), partial.clone());
+        let path = local.0.clone();
         blocking(move || {
-            std::fs::create_dir_all(&dir)?;
             Ok(GzEncoder::new(
-                File::create(&partial)?,
+                std::fs::File::create(path)?,
                 Compression::default(),
             ))
         })
@@ -161,23 +164,25 @@ async fn write_file(
     walker
         .finish(*range.end(), &last_hash, "archive range")
         .map_err(ArchiveError::Broken)?;
-    let path = path.to_owned();
-    blocking(move || install(encoder, &partial, &path)).await?;
+    blocking(move || encoder.finish()?.sync_all()).await?;
+    area.put_file(name, &local.0).await?;
     Ok(last_hash)
 }
 
-/// Where a file is written before it replaces `path`: a name [`files`] does not list.
-fn partial_name(path: &Path) -> PathBuf {
-    path.with_extension("gz.partial")
+/// A local temporary file, removed when dropped (an archive on its way to storage).
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new() -> Self {
+        let name = format!("launchpad-archive-{}.jsonl.gz", Uuid::now_v7().simple());
+        Self(std::env::temp_dir().join(name))
+    }
 }
 
-/// Finishes `encoder` (writing `partial`), syncs it, renames it to `path` and syncs the
-/// directory: `path` holds either its old content or all of the new, never a part.
-fn install(encoder: GzEncoder<File>, partial: &Path, path: &Path) -> std::io::Result<()> {
-    let file = encoder.finish()?;
-    file.sync_all()?;
-    std::fs::rename(partial, path)?;
-    File::open(path.parent().unwrap_or(Path::new(".")))?.sync_all()
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -197,21 +202,18 @@ pub struct Erased {
     pub rows: u64,
 }
 
-/// Erases `users` from the archive files in `dir` (see [`erase`]), holding the chain's
-/// head meanwhile so that no archive run or other erasure writes a file at the same time.
-/// A run that blanks something is recorded as `activity_log.erase`; one that finds
-/// nothing left to blank writes nothing, so running it again is harmless.
+/// Erases `users` from the archive files in `archive` (see [`erase`]), holding the
+/// chain's head meanwhile so that no archive run or other erasure writes a file at the
+/// same time. A run that blanks something is recorded as `activity_log.erase`; one that
+/// finds nothing left to blank writes nothing, so running it again is harmless.
 pub async fn erase_users(
     db: &DatabaseConnection,
-    dir: &Path,
+    archive: &Area,
     users: Vec<Uuid>,
 ) -> Result<Erased, ArchiveError> {
     let writer = Writer::begin(db, &Actor::system()).await?;
     chain::head(writer.tx(), true).await?;
-    let erased = {
-        let (dir, users) = (dir.to_owned(), users.clone());
-        blocking(move || erase(&dir, &ErasedUsers::new(&users))).await?
-    };
+    let erased = erase(archive, &ErasedUsers::new(&users)).await?;
     if erased.rows > 0 {
         let details = json!({ "users": users, "files": erased.files, "rows": erased.rows });
         writer
@@ -222,73 +224,65 @@ pub async fn erase_users(
 }
 
 /// Blanks the personal part of every archived row about one of `users`, as erasure does
-/// to live rows (`dbkit::chain::erase_subject`), rewriting only the files that hold one.
-/// The chain still verifies: a row's hash commits to the digest of its personal part,
-/// and the users' erasing events (`user.erase`, `user.purge`) cover the blanked form.
-fn erase(dir: &Path, users: &ErasedUsers) -> std::io::Result<Erased> {
+/// to live rows (`dbkit::chain::erase_subject`), rewriting only the files that hold one
+/// (each replaced whole). The chain still verifies: a row's hash commits to the digest
+/// of its personal part, and the users' erasing events (`user.erase`, `user.purge`)
+/// cover the blanked form.
+async fn erase(archive: &Area, users: &ErasedUsers) -> Result<Erased, ArchiveError> {
     let mut erased = Erased::default();
-    for path in files(dir)? {
-        let mut rows = read_file(&path)?;
+    for name in files(archive).await? {
+        let mut rows = read_file(archive, &name).await?;
         let blanked: u64 = rows.iter_mut().map(|row| u64::from(users.blank(row))).sum();
         if blanked == 0 {
             continue;
         }
-        let partial = partial_name(&path);
-        let mut encoder = GzEncoder::new(File::create(&partial)?, Compression::default());
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
         for row in &rows {
             serde_json::to_writer(&mut encoder, row).map_err(std::io::Error::other)?;
             encoder.write_all(b"\n")?;
         }
-        install(encoder, &partial, &path)?;
+        archive.put(&name, encoder.finish()?).await?;
         erased.files += 1;
         erased.rows += blanked;
     }
     Ok(erased)
 }
 
-/// The rows of one archive file, in order.
-pub fn read_file(path: &Path) -> std::io::Result<Vec<Row>> {
-    let reader = BufReader::new(GzDecoder::new(File::open(path)?));
-    reader
+/// The rows of the archive file `name`, in order.
+pub async fn read_file(archive: &Area, name: &str) -> Result<Vec<Row>, ArchiveError> {
+    let bytes = archive.read(name).await?;
+    let reader = BufReader::new(GzDecoder::new(&bytes[..]));
+    let rows = reader
         .lines()
         .map(|line| serde_json::from_str(&line?).map_err(std::io::Error::other))
-        .collect()
+        .collect::<std::io::Result<_>>()?;
+    Ok(rows)
 }
 
-/// The archive files in `dir`, in chain order.
-pub fn files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    if !dir.exists() {
-        return Ok(Vec::new());
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    files.retain(|p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("activity-log-") && n.ends_with(".jsonl.gz"))
-    });
-    files.sort();
-    Ok(files)
+/// The names of the archive files in `archive`, in chain order.
+pub async fn files(archive: &Area) -> Result<Vec<String>, ArchiveError> {
+    let mut names = archive.keys().await?;
+    names.retain(|n| n.starts_with("activity-log-") && n.ends_with(".jsonl.gz"));
+    Ok(names)
 }
 
-/// Checks the archive files in `dir` from the genesis to the anchor `(seq, hash)`: every
-/// row chained, nothing missing between files, the last row the anchor. `erasures` are
-/// the live log's; the files' own are added.
-pub fn verify_files(
-    dir: &Path,
+/// Checks the archive files in `archive` from the genesis to the anchor `(seq, hash)`:
+/// every row chained, nothing missing between files, the last row the anchor.
+/// `erasures` are the live log's; the files' own are added.
+pub async fn verify_files(
+    archive: &Area,
     anchor: (i64, &str),
     mut erasures: Erasures,
-) -> Result<Result<u64, chain::Problem>, std::io::Error> {
-    let files = files(dir)?;
-    for path in &files {
-        for row in read_file(path)? {
+) -> Result<Result<u64, chain::Problem>, ArchiveError> {
+    let files = files(archive).await?;
+    for name in &files {
+        for row in read_file(archive, name).await? {
             erasures.note(&row);
         }
     }
     let mut walker = Walker::new(0, chain::hash::GENESIS, erasures);
-    for path in &files {
-        for row in read_file(path)? {
+    for name in &files {
+        for row in read_file(archive, name).await? {
             if let Err(problem) = walker.check(&row) {
                 return Ok(Err(problem));
             }

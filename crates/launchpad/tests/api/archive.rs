@@ -35,7 +35,7 @@ async fn run(app: &TestApp, dir: &Path, args: &[&str]) -> CliRun {
 /// for rows written before it (the hashes cover `created_at`: backdating alone is tampering).
 /// In one transaction that takes the head first, as the server's sealer does: it must not
 /// chain the unchained rows in between.
-async fn backdate(db: &DatabaseConnection, seqs: &[i64]) {
+pub async fn backdate(db: &DatabaseConnection, seqs: &[i64]) {
     let tx = dbkit::write::begin_write(db).await.expect("begin");
     chain::head(&tx, true).await.expect("lock the head");
     let old = dbkit::time::now() - chrono::Duration::days(100);
@@ -266,8 +266,9 @@ mod erasure_and_purge_blank_the_archive_too {
         // Again: nothing left to blank, nothing written, nothing logged.
         let file = &files_in(&dir.0)[0];
         let bytes = std::fs::read(file).expect("read");
+        let area = launchpad::storage::Area::local(&dir.0).expect("the archive's area");
         let again =
-            launchpad::retention::audit_archive::erase_users(&app.db, &dir.0, vec![victim_id])
+            launchpad::retention::audit_archive::erase_users(&app.db, &area, vec![victim_id])
                 .await
                 .expect("erase again");
         assert_eq!((again.files, again.rows), (0, 0));

@@ -1,11 +1,11 @@
-//! Uploaded files, on local disk under `UPLOAD_DIR`.
+//! Receiving uploads from `multipart/form-data` forms.
 //!
-//! An upload is streamed to a temporary file while its SHA-256 and size are computed,
-//! and its type is read from its first bytes — never from the client's file name or
-//! Content-Type. It is stored under a generated key: moved there just before its
-//! database row commits ([`Upload::place`]) and final only once it has
-//! ([`Upload::keep`]). An upload dropped before that — a validation error, a failed
-//! transaction, a client that went away — is deleted, wherever it was.
+//! An upload is streamed to a temporary file in `UPLOAD_DIR` while its SHA-256 and size
+//! are computed, and its type is read from its first bytes — never from the client's
+//! file name or Content-Type. It is stored under a generated key just before its
+//! database row commits, and deleted if the row does not ([`Upload::store_with`]). An
+//! upload dropped before that — a validation error, a client that went away — is
+//! deleted too.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -14,14 +14,13 @@ use std::path::PathBuf;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request};
 use axum::http::{StatusCode, header};
-use dbkit::writable;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tower::{Layer, ServiceExt, service_fn};
 use uuid::Uuid;
 
-use crate::config::Settings;
+use super::{Area, Storage};
 use crate::domain;
 use crate::error::AppError;
 
@@ -46,35 +45,7 @@ const MAX_TEXT_BYTES: usize = 4 * 1024;
 /// The longest file name stored, in characters.
 const MAX_NAME_CHARS: usize = 200;
 
-/// Where uploads live and how large one may be.
-#[derive(Debug, Clone)]
-pub struct Storage {
-    dir: PathBuf,
-    max_bytes: u64,
-}
-
 impl Storage {
-    pub fn new(dir: impl Into<PathBuf>, max_upload_mb: u64) -> Self {
-        Self {
-            dir: dir.into(),
-            max_bytes: max_upload_mb.saturating_mul(1024 * 1024),
-        }
-    }
-
-    /// `UPLOAD_DIR` and `MAX_UPLOAD_MB`.
-    pub fn from_settings(settings: &Settings) -> Self {
-        Self::new(&settings.upload_dir, settings.max_upload_mb)
-    }
-
-    /// Where the file stored under `key` is.
-    pub fn path(&self, key: &str) -> Result<PathBuf, AppError> {
-        // Keys are generated hex; anything else did not come from here.
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(AppError::Internal(format!("bad storage key {key:?}")));
-        }
-        Ok(self.dir.join(key))
-    }
-
     /// Reads a `multipart/form-data` body: the file (streamed to disk) and the text
     /// fields named in `text_fields`. Any other field, or one sent twice, is a 422.
     pub async fn read_form(
@@ -160,11 +131,11 @@ impl Storage {
     /// checks its size and type.
     async fn receive(&self, mut field: Field<'_>) -> Result<Upload, AppError> {
         let original_name = safe_file_name(field.file_name().unwrap_or_default());
-        tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
+        tokio::fs::create_dir_all(&self.spool).await.map_err(io)?;
         let key = Uuid::now_v7().simple().to_string();
         let mut upload = Upload {
-            temp: self.dir.join(format!("{key}.part")),
-            dest: self.dir.join(&key),
+            temp: self.spool.join(format!("{key}.part")),
+            area: self.uploads.clone(),
             key,
             original_name,
             content_type: "",
@@ -234,8 +205,8 @@ impl Form {
     }
 }
 
-/// A received file, not yet final: [`Upload::place`] it, commit its row, then
-/// [`Upload::keep`] it. Dropped before `keep`, it is deleted.
+/// A received file, not yet stored: [`Upload::store_with`] stores it with its row.
+/// Dropped before that, it is deleted.
 #[derive(Debug)]
 pub struct Upload {
     /// The generated name it is stored under.
@@ -248,34 +219,59 @@ pub struct Upload {
     /// Lower-case hex.
     pub sha256: String,
     temp: PathBuf,
-    dest: PathBuf,
+    area: Area,
     placed: bool,
     kept: bool,
 }
 
 impl Upload {
-    /// Moves the file to its key; call last before the row's transaction commits.
-    /// (Moving it after the commit could fail or be cancelled, leaving a row without
-    /// its file; this way a failure leaves at worst a file without a row.)
-    pub async fn place(&mut self) -> Result<(), AppError> {
-        tokio::fs::rename(&self.temp, &self.dest)
-            .await
-            .map_err(io)?;
+    /// Stores the file under its key, then runs `commit` (the row's transaction): the
+    /// file stays if the row commits, and is deleted before this returns if it does not.
+    /// (Storing it after the commit could fail or be cancelled, leaving a row without its
+    /// file; this way a failure leaves at worst, if the process dies right then, a file
+    /// without a row.)
+    pub async fn store_with<E: Into<AppError>>(
+        mut self,
+        commit: impl Future<Output = Result<(), E>>,
+    ) -> Result<(), AppError> {
+        // Marked first: a store that failed half-way may still hold the object.
         self.placed = true;
-        Ok(())
+        let stored = self.area.put_file(&self.key, &self.temp).await;
+        let _ = tokio::fs::remove_file(&self.temp).await;
+        let committed = match stored {
+            Ok(()) => commit.await.map_err(Into::into),
+            Err(e) => Err(e.into()),
+        };
+        if committed.is_ok() {
+            self.kept = true;
+        } else {
+            self.discard().await;
+        }
+        committed
     }
 
-    /// The row has committed: the file stays.
-    pub fn keep(mut self) {
+    /// Deletes what was stored, now.
+    async fn discard(mut self) {
         self.kept = true;
+        if let Err(e) = self.area.delete(&self.key).await {
+            tracing::warn!(key = self.key, "an unwanted upload stays in storage: {e}");
+        }
     }
 }
 
 impl Drop for Upload {
     fn drop(&mut self) {
-        if !self.kept {
-            let path = if self.placed { &self.dest } else { &self.temp };
-            let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(&self.temp);
+        if self.placed && !self.kept {
+            // Deleting takes a request to the store: it finishes after the drop.
+            let (area, key) = (self.area.clone(), std::mem::take(&mut self.key));
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    if let Err(e) = area.delete(&key).await {
+                        tracing::warn!(key, "an unwanted upload stays in storage: {e}");
+                    }
+                });
+            }
         }
     }
 }
@@ -338,15 +334,9 @@ fn form_error(e: MultipartError) -> AppError {
     }
 }
 
-/// The upload directory refused a write: a full disk is a 507, anything else (read-only,
-/// an I/O error, permissions) a 503 — neither is the client's doing nor a bug of ours.
+/// The upload directory refused a write: see [`super::Error`]'s answer.
 fn io(e: std::io::Error) -> AppError {
-    use std::io::ErrorKind;
-    let problem = match e.kind() {
-        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => writable::Problem::Full,
-        _ => writable::Problem::Failing,
-    };
-    AppError::storage(problem, &format_args!("upload storage: {e}"))
+    super::Error::from(e).into()
 }
 
 #[cfg(test)]
@@ -378,12 +368,15 @@ mod tests {
         );
     }
 
+    /// An upload received into `dir/spool`, stored (once placed) in `dir/store`.
     fn upload_in(dir: &std::path::Path) -> Upload {
         let key = Uuid::now_v7().simple().to_string();
-        std::fs::write(dir.join(format!("{key}.part")), b"%PDF-1.4").expect("temp file");
+        let temp = dir.join("spool").join(format!("{key}.part"));
+        std::fs::create_dir_all(dir.join("spool")).expect("spool");
+        std::fs::write(&temp, b"%PDF-1.4").expect("temp file");
         Upload {
-            temp: dir.join(format!("{key}.part")),
-            dest: dir.join(&key),
+            temp,
+            area: Area::local(&dir.join("store")).expect("area"),
             key,
             original_name: "a.pdf".into(),
             content_type: "application/pdf",
@@ -394,48 +387,59 @@ mod tests {
         }
     }
 
-    fn entries(dir: &std::path::Path) -> Vec<String> {
-        std::fs::read_dir(dir)
-            .expect("dir")
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect()
+    /// The files in `dir`'s spool and store: `expected` once the deletions a drop
+    /// started have finished (at most 2 s), whatever is there otherwise.
+    async fn files_left(dir: &std::path::Path, expected: &[String]) -> Vec<String> {
+        let list = || {
+            let mut names = Vec::new();
+            for sub in ["spool", "store"] {
+                if let Ok(entries) = std::fs::read_dir(dir.join(sub)) {
+                    names.extend(
+                        entries
+                            .filter_map(Result::ok)
+                            .map(|e| format!("{sub}/{}", e.file_name().to_string_lossy())),
+                    );
+                }
+            }
+            names
+        };
+        for _ in 0..100 {
+            if list() == expected {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        list()
     }
 
     #[tokio::test]
-    async fn an_upload_is_deleted_unless_kept_whether_placed_or_not() {
+    async fn an_upload_is_kept_only_if_its_row_commits() {
         let dir = std::env::temp_dir().join(format!("storage-test-{}", Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&dir).expect("dir");
         drop(upload_in(&dir));
-        assert!(
-            entries(&dir).is_empty(),
+        assert_eq!(
+            files_left(&dir, &[]).await,
+            [""; 0],
             "a dropped temporary file is removed"
         );
-        let mut placed = upload_in(&dir);
-        placed.place().await.expect("place");
-        drop(placed);
-        assert!(
-            entries(&dir).is_empty(),
-            "a placed file whose row did not commit is removed"
-        );
-        let mut kept = upload_in(&dir);
-        let key = kept.key.clone();
-        kept.place().await.expect("place");
-        kept.keep();
+        let failed = upload_in(&dir)
+            .store_with(async { Err(AppError::Internal("no row".into())) })
+            .await;
+        assert!(failed.is_err());
         assert_eq!(
-            entries(&dir),
-            [key],
+            files_left(&dir, &[]).await,
+            [""; 0],
+            "a stored file whose row did not commit is removed"
+        );
+        let kept = upload_in(&dir);
+        let stored = [format!("store/{}", kept.key)];
+        kept.store_with(async { Ok::<_, AppError>(()) })
+            .await
+            .expect("stored");
+        assert_eq!(
+            files_left(&dir, &stored).await,
+            stored,
             "a kept file stays under its key, and only it"
         );
         std::fs::remove_dir_all(&dir).expect("clean up");
-    }
-
-    #[test]
-    fn only_keys_this_module_makes_map_to_paths() {
-        let storage = Storage::new("/uploads", 1);
-        assert!(storage.path("0193a1b2c3d4e5f6a7b8c9d0e1f2a3b4").is_ok());
-        for bad in ["", "../x", "a/b", "a.part"] {
-            assert!(storage.path(bad).is_err(), "{bad:?}");
-        }
     }
 }
