@@ -118,14 +118,21 @@ both_backends! {
             let token = if admin_only { admin.token() } else { s.token() };
             let mut counts = Vec::new();
             for per_page in [1, 100] {
-                let before = app.metrics.statements();
-                let r = app.get(&format!("{path}?{extra}per_page={per_page}"), token).await;
-                assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
-                let rows = r.body["data"].as_array().map_or(0, Vec::len);
-                if per_page == 100 {
-                    assert!(rows >= 2, "{path} lists {rows} rows: not enough to reveal an N+1");
+                // The fewest of three: the counter also counts the sealer's statements,
+                // which a busy machine can run late, in the middle of a request; an N+1
+                // shows in every one of the three.
+                let mut fewest = u64::MAX;
+                for _ in 0..3 {
+                    let before = app.metrics.statements();
+                    let r = app.get(&format!("{path}?{extra}per_page={per_page}"), token).await;
+                    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+                    let rows = r.body["data"].as_array().map_or(0, Vec::len);
+                    if per_page == 100 {
+                        assert!(rows >= 2, "{path} lists {rows} rows: not enough to reveal an N+1");
+                    }
+                    fewest = fewest.min(app.metrics.statements() - before);
                 }
-                counts.push(app.metrics.statements() - before);
+                counts.push(fewest);
             }
             assert_eq!(counts[0], counts[1], "{template}: {} statements for 1 row, {} for 100", counts[0], counts[1]);
             checked.push(format!("{template}: {}", counts[0]));

@@ -1,0 +1,193 @@
+"""The cluster's soak (run by scripts/cluster-soak.sh on a cluster of scripts/cluster.sh).
+
+Twelve writers create projects through both nodes while node A is killed with SIGKILL
+and started again; then every acknowledged write must be in the primary, no answer may
+be a 5xx, and the activity log's chain must verify. Also: a file uploaded on A downloads
+byte for byte on B, and failed logins alternating between the nodes meet the account's
+limit at the same count as on one node. Prints its figures; exits 1 on any failure.
+Standard library only.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+WRITERS = 12
+PASSWORD = "Passw0rd!"
+
+
+def call(base, method, path, body=None, token=None, raw=None, headers=None, timeout=10):
+    """(status, bytes); status 0 when the node did not answer."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(base + path, data=data, method=method)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return 0, b""
+
+
+def register(base, email):
+    status, body = call(base, "POST", "/api/auth/register",
+                        {"email": email, "password": PASSWORD, "name": "Soak Student"})
+    if status != 201:
+        sys.exit(f"register {email}: {status} {body[:200]!r}")
+    return json.loads(body)["access_token"]
+
+
+class Tally:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests = self.unanswered = 0
+        self.acknowledged = []
+        self.server_errors = []
+
+    def record(self, status, body):
+        with self.lock:
+            self.requests += 1
+            if status == 201:
+                self.acknowledged.append(json.loads(body)["id"])
+            elif status == 0:
+                self.unanswered += 1
+            elif status >= 500:
+                self.server_errors.append((status, body[:200]))
+
+
+def writer(n, nodes, token, tally, stop):
+    i = 0
+    while not stop.is_set():
+        base = nodes[(n + i) % len(nodes)]
+        status, body = call(base, "POST", "/api/projects", {"title": f"Soak writer {n} project {i}"}, token)
+        tally.record(status, body)
+        i += 1
+
+
+def wait_healthy(base, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if call(base, "GET", "/health", timeout=2)[0] == 200:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def psql(database_url, sql):
+    return subprocess.run(["psql", database_url, "-tAc", sql], check=True,
+                          capture_output=True, text=True).stdout.split()
+
+
+def soak(env, seconds, problems):
+    nodes, pids = env["NODE_URL"], env["NODE_PID"]
+    tokens = [register(nodes[n % 2], f"soak{n}-{uuid.uuid4().hex[:8]}@soak.test") for n in range(WRITERS)]
+    tally, stop = Tally(), threading.Event()
+    threads = [threading.Thread(target=writer, args=(n, nodes, tokens[n], tally, stop), daemon=True)
+               for n in range(WRITERS)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(seconds / 3)
+        os.kill(int(pids[0]), signal.SIGKILL)
+        killed = time.monotonic()
+        time.sleep(1)
+        restart = subprocess.run(["bash", "scripts/cluster.sh", "node", "a"], capture_output=True, text=True)
+        recovered = restart.returncode == 0 and wait_healthy(nodes[0], 60)
+        recovery = time.monotonic() - killed
+        if not recovered:
+            problems.append(f"node A did not come back after its restart: {restart.stderr}")
+        time.sleep(seconds * 2 / 3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    ids = tally.acknowledged
+    stored = set()
+    for start in range(0, len(ids), 500):
+        chunk = ",".join(f"'{i}'" for i in ids[start:start + 500])
+        stored.update(psql(env["DATABASE_URL"][0], f"SELECT id FROM projects WHERE id IN ({chunk})"))
+    lost = [i for i in ids if i not in stored]
+    if lost:
+        problems.append(f"{len(lost)} acknowledged writes lost, e.g. {lost[:3]}")
+    if tally.server_errors:
+        problems.append(f"{len(tally.server_errors)} answers were 5xx, e.g. {tally.server_errors[:3]}")
+    if not ids:
+        problems.append("no write was acknowledged")
+    print(f"soak: {seconds} s, {WRITERS} writers over 2 nodes, node A killed (SIGKILL) at {seconds / 3:.0f} s: "
+          f"{tally.requests} requests, {len(ids)} acknowledged, {len(lost)} lost, "
+          f"{len(tally.server_errors)} 5xx, {tally.unanswered} unanswered (node A down); "
+          f"node A healthy again {recovery:.1f} s after the kill (restarted 1 s after it)")
+
+
+def shared_files(env, problems):
+    a, b = env["NODE_URL"]
+    token = register(a, f"files-{uuid.uuid4().hex[:8]}@soak.test")
+    status, body = call(a, "POST", "/api/projects", {"title": "Files across nodes"}, token)
+    project = json.loads(body)["id"]
+    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000a49444154789c6300010000050001"
+                        "0d0a2db40000000049454e44ae426082") + os.urandom(300_000)
+    boundary = "soak-boundary"
+    form = (f"--{boundary}\r\ncontent-disposition: form-data; name=\"kind\"\r\n\r\nproject\r\n"
+            f"--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+            "content-type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
+    status, body = call(a, "POST", f"/api/projects/{project}/files", token=token, raw=form,
+                        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    if status != 201:
+        problems.append(f"upload on node A: {status} {body[:200]!r}")
+        return
+    file_id = json.loads(body)["id"]
+    status, got = call(b, "GET", f"/api/files/{file_id}", token=token)
+    same = status == 200 and got == png
+    if not same:
+        problems.append(f"download on node B: {status}, {len(got)} bytes, same: {got == png}")
+    print(f"files: {len(png)} bytes uploaded on node A, downloaded on node B: {'identical' if same else 'DIFFERENT'}")
+
+
+def brakes(env, problems):
+    a, b = env["NODE_URL"]
+    email = f"brakes-{uuid.uuid4().hex[:8]}@soak.test"
+    register(a, email)
+    statuses = [call((a, b)[i % 2], "POST", "/api/auth/login", {"email": email, "password": "wrong-Passw0rd"})[0]
+                for i in range(12)]
+    first_429 = statuses.index(429) + 1 if 429 in statuses else None
+    if first_429 != 11:
+        problems.append(f"failed logins alternating between nodes: first 429 at {first_429}, expected 11: {statuses}")
+    print(f"brakes: failed logins alternating between the nodes, first 429 at attempt {first_429} (limit 10 per account)")
+
+
+def main():
+    seconds = int(sys.argv[1])
+    env = {}
+    for line in sys.stdin:
+        key, _, value = line.strip().partition("=")
+        env.setdefault(key, []).append(value)
+    problems = []
+    shared_files(env, problems)
+    brakes(env, problems)
+    soak(env, seconds, problems)
+    verify = subprocess.run([env["LAUNCHPAD"][0], "--database-url", env["DATABASE_URL"][0], "verify"],
+                            capture_output=True, text=True)
+    print(f"verify: exit {verify.returncode}: {verify.stdout.strip().splitlines()[-1:]}")
+    if verify.returncode != 0:
+        problems.append(f"verify failed: {verify.stdout}{verify.stderr}")
+    for p in problems:
+        print("FAIL:", p)
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
