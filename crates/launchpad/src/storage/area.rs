@@ -16,7 +16,7 @@ use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::prefix::PrefixStore;
 use object_store::{
-    ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, RetryConfig, WriteMultipart, path,
+    ClientConfigKey, GetOptions, ObjectStore, ObjectStoreExt, RetryConfig, WriteMultipart, path,
 };
 use tokio::io::AsyncReadExt;
 use url::Url;
@@ -30,8 +30,8 @@ const PARTS_IN_FLIGHT: usize = 2;
 /// within seconds, well inside `REQUEST_TIMEOUT_SECS` (object_store's own default
 /// retries for three minutes).
 const RETRY_FOR: Duration = Duration::from_secs(5);
-/// How long connecting to the store may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long connecting to the store may take, unless configured.
+const CONNECT_TIMEOUT: &str = "3s";
 
 /// Why storage failed. Never the client's doing: a 503 (or a 507 for a full disk).
 #[derive(Debug, thiserror::Error)]
@@ -113,10 +113,13 @@ impl Area {
                 };
                 let mut builder = AmazonS3Builder::from_env()
                     .with_bucket_name(bucket)
-                    .with_retry(retry)
-                    .with_client_options(
-                        ClientOptions::new().with_connect_timeout(CONNECT_TIMEOUT),
-                    );
+                    .with_retry(retry);
+                // Set as one option, not as `ClientOptions`: those would replace what
+                // the environment set (`AWS_ALLOW_HTTP`, …).
+                let connect = AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout);
+                if builder.get_config_value(&connect).is_none() {
+                    builder = builder.with_config(connect, CONNECT_TIMEOUT);
+                }
                 for (key, value) in url.query_pairs() {
                     let key: AmazonS3ConfigKey = key
                         .parse()

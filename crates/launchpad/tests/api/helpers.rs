@@ -384,7 +384,13 @@ impl std::fmt::Display for CliRun {
 /// `launchpad <args>` on the database at `url`, run in the system's temp directory (no
 /// `.env` to pick up), with quiet logs and a small pool; does not judge the outcome.
 pub async fn cli(url: &str, args: &[&str]) -> CliRun {
+    cli_with_env(url, args, &[]).await
+}
+
+/// [`cli`] with these environment variables set.
+pub async fn cli_with_env(url: &str, args: &[&str], env: &[(&str, &str)]) -> CliRun {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_launchpad"))
+        .envs(env.iter().copied())
         .current_dir(std::env::temp_dir())
         .args(["--jwt-secret", JWT_SECRET, "--log-level", "warn"])
         .args([

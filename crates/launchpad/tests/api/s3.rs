@@ -69,3 +69,17 @@ pub fn area(storage_url: &str, name: &str) -> Area {
     let url = url::Url::parse(storage_url).expect("a URL");
     Area::open(&url, name).expect("the area opens")
 }
+
+/// `storage_url` with its options (but the endpoint) moved to the `AWS_*` variables an
+/// operator would set: the URL, and the variables.
+pub fn options_as_env(storage_url: &str) -> (String, Vec<(String, String)>) {
+    let mut url = url::Url::parse(storage_url).expect("a URL");
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let (kept, moved): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(k, _)| k == "endpoint");
+    url.query_pairs_mut().clear().extend_pairs(kept);
+    let env = moved
+        .into_iter()
+        .map(|(k, v)| (format!("AWS_{}", k.to_ascii_uppercase()), v))
+        .collect();
+    (url.to_string(), env)
+}

@@ -153,6 +153,12 @@ both_backends! {
         let verify = cli(app.database_url(), &["--storage-url", &url, "verify", "--archive"]).await;
         assert_eq!(verify.code, Some(0), "{verify}");
         assert!(verify.stdout.contains(&format!("archive: ok, {} rows", seqs.len())), "{verify}");
+        // The same store with its options in AWS_* variables instead of the URL's query.
+        let (bare, env) = s3::options_as_env(&url);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let args = ["--storage-url", &bare, "verify", "--archive"];
+        let verify = crate::helpers::cli_with_env(app.database_url(), &args, &env).await;
+        assert_eq!(verify.code, Some(0), "{verify}");
 
         let victim_id = victim.user_id.expect("id");
         let r = app.post(&format!("/api/admin/users/{victim_id}/erase"), admin.token(), json!({})).await;
