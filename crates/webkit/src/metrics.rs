@@ -2,6 +2,7 @@
 //! latency, the slow-statement count, Argon2 runs, and the app's own counters. One
 //! registry per application, so the many apps of a test run never mix their figures.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,6 +33,12 @@ struct RouteLabels {
     route: String,
 }
 
+tokio::task_local! {
+    /// Statements run by the request being served (the task that serves it): background
+    /// work — the log sealer, jobs, health probes — runs in other tasks and is not counted.
+    static REQUEST_STATEMENTS: Cell<u64>;
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: &'static str,
@@ -42,6 +49,7 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    route_statements: Family<RouteLabels, Counter>,
     statements: Counter,
     failed_statements: Counter,
     slow_statements: Counter,
@@ -74,6 +82,7 @@ impl Metrics {
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
             latency_buckets as fn() -> Histogram,
         );
+        let route_statements = Family::<RouteLabels, Counter>::default();
         let statements = Counter::default();
         let failed_statements = Counter::default();
         let slow_statements = Counter::default();
@@ -89,6 +98,11 @@ impl Metrics {
             "http_request_duration_seconds",
             "HTTP request latency by matched route",
             latency.clone(),
+        );
+        registry.register(
+            "http_request_db_statements",
+            "SQL statements run while serving a matched route (per request: divide by its requests)",
+            route_statements.clone(),
         );
         registry.register(
             "db_statements",
@@ -132,6 +146,7 @@ impl Metrics {
             registry,
             requests,
             latency,
+            route_statements,
             statements,
             failed_statements,
             slow_statements,
@@ -149,6 +164,8 @@ impl Metrics {
         let metrics = Arc::clone(self);
         Arc::new(move |event: &QueryEvent<'_>| {
             metrics.statements.inc();
+            // Outside a request (no task-local) there is nothing to add to.
+            let _ = REQUEST_STATEMENTS.try_with(|n| n.set(n.get() + 1));
             metrics
                 .statement_latency
                 .observe(event.elapsed.as_secs_f64());
@@ -202,6 +219,15 @@ impl Metrics {
         self.statements.get()
     }
 
+    /// Statements run so far while serving `method` `route` (a template, `/api/projects/{id}`).
+    pub fn route_statements(&self, method: &str, route: &str) -> u64 {
+        let labels = RouteLabels {
+            method: method.to_owned(),
+            route: route.to_owned(),
+        };
+        self.route_statements.get(&labels).map_or(0, |c| c.get())
+    }
+
     /// The Prometheus text exposition, with the pool read now.
     pub fn render(&self, db: &DatabaseConnection) -> String {
         if let Some(stats) = dbkit::connect::pool_stats(db) {
@@ -232,8 +258,17 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
+    let (response, statements) = REQUEST_STATEMENTS
+        .scope(Cell::new(0), async {
+            let response = next.run(request).await;
+            (response, REQUEST_STATEMENTS.with(Cell::get))
+        })
+        .await;
     let labels = RouteLabels { method, route };
+    metrics
+        .route_statements
+        .get_or_create(&labels)
+        .inc_by(statements);
     metrics
         .latency
         .get_or_create(&labels)

@@ -26,5 +26,10 @@ both_backends! {
             .and_then(|n| n.parse::<u64>().ok())
             .expect("statement count");
         assert!(statements > 0);
+        // The list's own statements, by route: none of the sealer's or a probe's.
+        let listed = app.metrics.route_statements("GET", "/api/plans");
+        assert!(listed > 0 && listed < statements, "{listed} of {statements}");
+        let needle = format!(r#"launchpad_http_request_db_statements_total{{method="GET",route="/api/plans"}} {listed}"#);
+        assert!(text.contains(&needle), "missing {needle} in\n{text}");
     }
 }
