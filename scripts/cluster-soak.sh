@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The cluster's soak: a fresh cluster (scripts/cluster.sh), then scripts/cluster_soak.py
-# against it — a file across nodes, failed logins across nodes, twelve writers while
+# against it — a file across nodes, failed logins across nodes, reads of one's own
+# writes across nodes on the replica, readers through a replica restart, twelve writers while
 # node A is killed with SIGKILL and restarted (no acknowledged write lost, no 5xx, the
 # chain verifies) — and three more nodes started at once on a fresh database (one
 # migrates). Prints the figures; exit 1 on any failure. The cluster is removed after.

@@ -2,12 +2,14 @@
 # A production topology on one machine, on loopback: a PostgreSQL primary with a
 # streaming replica (pg_basebackup + a hot standby, clusters of the harness's own), an
 # S3-compatible object store (scripts/object-store.sh), two `launchpad serve` nodes and
-# one `launchpad worker`, all on the same database and the same bucket.
+# one `launchpad worker`, all on the same database and the same bucket; the nodes read
+# from the replica (DATABASE_REPLICA_URL).
 #
 #   scripts/cluster.sh up          start what is not running (idempotent); print the settings
 #   scripts/cluster.sh down        stop everything `up` started and remove its state
 #   scripts/cluster.sh node NAME   (re)start node NAME (a or b), e.g. after killing it
 #   scripts/cluster.sh worker      (re)start the worker
+#   scripts/cluster.sh replica stop|start   stop the replica (fast) or start it again
 #   scripts/cluster.sh env         print the settings again
 #
 # `up` prints one per line: NODE_URL=… and NODE_PID=… for each node, WORKER_PID=…,
@@ -114,7 +116,7 @@ launchpad_env() {
   echo "JWT_SECRET=cluster-secret-cluster-secret-cluster-0"
   # Every client of a loopback cluster has one address: the per-account limit stays.
   echo "AUTH_RATE_LIMIT_PER_IP=100000"
-  echo "ARCHIVE_DIR=$state/unused-archive"
+  echo "DATABASE_REPLICA_URL=postgres://postgres@127.0.0.1:$(port_of replica)/launchpad"
 }
 
 # Starts `launchpad $1` as process $2 (pid and log in $state) with `env` and $3….
@@ -212,9 +214,16 @@ case "${1:-}" in
     worker_up
     print_env
     ;;
+  replica)
+    case "${2:-}" in
+      stop) as_postgres "$pg_bin/pg_ctl" -D "$state/replica" -m fast -w stop >/dev/null ;;
+      start) replica_up ;;
+      *) echo "usage: $0 replica stop|start" >&2; exit 2 ;;
+    esac
+    ;;
   env) print_env ;;
   *)
-    echo "usage: $0 up | down | node a|b | worker | env" >&2
+    echo "usage: $0 up | down | node a|b | worker | replica stop|start | env" >&2
     exit 2
     ;;
 esac

@@ -3,8 +3,10 @@
 Twelve writers create projects through both nodes while node A is killed with SIGKILL
 and started again; then every acknowledged write must be in the primary, no answer may
 be a 5xx, and the activity log's chain must verify. Also: a file uploaded on A downloads
-byte for byte on B, and failed logins alternating between the nodes meet the account's
-limit at the same count as on one node. Prints its figures; exits 1 on any failure.
+byte for byte on B; failed logins alternating between the nodes meet the account's
+limit at the same count as on one node; a project created on A reads at once on B while
+the nodes read from the replica; readers on both nodes keep getting 200s while the
+replica is stopped and started again. Prints its figures; exits 1 on any failure.
 Standard library only.
 """
 
@@ -169,6 +171,80 @@ def brakes(env, problems):
     print(f"brakes: failed logins alternating between the nodes, first 429 at attempt {first_429} (limit 10 per account)")
 
 
+def replica_state(base):
+    status, body = call(base, "GET", "/health", timeout=5)
+    replicas = json.loads(body).get("replicas", []) if status in (200, 503) else []
+    return replicas[0] if replicas else {}
+
+
+def read_your_writes(env, problems):
+    a, b = env["NODE_URL"]
+    token = register(a, f"ryw-{uuid.uuid4().hex[:8]}@soak.test")
+    before = replica_state(b).get("reads", 0)
+    missed = 0
+    for i in range(50):
+        status, body = call(a, "POST", "/api/projects", {"title": f"Read at once {i}"}, token)
+        status, _ = call(b, "GET", f"/api/projects/{json.loads(body)['id']}", token=token)
+        missed += status != 200
+    # The same reads later, once the replica has replayed them, are the replica's.
+    time.sleep(0.5)
+    for _ in range(20):
+        call(b, "GET", "/api/projects", token=token)
+    on_replica = replica_state(b).get("reads", 0) - before
+    if missed:
+        problems.append(f"read-your-writes: {missed} of 50 projects created on A were not found on B at once")
+    if on_replica <= 0:
+        problems.append(f"read-your-writes: no read went to the replica: {replica_state(b)}")
+    print(f"replica: 50 projects created on A read at once on B ({missed} missed); "
+          f"{on_replica} of B's reads went to the replica")
+
+
+def replica_restart(env, problems):
+    nodes = env["NODE_URL"]
+    token = register(nodes[0], f"reader-{uuid.uuid4().hex[:8]}@soak.test")
+    call(nodes[0], "POST", "/api/projects", {"title": "Read through the restart"}, token)
+    tally, stop = Tally(), threading.Event()
+
+    def reader(n):
+        while not stop.is_set():
+            status, body = call(nodes[n % 2], "GET", "/api/projects", token=token)
+            tally.record(status, body)
+
+    threads = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(4)]
+    for t in threads:
+        t.start()
+
+    def until(state):
+        began = time.monotonic()
+        while any(replica_state(base).get("state") != state for base in nodes):
+            if time.monotonic() - began > 60:
+                problems.append(f"the replica never became {state}: {[replica_state(n) for n in nodes]}")
+                break
+            time.sleep(0.05)
+        return time.monotonic() - began
+
+    try:
+        time.sleep(1)
+        stopped = time.monotonic()
+        subprocess.run(["bash", "scripts/cluster.sh", "replica", "stop"], check=True)
+        fell_back = until("unreachable")
+        time.sleep(2)
+        subprocess.run(["bash", "scripts/cluster.sh", "replica", "start"], check=True, capture_output=True)
+        back = until("streaming")
+        down_for = time.monotonic() - stopped
+        time.sleep(1)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    if tally.server_errors or tally.unanswered:
+        problems.append(f"replica restart: {len(tally.server_errors)} 5xx, {tally.unanswered} unanswered, "
+                        f"e.g. {tally.server_errors[:3]}")
+    print(f"replica stopped and restarted under 4 readers over 2 nodes: {tally.requests} requests, "
+          f"{len(tally.server_errors)} 5xx; both nodes saw it unreachable {fell_back:.1f} s after the stop "
+          f"and streaming {back:.1f} s after the start ({down_for:.1f} s in all)")
+
+
 def main():
     seconds = int(sys.argv[1])
     env = {}
@@ -178,6 +254,8 @@ def main():
     problems = []
     shared_files(env, problems)
     brakes(env, problems)
+    read_your_writes(env, problems)
+    replica_restart(env, problems)
     soak(env, seconds, problems)
     verify = subprocess.run([env["LAUNCHPAD"][0], "--database-url", env["DATABASE_URL"][0], "verify"],
                             capture_output=True, text=True)

@@ -21,6 +21,7 @@
 //!   and keyset ([`cursor`]) paging;
 //! - [`sessions`]: signed-in sessions as rotating refresh tokens, with reuse detection;
 //! - [`attempts`]: budgets of attempts per minute, shared by every process on the database;
+//! - [`replicas`]: reads on streaming replicas, with read-your-writes and fallback;
 //! - [`jobs`]: a job queue for many workers in many processes: claims that skip each
 //!   other, retries with backoff, dead jobs, rescue of jobs whose worker died;
 //! - [`error`]: database errors classified (unique / foreign key / check / unavailable /
@@ -79,6 +80,7 @@ pub mod migrate;
 pub mod migrations;
 pub mod names;
 pub mod newest_first;
+pub mod replicas;
 pub mod schema;
 pub mod sessions;
 pub mod soft_delete;

@@ -73,6 +73,7 @@ impl Application {
         let storage = Storage::open(&settings).map_err(StartupError::Storage)?;
         let metrics = webkit::metrics::Metrics::new(&[crate::http::files::INTEGRITY_PROBLEMS]);
         let (db, in_use) = webkit::serve::open_pool(&settings.database, &metrics).await?;
+        let replicas = webkit::serve::open_replicas(&settings.database, &db, &metrics).await?;
         if settings.auto_migrate() {
             prepare_database(&db, settings.database.app_env).await?;
         }
@@ -88,9 +89,11 @@ impl Application {
             metrics.clone(),
             &settings.server.ops_token,
             env!("CARGO_PKG_VERSION"),
-        );
+        )
+        .with_replicas(replicas.clone());
         let state = AppState {
             db,
+            replicas,
             auth,
             ops,
             settings: Arc::new(settings),
@@ -140,6 +143,7 @@ impl Application {
         if let Some(ctx) = self.jobs {
             let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, ctx.db.close()).await;
         }
+        let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.state.replicas.close()).await;
         let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.state.db.close()).await;
         served?;
         tracing::info!("stopped");

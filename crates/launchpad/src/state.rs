@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use dbkit::replicas::Replicas;
 use sea_orm::DatabaseConnection;
 use webkit::auth::Auth;
 use webkit::metrics::Metrics;
@@ -15,6 +16,8 @@ use crate::storage::Storage;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Where reads may go ([`webkit::reads::Reading`]); the primary alone by default.
+    pub replicas: Replicas,
     pub settings: Arc<Settings>,
     pub storage: Storage,
     pub auth: Auth,
@@ -25,6 +28,12 @@ pub struct AppState {
 impl FromRef<AppState> for Auth {
     fn from_ref(state: &AppState) -> Auth {
         state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Replicas {
+    fn from_ref(state: &AppState) -> Replicas {
+        state.replicas.clone()
     }
 }
 

@@ -22,6 +22,7 @@ mod m20261122_000014_trash_order_indexes;
 mod m20261202_000015_one_selected_idea_per_project;
 pub mod m20261204_000016_users_change_notifications;
 mod m20261204_000017_create_attempt_budgets;
+mod m20261204_000018_create_write_marks;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_one_selected_idea_per_project::Migration),
             Box::new(m20261204_000016_users_change_notifications::Migration),
             Box::new(m20261204_000017_create_attempt_budgets::MIGRATION),
+            Box::new(m20261204_000018_create_write_marks::MIGRATION),
         ]
     }
 }

@@ -53,6 +53,14 @@ pub struct DatabaseArgs {
     /// `postgres://user@host/db`.
     #[arg(help_heading = DATABASE, long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// Read replicas of a PostgreSQL primary, comma-separated `postgres://` URLs. List and
+    /// get reads go to one that has replayed the reader's own last write and is no more
+    /// than `DATABASE_REPLICA_MAX_LAG_MS` behind; everything else to the primary.
+    #[arg(help_heading = DATABASE, long, env = "DATABASE_REPLICA_URL", value_delimiter = ',', global = true)]
+    pub database_replica_url: Vec<String>,
+    /// How far behind the primary a replica may be, in milliseconds, and still serve reads.
+    #[arg(help_heading = DATABASE, long, env = "DATABASE_REPLICA_MAX_LAG_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
+    pub database_replica_max_lag_ms: u64,
     /// Connections kept open in the pool.
     #[arg(help_heading = DATABASE, long, env = "DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
     pub db_pool_size: u32,
@@ -91,7 +99,35 @@ impl DatabaseArgs {
                 reason: "must start with sqlite: or postgres://".into(),
             });
         }
+        let replicas = self.replica_urls();
+        if !replicas.is_empty()
+            && dbkit::connect::backend_of(&self.url()) != Some(sea_orm::DbBackend::Postgres)
+        {
+            return Err(ConfigError {
+                variable: "DATABASE_REPLICA_URL",
+                reason: "replicas need a PostgreSQL primary (DATABASE_URL=postgres://…)".into(),
+            });
+        }
+        if replicas
+            .iter()
+            .any(|url| dbkit::connect::backend_of(url) != Some(sea_orm::DbBackend::Postgres))
+        {
+            return Err(ConfigError {
+                variable: "DATABASE_REPLICA_URL",
+                reason: "each replica must be a postgres:// URL".into(),
+            });
+        }
         Ok(())
+    }
+
+    /// The replicas' URLs (an empty `DATABASE_REPLICA_URL` names none).
+    pub fn replica_urls(&self) -> Vec<String> {
+        self.database_replica_url
+            .iter()
+            .map(|url| url.trim())
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Whether `serve` applies pending migrations itself.

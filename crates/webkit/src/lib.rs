@@ -14,7 +14,9 @@
 //!   as 500s, a deadline, CORS, a body limit; [`telemetry`] installs the logging;
 //! - [`metrics`]: Prometheus metrics per route, of the pool and statements, Argon2 runs,
 //!   and the app's own counters;
-//! - [`ops`]: `/health` (database, schema, storage, pool), `/health/live`,
+//! - [`reads`]: reads on replicas as requests meet them — the [`reads::Reading`]
+//!   extractor, write marks after a write, a failed replica read answered again;
+//! - [`ops`]: `/health` (database, schema, storage, pool, replicas), `/health/live`,
 //!   `/health/ready` and `/metrics`, the details behind `OPS_TOKEN`;
 //! - [`openapi`]: the bearer scheme, `/docs`, and the error answers every operation can
 //!   give added to the document; [`query_guard`] refuses a query parameter the document
@@ -54,6 +56,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod query_guard;
+pub mod reads;
 pub mod resource;
 pub mod response;
 pub mod rules;

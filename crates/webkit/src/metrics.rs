@@ -12,6 +12,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use dbkit::connect::{QueryEvent, QueryObserver};
+use dbkit::replicas::Replicas;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -44,6 +45,12 @@ struct PoolLabels {
     state: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReplicaLabels {
+    /// A replica's `host:port/database`, or `primary` for reads no replica could take.
+    replica: String,
+}
+
 /// Every metric the service exports.
 pub struct Metrics {
     registry: Registry,
@@ -55,6 +62,9 @@ pub struct Metrics {
     slow_statements: Counter,
     statement_latency: Histogram,
     pool: Family<PoolLabels, Gauge>,
+    replica_up: Family<ReplicaLabels, Gauge>,
+    replica_lag: Family<ReplicaLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    replica_reads: Family<ReplicaLabels, Counter>,
     password_checks: Counter,
     /// The app's own counters, by name.
     counters: HashMap<&'static str, Counter>,
@@ -88,6 +98,9 @@ impl Metrics {
         let slow_statements = Counter::default();
         let statement_latency = latency_buckets();
         let pool = Family::<PoolLabels, Gauge>::default();
+        let replica_up = Family::<ReplicaLabels, Gauge>::default();
+        let replica_lag = Family::default();
+        let replica_reads = Family::<ReplicaLabels, Counter>::default();
         let password_checks = Counter::default();
         registry.register(
             "http_requests",
@@ -130,6 +143,21 @@ impl Metrics {
             pool.clone(),
         );
         registry.register(
+            "db_replica_up",
+            "1 while a read replica serves reads (answers, in recovery, within the allowed lag)",
+            replica_up.clone(),
+        );
+        registry.register(
+            "db_replica_lag_seconds",
+            "How far a read replica is behind the primary (-1: unknown)",
+            replica_lag.clone(),
+        );
+        registry.register(
+            "db_replica_reads",
+            "Reads per replica; `primary`: reads no replica could take while replicas are configured",
+            replica_reads.clone(),
+        );
+        registry.register(
             "password_checks",
             "Argon2 password verifications (one per login attempt or password change)",
             password_checks.clone(),
@@ -152,6 +180,9 @@ impl Metrics {
             slow_statements,
             statement_latency,
             pool,
+            replica_up,
+            replica_lag,
+            replica_reads,
             password_checks,
             counters,
             capturing: AtomicBool::new(false),
@@ -228,8 +259,9 @@ impl Metrics {
         self.route_statements.get(&labels).map_or(0, |c| c.get())
     }
 
-    /// The Prometheus text exposition, with the pool read now.
-    pub fn render(&self, db: &DatabaseConnection) -> String {
+    /// The Prometheus text exposition, with the pool and the replicas read now.
+    pub fn render(&self, db: &DatabaseConnection, replicas: &Replicas) -> String {
+        self.read_replicas(replicas);
         if let Some(stats) = dbkit::connect::pool_stats(db) {
             for (state, value) in [
                 ("open", stats.size),
@@ -246,6 +278,30 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+}
+
+impl Metrics {
+    fn read_replicas(&self, replicas: &Replicas) {
+        if !replicas.any() {
+            return;
+        }
+        let mut reads = vec![("primary".to_owned(), replicas.primary_reads())];
+        for replica in replicas.states() {
+            let labels = ReplicaLabels {
+                replica: replica.name.clone(),
+            };
+            let up = i64::from(replica.state == "streaming");
+            self.replica_up.get_or_create(&labels).set(up);
+            let lag = replica.lag_ms.map_or(-1.0, |ms| ms as f64 / 1000.0);
+            self.replica_lag.get_or_create(&labels).set(lag);
+            reads.push((replica.name, replica.reads));
+        }
+        // The replicas count their reads themselves: bring the counters up to them.
+        for (replica, total) in reads {
+            let counter = self.replica_reads.get_or_create(&ReplicaLabels { replica });
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
     }
 }
 

@@ -43,6 +43,7 @@ pub struct Ops {
     /// The app's version (its `CARGO_PKG_VERSION`).
     version: &'static str,
     migrations: StatusFn,
+    replicas: dbkit::replicas::Replicas,
 }
 
 impl Ops {
@@ -54,6 +55,7 @@ impl Ops {
         version: &'static str,
     ) -> Self {
         Self {
+            replicas: dbkit::replicas::Replicas::none(db.clone()),
             db,
             metrics,
             started: Instant::now(),
@@ -61,6 +63,11 @@ impl Ops {
             version,
             migrations: |db| Box::pin(dbkit::migrate::status::<M>(db)),
         }
+    }
+
+    /// Reporting on `replicas` too (in `/health` and `/metrics`).
+    pub fn with_replicas(self, replicas: dbkit::replicas::Replicas) -> Self {
+        Self { replicas, ..self }
     }
 }
 
@@ -99,6 +106,10 @@ pub struct Health {
     pub pool: Option<dbkit::connect::PoolStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub migrations: Option<Migrations>,
+    /// The read replicas (`DATABASE_REPLICA_URL`), when there are any. Their state never
+    /// makes the service unhealthy: reads fall back to the primary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<Vec<dbkit::replicas::ReplicaState>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,7 +189,7 @@ async fn migrations(state: &Ops) -> Option<Migrations> {
     Some(Migrations { current, pending })
 }
 
-/// Service health: database, schema, storage, pool, version, uptime. 200 when the
+/// Service health: database, schema, storage, pool, replicas, version, uptime. 200 when the
 /// database answers, holds every migration this binary needs and takes writes; 503
 /// otherwise. With `OPS_TOKEN` set, only `status` unless the request carries the token.
 #[utoipa::path(get, path = "/health", tag = "operations", responses(
@@ -213,6 +224,7 @@ impl Ops {
                 storage: Some(storage.map_or("ok", dbkit::writable::Problem::as_str)),
                 pool: dbkit::connect::pool_stats(&self.db),
                 migrations: ready.migrations,
+                replicas: self.replicas.any().then(|| self.replicas.states()),
                 version: Some(self.version),
                 uptime_seconds: Some(self.started.elapsed().as_secs()),
             }
@@ -223,6 +235,7 @@ impl Ops {
                 storage: None,
                 pool: None,
                 migrations: None,
+                replicas: None,
                 version: None,
                 uptime_seconds: None,
             }
@@ -256,7 +269,8 @@ async fn ready(State(state): State<Ops>) -> impl IntoResponse {
 }
 
 /// Prometheus metrics: requests and latency per route, pool connections, statement
-/// latency, slow statements. With `OPS_TOKEN` set, only with the token.
+/// latency, slow statements, the replicas' state, lag and reads. With `OPS_TOKEN` set,
+/// only with the token.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses(
     (status = 200, description = "Prometheus text exposition format", content_type = "text/plain; version=0.0.4", body = String),
     (status = 401, description = "OPS_TOKEN is set and the request does not carry it", body = ErrorResponse),
@@ -265,7 +279,7 @@ async fn metrics(State(state): State<Ops>, headers: HeaderMap) -> Response {
     if !has_ops_token(&state, &headers) {
         return AppError::Unauthorized("this endpoint needs the operations token").into_response();
     }
-    let body = state.metrics.render(&state.db);
+    let body = state.metrics.render(&state.db, &state.replicas);
     (
         [(
             header::CONTENT_TYPE,

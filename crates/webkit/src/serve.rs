@@ -33,6 +33,26 @@ pub async fn open_pool(
     Ok((db, in_use))
 }
 
+/// The read replicas `DATABASE_REPLICA_URL` names, of the primary `db`, watched from now
+/// on (none: every read is the primary's).
+pub async fn open_replicas(
+    database: &DatabaseArgs,
+    db: &DatabaseConnection,
+    metrics: &Arc<Metrics>,
+) -> Result<dbkit::replicas::Replicas, DbErr> {
+    let max_lag = std::time::Duration::from_millis(database.database_replica_max_lag_ms);
+    let urls = database.replica_urls();
+    let settings = database.db();
+    dbkit::replicas::Replicas::open(
+        db.clone(),
+        &urls,
+        max_lag,
+        &settings,
+        Some(metrics.observer()),
+    )
+    .await
+}
+
 /// The address could not be listened on.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot listen on {addr}: {source}")]

@@ -6,6 +6,7 @@
 //! - [`Jobs`]: the job queue ([`crate::jobs`]);
 //! - [`RefreshTokens`]: the refresh tokens of signed-in sessions ([`crate::sessions`]);
 //! - [`AttemptBudgets`]: budgets of attempts shared by every process ([`crate::attempts`]);
+//! - [`WriteMarks`]: where each user's last write is in the WAL ([`crate::replicas`]);
 //! - [`soft_delete`] adds the columns [`crate::soft_delete`] needs to a table, and
 //!   [`trash_indexes`] the indexes that list and restore its trash.
 //!
@@ -33,11 +34,13 @@ mod activity_log;
 mod attempts;
 mod jobs;
 mod sessions;
+mod write_marks;
 
 pub use activity_log::{ActivityLog, start_chain};
 pub use attempts::AttemptBudgets;
 pub use jobs::Jobs;
 pub use sessions::RefreshTokens;
+pub use write_marks::WriteMarks;
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};

@@ -1,7 +1,6 @@
 //! `/api/activity-logs`: the activity log, read-only — every row for admins, and each
 //! user's own rows at `/me`.
 
-use axum::extract::State;
 use dbkit::activity::LIST;
 use dbkit::list::{ListParams, Page};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -14,7 +13,7 @@ use webkit::activity::{ActivityLogOut, LogFilters};
 use crate::domain;
 use crate::entity::activity_logs as logs;
 use crate::http::error::AppError;
-use crate::http::extract::{AdminUser, CurrentUser, Query};
+use crate::http::extract::{AdminUser, CurrentUser, Query, Reading};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -43,8 +42,7 @@ struct UserFilter {
         (status = 200, body = Page<ActivityLogOut>),
     ))]
 async fn list_logs(
-    State(state): State<AppState>,
-    _: AdminUser,
+    Reading { db, .. }: Reading<AdminUser>,
     Query(params): Query<ListParams>,
     Query(user): Query<UserFilter>,
     Query(filters): Query<LogFilters>,
@@ -53,7 +51,7 @@ async fn list_logs(
     if let Some(user_id) = &user.user_id {
         rows = rows.filter(logs::Column::UserId.eq(domain::uuid("user_id", user_id)?));
     }
-    let page = webkit::activity::page(&state.db, rows, &params, &filters).await?;
+    let page = webkit::activity::page(&db, rows, &params, &filters).await?;
     Ok(axum::Json(page))
 }
 
@@ -63,12 +61,14 @@ async fn list_logs(
         (status = 200, body = Page<ActivityLogOut>),
     ))]
 async fn list_my_logs(
-    State(state): State<AppState>,
-    CurrentUser { user, .. }: CurrentUser,
+    Reading {
+        who: CurrentUser { user, .. },
+        db,
+    }: Reading,
     Query(params): Query<ListParams>,
     Query(filters): Query<LogFilters>,
 ) -> Result<axum::Json<Page<ActivityLogOut>>, AppError> {
     let rows = webkit::activity::of_user(user.id);
-    let page = webkit::activity::page(&state.db, rows, &params, &filters).await?;
+    let page = webkit::activity::page(&db, rows, &params, &filters).await?;
     Ok(axum::Json(page))
 }

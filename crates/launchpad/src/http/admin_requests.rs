@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::access;
 use crate::entity::admin_requests::{Entity, Model};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, Reading};
 use crate::resources::admin_requests::{self, FileRequestIn, ResolveIn};
 use crate::state::AppState;
 
@@ -72,11 +72,10 @@ async fn file_request(
     (status = 200, body = Page<RequestOut>),
 ))]
 async fn list_requests(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<Page<RequestOut>>, AppError> {
-    let page = admin_requests::list(&state.db, current.caller(), &params).await?;
+    let page = admin_requests::list(&db, current.caller(), &params).await?;
     Ok(axum::Json(page.map(RequestOut::from)))
 }
 
@@ -84,11 +83,10 @@ async fn list_requests(
 #[utoipa::path(get, path = "/requests/{id}", tag = "requests", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = RequestOut)))]
 async fn get_request(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<RequestOut>, AppError> {
-    let request = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
+    let request = access::find_visible::<Entity>(&db, &current.user, id).await?;
     Ok(axum::Json(request.into()))
 }
 

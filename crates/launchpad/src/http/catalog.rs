@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::access;
 use crate::entity::{plans, services};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, Json, Path, Query};
+use crate::http::extract::{AdminUser, Json, Path, Query, Reading};
 use crate::resources::catalog::{
     self, ActiveFilter, CreatePlanIn, CreateServiceIn, UpdatePlanIn, UpdateServiceIn,
 };
@@ -178,12 +178,11 @@ async fn restore_plan(
         (status = 200, body = Page<PlanOut>),
     ))]
 async fn list_admin_plans(
-    State(state): State<AppState>,
-    _: AdminUser,
+    Reading { db, .. }: Reading<AdminUser>,
     Query(params): Query<ListParams>,
     Query(filter): Query<ActiveFilter>,
 ) -> Result<axum::Json<Page<PlanOut>>, AppError> {
-    let page = catalog::every::<plans::Entity>(&state.db, &params, filter).await?;
+    let page = catalog::every::<plans::Entity>(&db, &params, filter).await?;
     Ok(axum::Json(page.map(PlanOut::from)))
 }
 
@@ -224,12 +223,11 @@ async fn update_plan(
         (status = 200, body = Page<ServiceOut>),
     ))]
 async fn list_admin_services(
-    State(state): State<AppState>,
-    _: AdminUser,
+    Reading { db, .. }: Reading<AdminUser>,
     Query(params): Query<ListParams>,
     Query(filter): Query<ActiveFilter>,
 ) -> Result<axum::Json<Page<ServiceOut>>, AppError> {
-    let page = catalog::every::<services::Entity>(&state.db, &params, filter).await?;
+    let page = catalog::every::<services::Entity>(&db, &params, filter).await?;
     Ok(axum::Json(page.map(ServiceOut::from)))
 }
 

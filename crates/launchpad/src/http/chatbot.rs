@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::entity::chatbot_history::Model;
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{CurrentUser, Json, Path, Query};
+use crate::http::extract::{CurrentUser, Json, Path, Query, Reading};
 use crate::resources::chat::{self, MessageIn, PageQuery, SessionOut};
 use crate::state::AppState;
 
@@ -77,12 +77,11 @@ async fn post_message(
         (status = 200, body = Page<SessionOut>),
     ))]
 async fn list_sessions(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Query(q): Query<PageQuery>,
 ) -> Result<axum::Json<Page<SessionOut>>, AppError> {
     Ok(axum::Json(
-        chat::sessions(&state.db, current.caller(), &q.params()).await?,
+        chat::sessions(&db, current.caller(), &q.params()).await?,
     ))
 }
 
@@ -93,12 +92,11 @@ async fn list_sessions(
         (status = 404, description = "No such session, or not yours", body = ErrorResponse),
     ))]
 async fn list_session_messages(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Path(session_id): Path<Uuid>,
     Query(q): Query<PageQuery>,
 ) -> Result<axum::Json<Page<MessageOut>>, AppError> {
-    let messages = chat::messages(&state.db, current.caller(), session_id, q).await?;
+    let messages = chat::messages(&db, current.caller(), session_id, q).await?;
     Ok(axum::Json(messages.map(MessageOut::from)))
 }
 

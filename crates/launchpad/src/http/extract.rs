@@ -29,3 +29,14 @@ where
         Ok(AdminUser(current))
     }
 }
+
+impl webkit::reads::Reader for AdminUser {
+    fn user_id(&self) -> uuid::Uuid {
+        self.0.user.id
+    }
+}
+
+/// A signed-in caller `C` (a [`CurrentUser`] by default) and the connection their reads
+/// go to: a replica that has replayed their last write, or the primary. Lists and gets
+/// take it; writes use the state's primary.
+pub type Reading<C = CurrentUser> = webkit::reads::Reading<C>;

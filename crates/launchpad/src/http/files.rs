@@ -17,7 +17,7 @@ use crate::access;
 use crate::entity::files::{Entity, Model};
 use crate::entity::{projects, users};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{CurrentUser, Path, Query};
+use crate::http::extract::{CurrentUser, Path, Query, Reading};
 use crate::resources::files::{self, FileFilters};
 use crate::state::AppState;
 use crate::storage;
@@ -114,13 +114,12 @@ async fn upload_file(
         (status = 404, description = "No such project, or not yours", body = ErrorResponse),
     ))]
 async fn list_files(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Path(project_id): Path<Uuid>,
     Query(params): Query<ListParams>,
     Query(filters): Query<FileFilters>,
 ) -> Result<axum::Json<Page<FileOut>>, AppError> {
-    let page = files::list(&state.db, current.caller(), project_id, &params, filters).await?;
+    let page = files::list(&db, current.caller(), project_id, &params, filters).await?;
     Ok(axum::Json(page.map(FileOut::from)))
 }
 

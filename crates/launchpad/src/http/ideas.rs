@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::access;
 use crate::entity::ideas::{Entity, Model};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{CurrentUser, Json, Path, Query};
+use crate::http::extract::{CurrentUser, Json, Path, Query, Reading};
 use crate::resources::ideas::{self, CreateIdeaIn, IdeaFilters, RateIn, RefineIdeaIn};
 use crate::state::AppState;
 
@@ -90,12 +90,11 @@ async fn create_idea(
         (status = 200, description = "Sorted by `created_at` (default), `rating` (unrated last either way) or `title`; `search` looks in title and description", body = Page<IdeaOut>),
     ))]
 async fn list_ideas(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Query(params): Query<ListParams>,
     Query(filters): Query<IdeaFilters>,
 ) -> Result<axum::Json<Page<IdeaOut>>, AppError> {
-    let page = ideas::list(&state.db, current.caller(), &params, filters).await?;
+    let page = ideas::list(&db, current.caller(), &params, filters).await?;
     Ok(axum::Json(page.map(IdeaOut::from)))
 }
 
@@ -106,11 +105,10 @@ async fn list_ideas(
         (status = 404, description = "No such idea, or not yours", body = ErrorResponse),
     ))]
 async fn get_idea(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<IdeaOut>, AppError> {
-    let idea = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
+    let idea = access::find_visible::<Entity>(&db, &current.user, id).await?;
     Ok(axum::Json(idea.into()))
 }
 

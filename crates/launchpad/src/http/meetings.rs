@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::access;
 use crate::entity::meetings::{Entity, Model};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, Reading};
 use crate::resources::meetings::{self, CompleteIn, RequestMeetingIn, ScheduleIn};
 use crate::state::AppState;
 
@@ -82,11 +82,10 @@ async fn request_meeting(
     (status = 200, body = Page<MeetingOut>),
 ))]
 async fn list_meetings(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Query(params): Query<ListParams>,
 ) -> Result<axum::Json<Page<MeetingOut>>, AppError> {
-    let page = meetings::list(&state.db, current.caller(), &params).await?;
+    let page = meetings::list(&db, current.caller(), &params).await?;
     Ok(axum::Json(page.map(MeetingOut::from)))
 }
 
@@ -94,11 +93,10 @@ async fn list_meetings(
 #[utoipa::path(get, path = "/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = MeetingOut)))]
 async fn get_meeting(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<MeetingOut>, AppError> {
-    let meeting = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
+    let meeting = access::find_visible::<Entity>(&db, &current.user, id).await?;
     Ok(axum::Json(meeting.into()))
 }
 

@@ -37,7 +37,15 @@ use crate::state::AppState;
 pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     let layers = state.settings.server.layers();
     let metrics = state.metrics.clone();
-    webkit::layers::app(api(), pages, state, metrics, DOCS_TITLE, layers)
+    let mut api = api();
+    if state.replicas.any() {
+        let replicas = state.replicas.clone();
+        api = api.layer(axum::middleware::from_fn_with_state(
+            replicas,
+            webkit::reads::route,
+        ));
+    }
+    webkit::layers::app(api, pages, state, metrics, DOCS_TITLE, layers)
 }
 
 /// The `/docs` page's title.

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::access;
 use crate::entity::orders::{Entity, Model};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, Reading};
 use crate::resources::orders::{self, CreateOrderIn, OrderFilters, OrderStatusIn};
 use crate::state::AppState;
 
@@ -79,12 +79,11 @@ async fn create_order(
         (status = 200, body = Page<OrderOut>),
     ))]
 async fn list_orders(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Query(params): Query<ListParams>,
     Query(filters): Query<OrderFilters>,
 ) -> Result<axum::Json<Page<OrderOut>>, AppError> {
-    let page = orders::list(&state.db, current.caller(), &params, filters).await?;
+    let page = orders::list(&db, current.caller(), &params, filters).await?;
     Ok(axum::Json(page.map(OrderOut::from)))
 }
 
@@ -95,11 +94,10 @@ async fn list_orders(
         (status = 404, description = "No such order, or not yours", body = ErrorResponse),
     ))]
 async fn get_order(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<OrderOut>, AppError> {
-    let order = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
+    let order = access::find_visible::<Entity>(&db, &current.user, id).await?;
     Ok(axum::Json(order.into()))
 }
 

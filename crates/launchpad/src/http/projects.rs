@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::access;
 use crate::entity::projects::{Entity, Model};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, Reading};
 use crate::resources::projects::{
     self, CreateProjectIn, ProjectFilters, ProjectStatusIn, UpdateProjectIn,
 };
@@ -78,12 +78,11 @@ async fn create_project(
         (status = 200, body = Page<ProjectOut>),
     ))]
 async fn list_projects(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Query(params): Query<ListParams>,
     Query(filters): Query<ProjectFilters>,
 ) -> Result<axum::Json<Page<ProjectOut>>, AppError> {
-    let page = projects::list(&state.db, current.caller(), &params, filters).await?;
+    let page = projects::list(&db, current.caller(), &params, filters).await?;
     Ok(axum::Json(page.map(ProjectOut::from)))
 }
 
@@ -94,11 +93,10 @@ async fn list_projects(
         (status = 404, description = "No such project, or not yours", body = ErrorResponse),
     ))]
 async fn get_project(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<ProjectOut>, AppError> {
-    let project = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
+    let project = access::find_visible::<Entity>(&db, &current.user, id).await?;
     Ok(axum::Json(project.into()))
 }
 

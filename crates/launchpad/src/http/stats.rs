@@ -1,14 +1,13 @@
 //! `/api/admin/stats/…`: the monitoring queries of the seed notes, for admins
 //! ([`crate::resources::stats`]).
 
-use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::AppError;
-use crate::http::extract::{AdminUser, Query};
+use crate::http::extract::{AdminUser, Query, Reading};
 use crate::resources::stats::{
     self, ActiveUserRow, CategoryRow, ChatDayRow, DaysQuery, FailedActionRow, IntentRow, TopQuery,
 };
@@ -40,12 +39,11 @@ pub struct Stats<T> {
         (status = 200, description = "Most actions first", body = Stats<ActiveUserRow>),
     ))]
 async fn active_users(
-    State(state): State<AppState>,
-    _: AdminUser,
+    Reading { db, .. }: Reading<AdminUser>,
     Query(q): Query<TopQuery>,
 ) -> Result<axum::Json<Stats<ActiveUserRow>>, AppError> {
     let (days, limit) = q.parse()?;
-    let data = stats::active_users(&state.db, days, limit).await?;
+    let data = stats::active_users(&db, days, limit).await?;
     Ok(axum::Json(Stats {
         days,
         limit: Some(limit),
@@ -60,12 +58,11 @@ async fn active_users(
         (status = 200, description = "Most failures first", body = Stats<FailedActionRow>),
     ))]
 async fn failed_actions(
-    State(state): State<AppState>,
-    _: AdminUser,
+    Reading { db, .. }: Reading<AdminUser>,
     Query(q): Query<TopQuery>,
 ) -> Result<axum::Json<Stats<FailedActionRow>>, AppError> {
     let (days, limit) = q.parse()?;
-    let data = stats::failed_actions(&state.db, days, limit).await?;
+    let data = stats::failed_actions(&db, days, limit).await?;
     Ok(axum::Json(Stats {
         days,
         limit: Some(limit),
@@ -80,12 +77,11 @@ async fn failed_actions(
         (status = 200, body = Stats<ChatDayRow>),
     ))]
 async fn chatbot_daily(
-    State(state): State<AppState>,
-    _: AdminUser,
+    Reading { db, .. }: Reading<AdminUser>,
     Query(q): Query<DaysQuery>,
 ) -> Result<axum::Json<Stats<ChatDayRow>>, AppError> {
     let days = q.parse()?;
-    let data = stats::chatbot_daily(&state.db, days).await?;
+    let data = stats::chatbot_daily(&db, days).await?;
     Ok(axum::Json(Stats {
         days,
         limit: None,
@@ -100,12 +96,11 @@ async fn chatbot_daily(
         (status = 200, body = Stats<IntentRow>),
     ))]
 async fn chatbot_intents(
-    State(state): State<AppState>,
-    _: AdminUser,
+    Reading { db, .. }: Reading<AdminUser>,
     Query(q): Query<TopQuery>,
 ) -> Result<axum::Json<Stats<IntentRow>>, AppError> {
     let (days, limit) = q.parse()?;
-    let data = stats::chatbot_intents(&state.db, days, limit).await?;
+    let data = stats::chatbot_intents(&db, days, limit).await?;
     Ok(axum::Json(Stats {
         days,
         limit: Some(limit),
@@ -120,12 +115,11 @@ async fn chatbot_intents(
         (status = 200, description = "Most ideas first", body = Stats<CategoryRow>),
     ))]
 async fn idea_categories(
-    State(state): State<AppState>,
-    _: AdminUser,
+    Reading { db, .. }: Reading<AdminUser>,
     Query(q): Query<TopQuery>,
 ) -> Result<axum::Json<Stats<CategoryRow>>, AppError> {
     let (days, limit) = q.parse()?;
-    let data = stats::idea_categories(&state.db, days, limit).await?;
+    let data = stats::idea_categories(&db, days, limit).await?;
     Ok(axum::Json(Stats {
         days,
         limit: Some(limit),

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, Reading};
 use crate::resources::subscriptions::{
     self, CreateSubscriptionIn, Subscribed, SubscriptionFilters, SubscriptionStatusIn,
 };
@@ -86,12 +86,11 @@ async fn create_subscription(
         (status = 200, body = Page<SubscriptionOut>),
     ))]
 async fn list_subscriptions(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Query(params): Query<ListParams>,
     Query(filters): Query<SubscriptionFilters>,
 ) -> Result<axum::Json<Page<SubscriptionOut>>, AppError> {
-    let page = subscriptions::list(&state.db, current.caller(), &params, filters).await?;
+    let page = subscriptions::list(&db, current.caller(), &params, filters).await?;
     Ok(axum::Json(page.map(SubscriptionOut::from)))
 }
 
@@ -102,11 +101,10 @@ async fn list_subscriptions(
         (status = 404, description = "No such subscription, or not yours", body = ErrorResponse),
     ))]
 async fn get_subscription(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<SubscriptionOut>, AppError> {
-    let subscription = subscriptions::get(&state.db, current.caller(), id).await?;
+    let subscription = subscriptions::get(&db, current.caller(), id).await?;
     Ok(axum::Json(subscription.into()))
 }
 

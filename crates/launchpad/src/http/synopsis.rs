@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::access;
 use crate::entity::synopsis::{Entity, Model};
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, Reading};
 use crate::resources::synopsis::{self, ReviewIn, SynopsisFilters};
 use crate::state::AppState;
 
@@ -102,12 +102,11 @@ async fn submit_synopsis(
         (status = 200, body = Page<SynopsisOut>),
     ))]
 async fn list_synopsis(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Query(params): Query<ListParams>,
     Query(filters): Query<SynopsisFilters>,
 ) -> Result<axum::Json<Page<SynopsisOut>>, AppError> {
-    let page = synopsis::list(&state.db, current.caller(), &params, filters).await?;
+    let page = synopsis::list(&db, current.caller(), &params, filters).await?;
     Ok(axum::Json(page.map(SynopsisOut::from)))
 }
 
@@ -118,11 +117,10 @@ async fn list_synopsis(
         (status = 404, description = "No such synopsis, or not yours", body = ErrorResponse),
     ))]
 async fn get_synopsis(
-    State(state): State<AppState>,
-    current: CurrentUser,
+    Reading { who: current, db }: Reading,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<SynopsisOut>, AppError> {
-    let synopsis = access::find_visible::<Entity>(&state.db, &current.user, id).await?;
+    let synopsis = access::find_visible::<Entity>(&db, &current.user, id).await?;
     Ok(axum::Json(synopsis.into()))
 }
 

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, Path, Query};
+use crate::http::extract::{AdminUser, Path, Query, Reading};
 use crate::state::AppState;
 use crate::tables::REGISTRY;
 use webkit::trash::{self, RestoredOut, TrashQuery};
@@ -26,12 +26,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     (status = 422, description = "Unknown entity type or bad paging", body = ErrorResponse),
 ))]
 async fn list_trash(
-    State(state): State<AppState>,
-    _: AdminUser,
+    Reading { db, .. }: Reading<AdminUser>,
     Query(q): Query<TrashQuery>,
 ) -> Result<axum::Json<Page<TrashEntry>>, AppError> {
     let (table, params) = q.parse(&REGISTRY)?;
-    Ok(axum::Json(trash::list(&state.db, table, &params).await?))
+    Ok(axum::Json(trash::list(&db, table, &params).await?))
 }
 
 /// Restore a deleted row and what its deletion took along (admin). A row whose owner is

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::entity::users::Model;
 use crate::erasure::ErasureReport;
 use crate::http::error::{AppError, ErrorResponse};
-use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query};
+use crate::http::extract::{AdminUser, CurrentUser, Json, Path, Query, Reading};
 use crate::resources::users::{self, ChangePasswordIn, UpdateMeIn, UserFilters};
 use crate::state::AppState;
 
@@ -123,12 +123,11 @@ async fn change_password(
     (status = 200, body = Page<UserOut>),
 ))]
 async fn list_users(
-    State(state): State<AppState>,
-    _: AdminUser,
+    Reading { db, .. }: Reading<AdminUser>,
     Query(params): Query<ListParams>,
     Query(filters): Query<UserFilters>,
 ) -> Result<axum::Json<Page<UserOut>>, AppError> {
-    let page = users::list(&state.db, &params, filters).await?;
+    let page = users::list(&db, &params, filters).await?;
     Ok(axum::Json(page.map(UserOut::from)))
 }
 

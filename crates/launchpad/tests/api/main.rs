@@ -46,6 +46,7 @@ mod projects;
 mod purge;
 mod queries;
 mod query_plans;
+mod replicas;
 mod s3;
 mod search;
 mod shared_storage;

@@ -56,23 +56,54 @@ impl PrivatePg {
     }
 
     async fn start_new_with(auth: &[&str]) -> Self {
-        let dir = std::env::temp_dir().join(format!("lp-pg-{}", Uuid::now_v7().simple()));
-        std::fs::create_dir(&dir).expect("create the cluster dir");
-        // initdb and postgres refuse to run as root: when we are root they run as
-        // `postgres`, who must be able to write here (data dir and socket).
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777))
-            .expect("open the cluster dir");
-        let mut pg = Self {
-            dir,
-            port: free_port(),
-            running: false,
-        };
+        let mut pg = Self::unstarted();
         let data = pg.data();
         let mut args = vec!["-D", &data, "-U", "postgres", "--no-sync"];
         args.extend_from_slice(auth);
         pg.run("initdb", &args).await;
         pg.start().await;
         pg
+    }
+
+    /// A hot standby streaming from `primary`: a base backup of it (`pg_basebackup -R`,
+    /// whose `primary_conninfo` points back at it), started on a port of its own.
+    pub async fn standby_of(primary: &PrivatePg) -> Self {
+        let mut pg = Self::unstarted();
+        let (data, port) = (pg.data(), primary.port.to_string());
+        let args = [
+            "-D",
+            &data,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        ];
+        pg.run("pg_basebackup", &args).await;
+        pg.start().await;
+        pg
+    }
+
+    /// A directory and a port, nothing in them yet.
+    fn unstarted() -> Self {
+        let dir = std::env::temp_dir().join(format!("lp-pg-{}", Uuid::now_v7().simple()));
+        std::fs::create_dir(&dir).expect("create the cluster dir");
+        // initdb and postgres refuse to run as root: when we are root they run as
+        // `postgres`, who must be able to write here (data dir and socket).
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777))
+            .expect("open the cluster dir");
+        Self {
+            dir,
+            port: free_port(),
+            running: false,
+        }
     }
 
     /// A URL for the cluster's `postgres` database.

@@ -250,7 +250,16 @@ where
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthorized(BAD_TOKEN))?;
         let user: U = auth.user(token).await?;
+        if let Some(signed_in) = parts.extensions.get::<crate::reads::SignedInAs>() {
+            signed_in.set(user.id());
+        }
         let actor = actor_from(parts).as_user(user.id());
         Ok(CurrentUser { user, actor })
+    }
+}
+
+impl<U: SignedIn> crate::reads::Reader for CurrentUser<U> {
+    fn user_id(&self) -> Uuid {
+        self.user.id()
     }
 }
