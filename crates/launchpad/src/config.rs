@@ -30,9 +30,9 @@ pub struct Settings {
     /// Where uploaded files and activity-log archives are kept: `file:///dir` or
     /// `s3://bucket/prefix?endpoint=…&region=…` (credentials from `AWS_ACCESS_KEY_ID` and
     /// `AWS_SECRET_ACCESS_KEY`). Unset: `UPLOAD_DIR` and `ARCHIVE_DIR`. Every node of a
-    /// cluster needs the same one.
-    #[arg(help_heading = FILES, long, env = "STORAGE_URL", global = true)]
-    pub storage_url: Option<url::Url>,
+    /// cluster needs the same one. Empty is the same as unset.
+    #[arg(help_heading = FILES, long, env = "STORAGE_URL", value_parser = storage_url, global = true)]
+    pub storage_url: Option<StorageUrl>,
     /// Directory uploads are received into (and, without `STORAGE_URL`, kept in).
     #[arg(help_heading = FILES, long, env = "UPLOAD_DIR", default_value = "uploads", global = true)]
     pub upload_dir: PathBuf,
@@ -87,6 +87,11 @@ impl webkit::cli::ServiceSettings for Settings {
 }
 
 impl Settings {
+    /// The store `STORAGE_URL` names, if any.
+    pub fn storage_url(&self) -> Option<&url::Url> {
+        self.storage_url.as_ref().and_then(|url| url.0.as_ref())
+    }
+
     /// Checks what clap cannot: combinations and formats.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.database.validate()?;
@@ -103,4 +108,17 @@ impl Settings {
     pub fn db(&self) -> dbkit::DbSettings {
         self.database.db()
     }
+}
+
+/// `STORAGE_URL` as given: a URL, or nothing for an empty value (a line of a copied
+/// `.env` left blank means the default, not a start-up error).
+#[derive(Debug, Clone)]
+pub struct StorageUrl(pub Option<url::Url>);
+
+fn storage_url(value: &str) -> Result<StorageUrl, url::ParseError> {
+    let value = value.trim();
+    Ok(StorageUrl(match value {
+        "" => None,
+        url => Some(url.parse()?),
+    }))
 }

@@ -127,8 +127,12 @@ async fn list_files(
 /// Content-Type and `Content-Disposition: attachment`; supports `Range`.
 #[utoipa::path(get, path = "/files/{id}", tag = "files", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The file's bytes, with the Content-Type detected at upload (the document lists each)", content_type = "application/octet-stream", body = FileBytes),
+        (status = 200, description = "The file's bytes, with the Content-Type detected at upload (the document lists each), `ETag` (its SHA-256) and `Accept-Ranges: bytes`", content_type = "application/octet-stream", body = FileBytes),
+        (status = 206, description = "The one range `Range` asks for (`Content-Range: bytes first-last/size`; several ranges get the whole file, 200)", content_type = "application/octet-stream", body = FileBytes),
+        (status = 304, description = "`If-None-Match` names the file's ETag: not sent again"),
         (status = 404, description = "No such file, or not yours", body = ErrorResponse),
+        (status = 416, description = "The range starts beyond the file's end (`Content-Range: bytes */size`)", body = ErrorResponse),
+        (status = 503, description = "The database or the file store does not answer; nothing was sent", body = ErrorResponse),
         (status = 410, description = "The file's bytes are missing from storage: an integrity problem, logged and counted in `launchpad_integrity_problems_total`", body = ErrorResponse),
     ))]
 async fn download_file(

@@ -33,7 +33,7 @@ impl Storage {
     /// The storage the settings name: `STORAGE_URL`'s `uploads` and `archive` areas, or
     /// `UPLOAD_DIR` and `ARCHIVE_DIR`.
     pub fn open(settings: &Settings) -> Result<Self, String> {
-        let (uploads, archive) = match &settings.storage_url {
+        let (uploads, archive) = match settings.storage_url() {
             Some(url) => (Area::open(url, "uploads")?, Area::open(url, "archive")?),
             None => (
                 Area::local(&settings.upload_dir)?,
@@ -51,7 +51,7 @@ impl Storage {
     /// Storage at `url` (as `STORAGE_URL` would name it), otherwise as `settings` say.
     pub fn at(url: &Url, settings: &Settings) -> Result<Self, String> {
         Self::open(&Settings {
-            storage_url: Some(url.clone()),
+            storage_url: Some(crate::config::StorageUrl(Some(url.clone()))),
             ..settings.clone()
         })
     }

@@ -265,4 +265,15 @@ both_backends! {
         let health = down.get("/health", None).await;
         assert_eq!(health.status, StatusCode::OK, "{}", health.body);
     }
+
+    // An empty `STORAGE_URL` (a blank line of a copied `.env`) is the default: files
+    // in `UPLOAD_DIR`, served back; not a start-up error.
+    async fn an_empty_storage_url_keeps_files_in_the_upload_dir(backend: Backend) {
+        let app = TestApp::spawn_with(backend, &["--storage-url", ""]).await;
+        let student = app.register("blank@test.com").await;
+        let (id, key) = stored(&app, student.token(), pdf(), "local.pdf").await;
+        assert!(app.upload_dir.join(&key).is_file(), "{key} not in {}", app.upload_dir.display());
+        let (status, _, bytes) = download(&app, student.token(), &id).await;
+        assert_eq!((status, sha256(&bytes)), (StatusCode::OK, sha256(&pdf())));
+    }
 }
