@@ -30,6 +30,10 @@ pub struct DbSettings {
     /// database is down (and answer 503 until it is back). Otherwise opening the pool
     /// fails if the database does not answer within `acquire_timeout`.
     pub lazy: bool,
+    /// `url` is a transaction-mode pooler (PgBouncer `pool_mode = transaction`): no
+    /// statement cache, every checkout one transaction ([`crate::pooler`]). Session
+    /// features — advisory locks, `LISTEN` — need a connection to the server itself.
+    pub transaction_pooler: bool,
 }
 
 impl DbSettings {
@@ -45,6 +49,7 @@ impl DbSettings {
             statement_timeout: Some(Duration::from_secs(30)),
             slow_query_threshold: Duration::from_millis(500),
             lazy: false,
+            transaction_pooler: false,
         }
     }
 }
@@ -125,6 +130,11 @@ async fn open(
     adjust: impl FnOnce(&mut ConnectOptions),
     observe: Option<QueryObserver>,
 ) -> Result<DatabaseConnection, DbErr> {
+    // Behind a pooler: its statement timeout (the pooler would refuse or drop the
+    // startup option that carries it otherwise).
+    let pooler = settings
+        .transaction_pooler
+        .then_some(settings.statement_timeout);
     let mut opt = ConnectOptions::new(settings.url.clone());
     opt.max_connections(settings.pool_size + settings.max_overflow)
         .min_connections(settings.pool_size)
@@ -146,19 +156,29 @@ async fn open(
         .map_sqlx_sqlite_pool_opts(|o| {
             o.after_release(|conn, _| Box::pin(no_transaction_left::<Sqlite>(conn)))
         })
-        .map_sqlx_postgres_pool_opts(|o| {
-            o.after_release(|conn, _| Box::pin(no_transaction_left::<Postgres>(conn)))
+        .map_sqlx_postgres_pool_opts(move |o| match pooler {
+            Some(timeout) => crate::pooler::checkouts_are_transactions(o, timeout),
+            None => o.after_release(|conn, _| Box::pin(no_transaction_left::<Postgres>(conn))),
         });
-    if !names_ssl_mode(&settings.url, std::env::var_os("PGSSLMODE").is_some()) {
-        opt.map_sqlx_postgres_opts(|o| {
-            if o.get_socket().is_some() || is_loopback(o.get_host()) {
-                o.ssl_mode(PgSslMode::Disable)
-            } else {
-                o
-            }
-        });
-    }
-    if let Some(timeout) = settings.statement_timeout {
+    let plain_on_loopback = !names_ssl_mode(&settings.url, std::env::var_os("PGSSLMODE").is_some());
+    let statement_cache = pooler.is_none();
+    opt.map_sqlx_postgres_opts(move |o| {
+        let o = match plain_on_loopback && (o.get_socket().is_some() || is_loopback(o.get_host())) {
+            true => o.ssl_mode(PgSslMode::Disable),
+            false => o,
+        };
+        // A statement prepared on one server connection of a pooler is unknown to the
+        // next: prepare each time, inside the checkout's transaction.
+        match statement_cache {
+            true => o,
+            false => o.statement_cache_capacity(0),
+        }
+    });
+    if pooler.is_some() {
+        // Connections opened only when asked for: one opened to wait idle would hold a
+        // transaction open, and with it a server connection of the pooler.
+        opt.min_connections(0);
+    } else if let Some(timeout) = settings.statement_timeout {
         opt.statement_timeout(timeout);
     }
     adjust(&mut opt);
@@ -218,7 +238,7 @@ fn is_loopback(host: &str) -> bool {
 /// were answered 201, held the write lock against everyone, and were rolled back when
 /// the connection closed. So the pool closes any connection whose transaction count is
 /// not 0 once its queued rollback has run; closing rolls back whatever is left.
-async fn no_transaction_left<DB: sqlx::Database>(
+pub(crate) async fn no_transaction_left<DB: sqlx::Database>(
     conn: &mut DB::Connection,
 ) -> Result<bool, sqlx::Error> {
     use sqlx::Connection;

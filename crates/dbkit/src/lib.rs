@@ -80,6 +80,7 @@ pub mod migrate;
 pub mod migrations;
 pub mod names;
 pub mod newest_first;
+mod pooler;
 pub mod replicas;
 pub mod schema;
 pub mod sessions;

@@ -72,10 +72,11 @@ impl Application {
         }
         let storage = Storage::open(&settings).map_err(StartupError::Storage)?;
         let metrics = webkit::metrics::Metrics::new(&[crate::http::files::INTEGRITY_PROBLEMS]);
-        let (db, in_use) = webkit::serve::open_pool(&settings.database, &metrics).await?;
+        let webkit::serve::Pools { db, direct, in_use } =
+            webkit::serve::open_pool(&settings.database, &metrics).await?;
         let replicas = webkit::serve::open_replicas(&settings.database, &db, &metrics).await?;
         if settings.auto_migrate() {
-            prepare_database(&db, settings.database.app_env).await?;
+            prepare_database(&direct, settings.database.app_env).await?;
         }
         let jobs = if settings.serve_jobs {
             Some(jobs_context(&settings, storage.clone()).await?)
@@ -83,7 +84,7 @@ impl Application {
             None
         };
         let listener = webkit::serve::bind(&settings.server).await?;
-        let auth = auth(db.clone(), &settings, &metrics);
+        let auth = auth(db.clone(), &direct, &settings, &metrics);
         let ops = Ops::new::<migration::Migrator>(
             db.clone(),
             metrics.clone(),
@@ -193,6 +194,7 @@ async fn prepare_database(db: &DatabaseConnection, env: AppEnv) -> Result<(), St
 /// signed-in users kept between requests on PostgreSQL (migration 016 notifies changes).
 fn auth(
     db: DatabaseConnection,
+    direct: &DatabaseConnection,
     settings: &Settings,
     metrics: &Arc<webkit::metrics::Metrics>,
 ) -> Auth {
@@ -200,7 +202,10 @@ fn auth(
     let auth = Auth::new(db, Arc::new(Users::new()), settings.sign_in.auth())
         .on_password_check(Arc::new(move || metrics.password_verified()));
     match settings.sign_in.auth_user_cache {
-        true => auth.cache_users(migration::m20261204_000016_users_change_notifications::CHANNEL),
+        true => auth.cache_users(
+            direct,
+            migration::m20261204_000016_users_change_notifications::CHANNEL,
+        ),
         false => auth,
     }
 }

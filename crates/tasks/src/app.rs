@@ -58,9 +58,10 @@ impl App {
         crate::configure()?;
         settings.validate()?;
         let metrics = Metrics::new(&[]);
-        let (db, in_use) = webkit::serve::open_pool(&settings.database, &metrics).await?;
+        let webkit::serve::Pools { db, direct, in_use } =
+            webkit::serve::open_pool(&settings.database, &metrics).await?;
         if settings.database.auto_migrate() {
-            dbkit::migrate::up::<Migrator>(&db, None).await?;
+            dbkit::migrate::up::<Migrator>(&direct, None).await?;
         }
         let listener = webkit::serve::bind(&settings.server).await?;
         let auth = Auth::new(db.clone(), Arc::new(Users::new()), settings.sign_in.auth());

@@ -61,6 +61,14 @@ pub struct DatabaseArgs {
     /// How far behind the primary a replica may be, in milliseconds, and still serve reads.
     #[arg(help_heading = DATABASE, long, env = "DATABASE_REPLICA_MAX_LAG_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
     pub database_replica_max_lag_ms: u64,
+    /// `DATABASE_URL` is a transaction-mode pooler (PgBouncer `pool_mode = transaction`):
+    /// no statement cache, every checkout one transaction. Needs `DATABASE_DIRECT_URL`.
+    #[arg(help_heading = DATABASE, long, env = "DB_TRANSACTION_POOLER", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub db_transaction_pooler: bool,
+    /// The PostgreSQL server itself, when `DATABASE_URL` is a pooler: migrations, the
+    /// locks that span a session, `LISTEN`, and every CLI command use it.
+    #[arg(help_heading = DATABASE, long, env = "DATABASE_DIRECT_URL", global = true)]
+    pub database_direct_url: Option<String>,
     /// Connections kept open in the pool.
     #[arg(help_heading = DATABASE, long, env = "DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
     pub db_pool_size: u32,
@@ -97,6 +105,26 @@ impl DatabaseArgs {
             return Err(ConfigError {
                 variable: "DATABASE_URL",
                 reason: "must start with sqlite: or postgres://".into(),
+            });
+        }
+        let direct = self
+            .database_direct_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty());
+        if self.db_transaction_pooler && direct.is_none() {
+            return Err(ConfigError {
+                variable: "DATABASE_DIRECT_URL",
+                reason: "DB_TRANSACTION_POOLER needs the server's own URL too, for migrations, \
+                         session locks and LISTEN"
+                    .into(),
+            });
+        }
+        if let Some(direct) = direct
+            && dbkit::connect::backend_of(direct) != dbkit::connect::backend_of(&self.url())
+        {
+            return Err(ConfigError {
+                variable: "DATABASE_DIRECT_URL",
+                reason: "must be a URL of the same kind as DATABASE_URL".into(),
             });
         }
         let replicas = self.replica_urls();
@@ -148,6 +176,22 @@ impl DatabaseArgs {
                 .then(|| Duration::from_millis(self.db_statement_timeout)),
             slow_query_threshold: Duration::from_millis(self.slow_query_threshold_ms),
             lazy: false,
+            transaction_pooler: self.db_transaction_pooler,
+        }
+    }
+
+    /// Pool settings for the server itself: `DATABASE_DIRECT_URL`, or `DATABASE_URL`
+    /// when there is no pooler in between.
+    pub fn direct(&self) -> dbkit::DbSettings {
+        let url = self
+            .database_direct_url
+            .clone()
+            .filter(|url| !url.trim().is_empty())
+            .unwrap_or_else(|| self.url());
+        dbkit::DbSettings {
+            url,
+            transaction_pooler: false,
+            ..self.db()
         }
     }
 }

@@ -16,21 +16,43 @@ use tokio::sync::oneshot;
 use crate::config::{DatabaseArgs, ServerArgs};
 use crate::metrics::Metrics;
 
-/// Opens a server's pool, its statements counted in `metrics`, and marks the database in
-/// use (so `migrate down` refuses while it runs). With nothing to migrate the pool opens
-/// lazily: the server starts even while its database is down, answers 503 until it is
-/// back, and recovers by itself; migrating (`AUTO_MIGRATE`) needs the database now.
-pub async fn open_pool(
-    database: &DatabaseArgs,
-    metrics: &Arc<Metrics>,
-) -> Result<(DatabaseConnection, InUse), DbErr> {
+/// A server's connections to its database.
+pub struct Pools {
+    /// What requests and jobs use: `DATABASE_URL` (a pooler, perhaps).
+    pub db: DatabaseConnection,
+    /// The server itself (`DATABASE_DIRECT_URL`, else the same pool): migrations, the
+    /// locks that span a session, `LISTEN`.
+    pub direct: DatabaseConnection,
+    /// Marks the database in use (so `migrate down` refuses while the server runs).
+    pub in_use: InUse,
+}
+
+/// Opens a server's pools, their statements counted in `metrics`, and marks the database
+/// in use. With nothing to migrate the pools open lazily: the server starts even while
+/// its database is down, answers 503 until it is back, and recovers by itself; migrating
+/// (`AUTO_MIGRATE`) needs the database now.
+pub async fn open_pool(database: &DatabaseArgs, metrics: &Arc<Metrics>) -> Result<Pools, DbErr> {
+    let lazy = !database.auto_migrate();
     let settings = dbkit::DbSettings {
-        lazy: !database.auto_migrate(),
+        lazy,
         ..database.db()
     };
     let db = dbkit::connect::connect_observed(&settings, metrics.observer()).await?;
-    let in_use = dbkit::in_use::hold(&db, settings.acquire_timeout).await?;
-    Ok((db, in_use))
+    let direct = match database.direct() {
+        same if same.url == settings.url => db.clone(),
+        // Few and short uses: a connection or two.
+        other => {
+            let other = dbkit::DbSettings {
+                lazy,
+                pool_size: 1,
+                max_overflow: 2,
+                ..other
+            };
+            dbkit::connect::connect_observed(&other, metrics.observer()).await?
+        }
+    };
+    let in_use = dbkit::in_use::hold(&direct, settings.acquire_timeout).await?;
+    Ok(Pools { db, direct, in_use })
 }
 
 /// The read replicas `DATABASE_REPLICA_URL` names, of the primary `db`, watched from now

@@ -1,6 +1,7 @@
 //! Integration tests through the real HTTP API, each on SQLite and on PostgreSQL.
 
 mod helpers;
+mod pgbouncer;
 mod private_pg;
 mod process;
 
@@ -42,6 +43,7 @@ mod openapi;
 mod operations;
 mod orders;
 mod outage;
+mod pooler;
 mod projects;
 mod purge;
 mod queries;

@@ -122,9 +122,10 @@ impl Auth {
     /// Keeps the users [`CurrentUser`] reads between requests, dropped whenever one may
     /// have changed: on every write about a user this process commits, and when PostgreSQL notifies
     /// `channel` (the app's users table must notify it on every change: see
-    /// [`cache`]). Nothing is cached on SQLite. Call within the server's runtime.
-    pub fn cache_users(self, channel: &'static str) -> Self {
-        self.users.listen(&self.db, channel);
+    /// [`cache`]), listened to on `server` — the database server itself: a pooler does
+    /// not keep a `LISTEN`. Nothing is cached on SQLite. Call within the server's runtime.
+    pub fn cache_users(self, server: &DatabaseConnection, channel: &'static str) -> Self {
+        self.users.listen(server, channel);
         self
     }
 

@@ -81,7 +81,7 @@ pub async fn run<Migrator: MigratorTrait>(
     match command {
         MigrateCommand::Up { n, dry_run: true } => print_sql(
             Direction::Up,
-            &migrate::sql::<Migrator>(&db, &settings.database().db(), Direction::Up, n)
+            &migrate::sql::<Migrator>(&db, &settings.database().direct(), Direction::Up, n)
                 .await
                 .map_err(e)?,
         ),
@@ -91,7 +91,7 @@ pub async fn run<Migrator: MigratorTrait>(
             Direction::Down,
             &migrate::sql::<Migrator>(
                 &db,
-                &settings.database().db(),
+                &settings.database().direct(),
                 Direction::Down,
                 Some(n.unwrap_or(1)),
             )
@@ -172,9 +172,10 @@ async fn down_plan<Migrator: MigratorTrait>(
         Some(n) => n,
         None => migrate::history::<Migrator>(db).await.map_err(e)?.len() as u32,
     };
-    let plan = migrate::sql::<Migrator>(db, &settings.database().db(), Direction::Down, Some(n))
-        .await
-        .map_err(e)?;
+    let plan =
+        migrate::sql::<Migrator>(db, &settings.database().direct(), Direction::Down, Some(n))
+            .await
+            .map_err(e)?;
     let names: Vec<&str> = plan.iter().map(|(name, _)| name.as_str()).collect();
     let rows = migrate::row_counts(db).await.map_err(e)?;
     let drops = plan
@@ -338,7 +339,7 @@ pub async fn schema_report<Migrator: MigratorTrait>(
     db: &DatabaseConnection,
     settings: &impl ServiceSettings,
 ) -> Result<bool, String> {
-    let report = migrate::check::<Migrator>(db, &settings.database().db())
+    let report = migrate::check::<Migrator>(db, &settings.database().direct())
         .await
         .map_err(|e| e.to_string())?;
     if report.is_clean() {

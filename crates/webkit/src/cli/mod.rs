@@ -68,7 +68,7 @@ impl From<DbErr> for ConnectError {
 /// Opens the database for a command-line tool, after checking the settings.
 pub async fn open(settings: &impl ServiceSettings) -> Result<DatabaseConnection, String> {
     settings.validate().map_err(|e| e.to_string())?;
-    dbkit::connect(&settings.database().db())
+    dbkit::connect(&settings.database().direct())
         .await
         .map_err(|e| ConnectError::from(e).to_string())
 }
