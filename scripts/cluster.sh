@@ -148,7 +148,9 @@ node_up() {
 }
 
 worker_up() {
-  spawn worker worker JOB_POLL_INTERVAL_MS=200
+  # A job of a killed worker is taken back after JOB_LOCK_TIMEOUT: seconds here (every
+  # job of the cluster takes milliseconds), so that the soak sees it happen.
+  spawn worker worker JOB_POLL_INTERVAL_MS=200 JOB_LOCK_TIMEOUT=2
 }
 
 print_env() {
@@ -157,6 +159,7 @@ print_env() {
     echo "NODE_PID=$(cat "$state/node-$name.pid")"
   done
   echo "WORKER_PID=$(cat "$state/worker.pid")"
+  echo "STORE_CONFIG=$state/object-store/garage.toml"
   echo "DATABASE_URL=postgres://postgres@127.0.0.1:$(port_of primary)/launchpad"
   echo "REPLICA_URL=postgres://postgres@127.0.0.1:$(port_of replica)/launchpad"
   sed -n 's/^STORAGE_URL=/STORAGE_URL=/p' "$state/storage.env"

@@ -5,13 +5,15 @@ and started again; then every acknowledged write must be in the primary, no answ
 be a 5xx, and the activity log's chain must verify. Also: a file uploaded on A downloads
 byte for byte on B; failed logins alternating between the nodes meet the account's
 limit at the same count as on one node; a project created on A reads at once on B while
-the nodes read from the replica; readers on both nodes keep getting 200s while the
-replica is stopped and started again. Prints its figures; exits 1 on any failure.
+the nodes read from the replica; erasures queued on node A while the worker is killed at
+random remove exactly the erased users' files from the bucket, every job succeeding;
+readers on both nodes keep getting 200s while the replica is stopped and started again. Prints its figures; exits 1 on any failure.
 Standard library only.
 """
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -134,20 +136,26 @@ def soak(env, seconds, problems):
           f"node A healthy again {recovery:.1f} s after the kill (restarted 1 s after it)")
 
 
+def upload_png(base, token, project, size):
+    """Uploads a PNG of about `size` random bytes to `project`: (status, body, the bytes)."""
+    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000a49444154789c6300010000050001"
+                        "0d0a2db40000000049454e44ae426082") + os.urandom(size)
+    boundary = "soak-boundary"
+    form = (f"--{boundary}\r\ncontent-disposition: form-data; name=\"kind\"\r\n\r\nproject\r\n"
+            f"--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+            "content-type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
+    status, body = call(base, "POST", f"/api/projects/{project}/files", token=token, raw=form,
+                        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    return status, body, png
+
+
 def shared_files(env, problems):
     a, b = env["NODE_URL"]
     token = register(a, f"files-{uuid.uuid4().hex[:8]}@soak.test")
     status, body = call(a, "POST", "/api/projects", {"title": "Files across nodes"}, token)
     project = json.loads(body)["id"]
-    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                        "1f15c4890000000a49444154789c6300010000050001"
-                        "0d0a2db40000000049454e44ae426082") + os.urandom(300_000)
-    boundary = "soak-boundary"
-    form = (f"--{boundary}\r\ncontent-disposition: form-data; name=\"kind\"\r\n\r\nproject\r\n"
-            f"--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
-            "content-type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
-    status, body = call(a, "POST", f"/api/projects/{project}/files", token=token, raw=form,
-                        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    status, body, png = upload_png(a, token, project, 300_000)
     if status != 201:
         problems.append(f"upload on node A: {status} {body[:200]!r}")
         return
@@ -245,6 +253,73 @@ def replica_restart(env, problems):
           f"and streaming {back:.1f} s after the start ({down_for:.1f} s in all)")
 
 
+def bucket_objects(env):
+    """The number of objects in the cluster's bucket, as the store counts them."""
+    garage = os.path.expanduser("~/.cache/launchpad/garage-2.5.0/bin/garage")
+    out = subprocess.run([garage, "-c", env["STORE_CONFIG"][0], "bucket", "info", "launchpad"],
+                         check=True, capture_output=True, text=True).stdout
+    return int(next(line.split()[1] for line in out.splitlines() if line.startswith("Objects:")))
+
+
+def settle(read, want, seconds=30):
+    """read() until it returns want (the store's counters follow writes closely, not at once)."""
+    deadline = time.monotonic() + seconds
+    value = read()
+    while value != want and time.monotonic() < deadline:
+        time.sleep(0.2)
+        value = read()
+    return value
+
+
+def jobs_once(env, problems, students=8, files_each=3):
+    """Erasures queued on node A while the worker is killed at random: every erased file
+    leaves the bucket, nothing else does, and every job succeeds."""
+    a, b = env["NODE_URL"]
+    _, body = call(a, "POST", "/api/auth/login", {"email": "admin@test.com", "password": "Admin@1234"})
+    admin = json.loads(body)["access_token"]
+    start = bucket_objects(env)
+    ids = []
+    for n in range(students):
+        token = register(a, f"erased{n}-{uuid.uuid4().hex[:8]}@soak.test")
+        ids.append(json.loads(call(a, "GET", "/api/users/me", token=token)[1])["id"])
+        _, body = call(b, "POST", "/api/projects", {"title": "To be erased"}, token)
+        project = json.loads(body)["id"]
+        for _ in range(files_each):
+            status, body, _ = upload_png(b, token, project, 1000)
+            if status != 201:
+                problems.append(f"jobs: upload on node B: {status} {body[:200]!r}")
+                return
+    stored = students * files_each
+    before = settle(lambda: bucket_objects(env), start + stored)
+    dice, kills = random.Random(15), 0
+    for user in ids:
+        status, body = call(a, "POST", f"/api/admin/users/{user}/erase", token=admin)
+        if status != 200:
+            problems.append(f"jobs: erase on node A: {status} {body[:200]!r}")
+        if dice.random() < 0.5:
+            time.sleep(dice.uniform(0, 0.3))
+            os.kill(int(env["WORKER_PID"][0]), signal.SIGKILL)
+            kills += 1
+            out = subprocess.run(["bash", "scripts/cluster.sh", "worker"], check=True,
+                                 capture_output=True, text=True).stdout
+            env["WORKER_PID"] = [line.split("=", 1)[1] for line in out.splitlines()
+                                 if line.startswith("WORKER_PID=")]
+    ours = "kind IN ('files.remove', 'activity_log.erase')"
+    settle(lambda: psql(env["DATABASE_URL"][0], f"SELECT count(*) FROM jobs WHERE {ours} "
+                        "AND status <> 'succeeded'"), ["0"], seconds=60)
+    rows = psql(env["DATABASE_URL"][0], f"SELECT kind || ':' || status || ':' || attempts FROM jobs WHERE {ours}")
+    failed = [r for r in rows if ":succeeded:" not in r]
+    after = settle(lambda: bucket_objects(env), before - stored)
+    if failed or not rows:
+        problems.append(f"jobs: not all succeeded: {failed or 'no job queued'}")
+    if after != before - stored:
+        problems.append(f"jobs: the bucket went from {before} to {after} objects, expected {before - stored}")
+    again = sum(1 for r in rows if not r.endswith(":1"))
+    print(f"jobs: {students} erasures queued on node A ({stored} files), the worker SIGKILLed {kills} times: "
+          f"{len(rows)} jobs, {len(failed)} not succeeded, {again} run more than once (taken back from a "
+          f"killed worker); bucket {before} -> {after} objects")
+
+
 def main():
     seconds = int(sys.argv[1])
     env = {}
@@ -255,6 +330,7 @@ def main():
     shared_files(env, problems)
     brakes(env, problems)
     read_your_writes(env, problems)
+    jobs_once(env, problems)
     replica_restart(env, problems)
     soak(env, seconds, problems)
     verify = subprocess.run([env["LAUNCHPAD"][0], "--database-url", env["DATABASE_URL"][0], "verify"],
