@@ -156,9 +156,19 @@ async fn open(
         .map_sqlx_sqlite_pool_opts(|o| {
             o.after_release(|conn, _| Box::pin(no_transaction_left::<Sqlite>(conn)))
         })
-        .map_sqlx_postgres_pool_opts(move |o| match pooler {
-            Some(timeout) => crate::pooler::checkouts_are_transactions(o, timeout),
-            None => o.after_release(|conn, _| Box::pin(no_transaction_left::<Postgres>(conn))),
+        .map_sqlx_postgres_pool_opts(move |o| {
+            let o = match pooler {
+                Some(timeout) => crate::pooler::checkouts_are_transactions(o, timeout),
+                None => o,
+            };
+            o.after_release(move |conn, _| {
+                Box::pin(async move {
+                    if pooler.is_some() {
+                        crate::pooler::end(conn).await?;
+                    }
+                    no_transaction_left::<Postgres>(conn).await
+                })
+            })
         });
     let plain_on_loopback = !names_ssl_mode(&settings.url, std::env::var_os("PGSSLMODE").is_some());
     let statement_cache = pooler.is_none();
@@ -238,7 +248,7 @@ fn is_loopback(host: &str) -> bool {
 /// were answered 201, held the write lock against everyone, and were rolled back when
 /// the connection closed. So the pool closes any connection whose transaction count is
 /// not 0 once its queued rollback has run; closing rolls back whatever is left.
-pub(crate) async fn no_transaction_left<DB: sqlx::Database>(
+async fn no_transaction_left<DB: sqlx::Database>(
     conn: &mut DB::Connection,
 ) -> Result<bool, sqlx::Error> {
     use sqlx::Connection;

@@ -20,8 +20,9 @@ use std::time::Duration;
 use sea_orm::sqlx::pool::PoolOptions;
 use sea_orm::sqlx::{self, Executor, PgConnection, Postgres};
 
-/// `options` with every checkout a transaction, whose statements time out after
-/// `timeout` (set in the transaction: a pooler does not pass startup options on).
+/// `options` with every checkout beginning a transaction, whose statements time out
+/// after `timeout` (set in the transaction: a pooler does not pass startup options on).
+/// The pool ends it with [`end`] when the connection comes back.
 pub(crate) fn checkouts_are_transactions(
     options: PoolOptions<Postgres>,
     timeout: Option<Duration>,
@@ -30,12 +31,6 @@ pub(crate) fn checkouts_are_transactions(
         .after_connect(move |conn, _| Box::pin(begin(conn, timeout)))
         .before_acquire(move |conn, _| {
             Box::pin(async move { begin(conn, timeout).await.map(|()| true) })
-        })
-        .after_release(|conn, _| {
-            Box::pin(async move {
-                end(conn).await?;
-                crate::connect::no_transaction_left::<Postgres>(conn).await
-            })
         })
 }
 
@@ -53,7 +48,7 @@ async fn begin(conn: &mut PgConnection, timeout: Option<Duration>) -> Result<(),
 
 /// Commits the checkout's transaction, if a SeaORM `COMMIT` has not (then it warns of
 /// no transaction, silenced); rolls back one a failed statement aborted.
-async fn end(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+pub(crate) async fn end(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     let commit = sqlx::raw_sql("SET LOCAL client_min_messages = error; COMMIT");
     if conn.execute(commit).await.is_err() {
         conn.execute(sqlx::raw_sql("ROLLBACK")).await?;

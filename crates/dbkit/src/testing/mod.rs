@@ -148,9 +148,13 @@ impl Drop for TestDb {
 }
 
 fn drop_schema(schema: String) {
-    let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-    // Drop runs inside the test's runtime; a runtime of its own on another thread can
-    // block on the drop.
+    on_postgres_now(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+}
+
+/// Runs `sql` on the test server ([`postgres_base_url`]) before returning, ignoring
+/// failure: for clean-ups in `Drop`, which runs inside the test's runtime (a runtime of
+/// its own on another thread can block on the work).
+pub fn on_postgres_now(sql: String) {
     let _ = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -153,18 +153,9 @@ impl Drop for PgBouncer {
             let _ = Command::new("kill").args(["-KILL", pid.trim()]).output();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database);
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let db = Database::connect(postgres_base_url()).await.ok()?;
-                db.execute_unprepared(&sql).await.ok()?;
-                db.close().await.ok()
-            })
-        })
-        .join();
+        dbkit::testing::on_postgres_now(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.database
+        ));
     }
 }
