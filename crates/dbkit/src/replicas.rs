@@ -217,10 +217,11 @@ impl Replicas {
         if self.inner.replicas.is_empty() {
             return Ok(());
         }
-        // The WAL position now is past the commit just made.
+        // The WAL position now is past the commit just made. Two writes of one user at
+        // once may record their marks in either order: the mark only ever moves forward.
         let sql = format!(
             "INSERT INTO {MARKS} (user_id, lsn) VALUES ($1, {CURRENT_LSN}) \
-             ON CONFLICT (user_id) DO UPDATE SET lsn = EXCLUDED.lsn"
+             ON CONFLICT (user_id) DO UPDATE SET lsn = GREATEST({MARKS}.lsn, EXCLUDED.lsn)"
         );
         let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, [user.into()]);
         self.inner.primary.execute_raw(statement).await?;

@@ -111,6 +111,14 @@ impl DatabaseArgs {
             .database_direct_url
             .as_deref()
             .filter(|url| !url.trim().is_empty());
+        if self.db_transaction_pooler
+            && dbkit::connect::backend_of(&self.url()) != Some(sea_orm::DbBackend::Postgres)
+        {
+            return Err(ConfigError {
+                variable: "DB_TRANSACTION_POOLER",
+                reason: "a pooler stands in front of PostgreSQL (DATABASE_URL=postgres://…)".into(),
+            });
+        }
         if self.db_transaction_pooler && direct.is_none() {
             return Err(ConfigError {
                 variable: "DATABASE_DIRECT_URL",

@@ -151,3 +151,34 @@ async fn two_nodes_through_pgbouncer_in_transaction_mode_answer_everything_right
     );
     println!("without DB_TRANSACTION_POOLER: {failed} of 30 reads failed");
 }
+
+/// The setting needs PostgreSQL and the server's own URL: otherwise start-up stops,
+/// naming what is missing.
+#[tokio::test]
+async fn a_transaction_pooler_needs_postgres_and_the_servers_own_url() {
+    crate::helpers::configure_kits();
+    let sqlite = TestDb::new(Backend::Sqlite).await;
+    let postgres = TestDb::new(Backend::Postgres).await;
+    for (url, extra, named) in [
+        (
+            &sqlite.url,
+            vec!["--database-direct-url", sqlite.url.as_str()],
+            "DB_TRANSACTION_POOLER",
+        ),
+        (&postgres.url, vec![], "DATABASE_DIRECT_URL"),
+        (
+            &postgres.url,
+            vec!["--database-direct-url", "sqlite://x.db"],
+            "DATABASE_DIRECT_URL",
+        ),
+    ] {
+        let mut flags = vec!["--db-transaction-pooler", "true"];
+        flags.extend(extra);
+        let refused = launchpad::startup::Application::build(crate::helpers::settings(url, &flags))
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("not refused: {named} {flags:?}"))
+            .to_string();
+        assert!(refused.contains(named), "{refused}");
+    }
+}

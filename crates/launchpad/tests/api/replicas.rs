@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, Session, TestApp, TestDb, settings};
@@ -198,6 +198,22 @@ async fn a_write_reads_back_at_once_on_another_node_while_others_read_the_laggin
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // A mark only moves forward: two writes of one user may record theirs in either order.
+    let far = i64::MAX / 2;
+    let mark = || async {
+        let sql = "SELECT w.lsn FROM write_marks w JOIN users u ON u.id = w.user_id \
+                   WHERE u.email = 'writer@example.com'";
+        let row =
+            a.db.query_one_raw(Statement::from_string(a.db.get_database_backend(), sql));
+        let row = row.await.expect("read the mark").expect("a mark");
+        row.try_get_by_index::<i64>(0).expect("lsn")
+    };
+    a.db.execute_unprepared(&format!("UPDATE write_marks SET lsn = {far}"))
+        .await
+        .expect("move the mark ahead");
+    project(a, &student, "After the far mark").await;
+    assert_eq!(mark().await, far, "a later write moved the mark back");
 }
 
 /// Readers keep reading while the replica is stopped and started again: every answer a
