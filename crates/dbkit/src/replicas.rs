@@ -159,23 +159,15 @@ impl Replicas {
         !self.inner.replicas.is_empty()
     }
 
-    /// The primary.
-    pub fn primary(&self) -> &DatabaseConnection {
-        &self.inner.primary
-    }
-
-    /// Where a read of `user`'s (or an anonymous one) goes: a fit replica that has
-    /// replayed the user's last write, else the primary. Costs one primary-key lookup
-    /// on the primary for a user's read, nothing without replicas.
-    pub async fn reader(&self, user: Option<Uuid>) -> Result<Read, DbErr> {
+    /// Where a read of `user`'s goes: a fit replica that has replayed the user's last
+    /// write, else the primary. Costs one primary-key lookup on the primary, nothing
+    /// without replicas.
+    pub async fn reader(&self, user: Uuid) -> Result<Read, DbErr> {
         let inner = &self.inner;
         if inner.replicas.is_empty() {
             return Ok(self.on_primary());
         }
-        let mark = match user {
-            Some(user) => self.mark(user).await?,
-            None => 0,
-        };
+        let mark = self.mark(user).await?;
         let now = Instant::now();
         let count = inner.replicas.len();
         let start = inner.next.fetch_add(1, Ordering::Relaxed);

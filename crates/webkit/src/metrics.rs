@@ -65,6 +65,7 @@ pub struct Metrics {
     replica_up: Family<ReplicaLabels, Gauge>,
     replica_lag: Family<ReplicaLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     replica_reads: Family<ReplicaLabels, Counter>,
+    replica_sync: Mutex<()>,
     password_checks: Counter,
     /// The app's own counters, by name.
     counters: HashMap<&'static str, Counter>,
@@ -183,6 +184,7 @@ impl Metrics {
             replica_up,
             replica_lag,
             replica_reads,
+            replica_sync: Mutex::new(()),
             password_checks,
             counters,
             capturing: AtomicBool::new(false),
@@ -297,7 +299,9 @@ impl Metrics {
             self.replica_lag.get_or_create(&labels).set(lag);
             reads.push((replica.name, replica.reads));
         }
-        // The replicas count their reads themselves: bring the counters up to them.
+        // The replicas count their reads themselves: bring the counters up to them, one
+        // render at a time (two at once would both add the same difference).
+        let _one = self.replica_sync.lock();
         for (replica, total) in reads {
             let counter = self.replica_reads.get_or_create(&ReplicaLabels { replica });
             counter.inc_by(total.saturating_sub(counter.get()));

@@ -45,7 +45,7 @@ where
         let replicas = Replicas::from_ref(state);
         let read = match parts.extensions.get::<Retried>() {
             Some(_) => replicas.on_primary(),
-            None => replicas.reader(Some(who.user_id())).await?,
+            None => replicas.reader(who.user_id()).await?,
         };
         if let (Some(index), Some(slot)) = (read.replica, parts.extensions.get::<OnReplica>()) {
             let _ = slot.0.set(index);

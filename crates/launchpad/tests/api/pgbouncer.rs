@@ -3,14 +3,15 @@
 //! (a pooler passes no `options`, so the tests' usual per-schema databases cannot go
 //! through it). Everything is stopped and dropped with it.
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::PathBuf;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sea_orm::{ConnectionTrait, Database};
 use uuid::Uuid;
 
 use crate::helpers::postgres_base_url;
+use crate::private_pg::as_postgres;
 use crate::process::free_port;
 
 const PGBOUNCER: &str = "/usr/sbin/pgbouncer";
@@ -26,7 +27,7 @@ impl PgBouncer {
     /// Starts one lending at most `servers` server connections per database.
     pub async fn start(servers: u32) -> Self {
         assert!(
-            std::path::Path::new(PGBOUNCER).exists(),
+            Path::new(PGBOUNCER).exists(),
             "no {PGBOUNCER}: run scripts/pgbouncer.sh install"
         );
         let tag = Uuid::now_v7().simple();
@@ -50,8 +51,8 @@ impl PgBouncer {
             bouncer.config(&host, port, servers),
         )
         .expect("config");
-        let started = as_postgres()
-            .args([PGBOUNCER, "-d", &bouncer.path("pgbouncer.ini")])
+        let started = as_postgres(Path::new(PGBOUNCER))
+            .args(["-d", &bouncer.path("pgbouncer.ini")])
             .output()
             .expect("run pgbouncer");
         assert!(
@@ -136,15 +137,6 @@ fn upstream() -> (String, u16) {
         url.host_str().unwrap_or("127.0.0.1").to_owned(),
         url.port().unwrap_or(5432),
     )
-}
-
-fn as_postgres() -> Command {
-    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
-    let mut command = Command::new(if root { "runuser" } else { "env" });
-    if root {
-        command.args(["-u", "postgres", "--"]);
-    }
-    command
 }
 
 impl Drop for PgBouncer {

@@ -165,7 +165,7 @@ impl PrivatePg {
 }
 
 /// `program`, as the `postgres` user when we are root.
-fn as_postgres(program: &Path) -> Command {
+pub fn as_postgres(program: &Path) -> Command {
     let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
     if root {
         let mut command = Command::new("runuser");
