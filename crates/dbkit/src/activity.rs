@@ -88,7 +88,8 @@ impl ActiveModelBehavior for ActiveModel {}
 pub const STATUSES: &[&str] = &["success", "failed", "error"];
 
 /// Newest first by default; `status` is `success|failed|error`; `search` looks in the
-/// action and entity type.
+/// action and entity type — lowercase ASCII codes the code names (`project.create`),
+/// which are their own fold, so they need no twins.
 pub const LIST: ListSpec<Entity> = ListSpec {
     sort_fields: &[("created_at", Column::CreatedAt)],
     default_order: SortOrder::Desc,

@@ -19,6 +19,8 @@
 //!   exactly one delete batch;
 //! - [`list`]: whitelisted sorting, filtering, escaped or full-text search, offset paging
 //!   and keyset ([`cursor`]) paging;
+//! - [`fold`]: the folded twins of free-text columns, so that accents and case change no
+//!   search and no order, alike on both backends;
 //! - [`sessions`]: signed-in sessions as rotating refresh tokens, with reuse detection;
 //! - [`attempts`]: budgets of attempts per minute, shared by every process on the database;
 //! - [`replicas`]: reads on streaming replicas, with read-your-writes and fallback;
@@ -73,6 +75,7 @@ pub mod chain;
 pub mod connect;
 pub mod cursor;
 pub mod error;
+pub mod fold;
 pub mod in_use;
 pub mod jobs;
 pub mod list;

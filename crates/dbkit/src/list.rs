@@ -3,7 +3,7 @@
 //! by keyset cursor ([`crate::cursor`]) whose cost does not grow with depth.
 
 use sea_orm::sea_query::NullOrdering;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, LikeExpr, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
     ModelTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
@@ -54,15 +54,17 @@ pub struct ListParams {
     pub created_before: Option<Timestamp>,
     /// Only rows with this status.
     pub status: Option<String>,
-    /// Case-insensitive text looked for in the resource's searchable fields: literally
-    /// (substring) for most resources; by word prefix where the resource has full-text
-    /// search (every word of the text must start a word of the row).
+    /// Text looked for in the resource's searchable fields, ignoring case and accents:
+    /// literally (substring) for most resources; by word prefix where the resource has
+    /// full-text search (every word of the text must start a word of the row).
     pub search: Option<String>,
 }
 
 /// What a resource allows in its lists.
 pub struct ListSpec<E: EntityTrait> {
-    /// Sortable fields by the name clients use; the first is the default.
+    /// Sortable fields by the name clients use; the first is the default. A free-text
+    /// field sorts by its [`Form::Fold`](crate::fold::Form::Fold) twin, so case and
+    /// accents do not change the order (ties go by `id`).
     pub sort_fields: &'static [(&'static str, E::Column)],
     /// The default direction.
     pub default_order: SortOrder,
@@ -95,9 +97,12 @@ impl<E: EntityTrait> ListSpec<E> {
     }
 }
 
-/// How a resource's `search` works.
+/// How a resource's `search` works. Both kinds compare folded text ([`crate::fold`]):
+/// accents and case change nothing, alike on both backends.
 pub enum Search<C: 'static> {
-    /// Case-insensitive literal substring in any of these columns (`LIKE`, escaped).
+    /// Literal substring of the folded search in any of these columns (`LIKE`, escaped):
+    /// [`Form::Fold`](crate::fold::Form::Fold) twins, or columns of lowercase ASCII codes
+    /// (which are their own fold).
     Like(&'static [C]),
     /// Word-prefix full-text search over an index the migrations keep (see
     /// [`FullText`]).
@@ -105,12 +110,15 @@ pub enum Search<C: 'static> {
 }
 
 /// Where a table's full-text index lives. dbkit only builds the query; the index is the
-/// migrations' business.
+/// migrations' business. It indexes [`Form::Words`](crate::fold::Form::Words) twins —
+/// words the kit has already split and folded — so neither database's tokenizer decides
+/// what a word is:
 ///
-/// - PostgreSQL: `table.vector_column` is a `tsvector` built with the `simple`
-///   configuration (a generated column with a GIN index).
-/// - SQLite: `fts_table` is an FTS5 table whose `rowid` is the `rowid` of `table` (an
-///   external-content table kept in sync by triggers).
+/// - PostgreSQL: `table.vector_column` is a `tsvector` made of exactly those words
+///   (`array_to_tsvector`; a generated column with a GIN index).
+/// - SQLite: `fts_table` is an FTS5 table (`ascii` tokenizer) over the twins whose
+///   `rowid` is the `rowid` of `table` (an external-content table kept in sync by
+///   triggers).
 #[derive(Debug, Clone, Copy)]
 pub struct FullText {
     /// The searched table.
@@ -121,21 +129,12 @@ pub struct FullText {
     pub vector_column: &'static str,
 }
 
-/// The words of a search text: runs of letters and digits, lowercased. Everything else
-/// (punctuation, quotes, `%`, `_`, operators) only separates words.
-pub fn search_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// A PostgreSQL `to_tsquery('simple', …)` text: every word as a prefix, ANDed. Words
-/// hold only letters and digits, so no tsquery operator can get in.
+/// A PostgreSQL `tsquery` text: every word a quoted prefix lexeme (`'w':*`), ANDed. The
+/// lexemes are taken as written (no parser, no dictionary), as the indexed words were.
 pub fn tsquery(words: &[String]) -> String {
     words
         .iter()
-        .map(|w| format!("{w}:*"))
+        .map(|w| format!("'{}':*", w.replace('\\', "\\\\").replace('\'', "''")))
         .collect::<Vec<_>>()
         .join(" & ")
 }
@@ -154,7 +153,7 @@ impl FullText {
     /// The condition "the row matches every word" on `backend`; the text is a bound
     /// parameter. No words: nothing matches.
     pub fn condition(&self, backend: DbBackend, text: &str) -> Expr {
-        let words = search_words(text);
+        let words = crate::fold::words(text);
         if words.is_empty() {
             return Expr::cust("1 = 0");
         }
@@ -165,7 +164,7 @@ impl FullText {
         } = self;
         match backend {
             DbBackend::Postgres => Expr::cust_with_values(
-                format!("\"{table}\".\"{vector_column}\" @@ to_tsquery('simple', $1)"),
+                format!("\"{table}\".\"{vector_column}\" @@ $1::tsquery"),
                 [tsquery(&words)],
             ),
             _ => Expr::cust_with_values(
@@ -512,10 +511,9 @@ impl<E: EntityTrait> ListSpec<E> {
         }
         match &self.search {
             Search::Like(columns) => {
-                let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+                let pattern = format!("%{}%", escape_like(&crate::fold::fold(search)));
                 Ok(columns.iter().fold(Condition::any(), |any, column| {
-                    let lowered = Expr::expr(Func::lower(Expr::col(*column)));
-                    any.add(lowered.like(LikeExpr::new(pattern.clone()).escape('\\')))
+                    any.add(column.like(LikeExpr::new(pattern.clone()).escape('\\')))
                 }))
             }
             Search::FullText(full_text) => {
@@ -709,9 +707,10 @@ mod full_text_tests {
 
     #[test]
     fn user_text_becomes_bound_prefix_terms() {
-        let words = search_words("It's 100% \"quoted\" x_y; DROP--");
+        let words = crate::fold::words("It's 100% \"quoted\" x_y; DROP--");
         assert_eq!(words, ["it", "s", "100", "quoted", "x", "y", "drop"]);
-        assert_eq!(tsquery(&words[..2]), "it:* & s:*");
+        assert_eq!(tsquery(&words[..2]), "'it':* & 's':*");
+        assert_eq!(tsquery(&["a'b\\".into()]), "'a''b\\\\':*");
         assert_eq!(fts5_query(&words[..2]), "\"it\"* \"s\"*");
         let sql = |backend| {
             let mut q = Query::select();
@@ -725,10 +724,10 @@ mod full_text_tests {
         let (pg, pg_values) = sql(DbBackend::Postgres);
         assert_eq!(
             pg,
-            "SELECT $1 WHERE \"things\".\"search_vector\" @@ to_tsquery('simple', $2)"
+            "SELECT $1 WHERE \"things\".\"search_vector\" @@ $2::tsquery"
         );
         assert!(
-            format!("{pg_values:?}").contains("ab:* & c:*"),
+            format!("{pg_values:?}").contains("'ab':* & 'c':*"),
             "{pg_values:?}"
         );
         let (lite, lite_values) = sql(DbBackend::Sqlite);

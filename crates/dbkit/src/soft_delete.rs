@@ -53,14 +53,29 @@ macro_rules! soft_deletable {
     };
 }
 
-/// Makes the entities of these modules stamp a new row's `created_at` and `updated_at`
-/// (one time for both) unless the caller set them, so that a new row states only what is
-/// its own; the soft-delete columns are left out of the insert and start `NULL`:
-/// `dbkit::timestamped!(tasks, users);`.
+/// Makes the entities of these modules fill what a row derives, on every `ActiveModel`
+/// insert and update: a new row's `created_at` and `updated_at` (one time for both)
+/// unless the caller set them — so that a new row states only what is its own; the
+/// soft-delete columns are left out of the insert and start `NULL` — and the twins of its
+/// free-text columns ([`crate::fold`]), named in braces as `Twin = Form(Source)`:
+///
+/// ```ignore
+/// dbkit::row_behaviour!(users, tasks { TitleFold = Fold(Title), NotesWords = Words(Notes) });
+/// ```
 #[macro_export]
-macro_rules! timestamped {
-    ($($module:ident),* $(,)?) => {
+macro_rules! row_behaviour {
+    ($($module:ident $({ $($twin:ident = $form:ident($source:ident)),* $(,)? })?),* $(,)?) => {
         $(
+            impl $crate::fold::Folded for $module::Entity {
+                fn twins() -> &'static [$crate::fold::Twin<$module::Column>] {
+                    &[$($($crate::fold::Twin {
+                        source: $module::Column::$source,
+                        column: $module::Column::$twin,
+                        form: $crate::fold::Form::$form,
+                    }),*)?]
+                }
+            }
+
             #[sea_orm::prelude::async_trait::async_trait]
             impl sea_orm::ActiveModelBehavior for $module::ActiveModel {
                 async fn before_save<C: sea_orm::ConnectionTrait>(
@@ -77,6 +92,7 @@ macro_rules! timestamped {
                             self.updated_at = sea_orm::ActiveValue::Set(now);
                         }
                     }
+                    $crate::fold::fill(&mut self);
                     Ok(self)
                 }
             }

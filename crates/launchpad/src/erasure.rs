@@ -10,8 +10,9 @@
 use std::collections::BTreeMap;
 
 use dbkit::chain;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Value};
+use dbkit::fold::{Folded, set_text};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -24,44 +25,96 @@ use crate::jobs::{erase_archived, remove_files};
 /// What replaces erased free text where the column may not be empty.
 pub const ERASED: &str = "[erased]";
 
-/// A column and what replaces its value (`None`: `NULL`).
-type Replacement = (&'static str, Option<&'static str>);
+/// Replaces the free text of `user_id`'s rows of `E` (live and trashed, owned through
+/// `owner`) — `Some` text where the column is required, `NULL` where it may be empty — and
+/// the twins that hold it folded (`dbkit::fold`); the rows changed, under the table's name.
+async fn replace_text<E: Folded>(
+    tx: &impl ConnectionTrait,
+    (owner, user_id): (E::Column, Uuid),
+    columns: &[(E::Column, Option<&'static str>)],
+) -> Result<(&'static str, u64), DbErr> {
+    let mut update = E::update_many();
+    for (column, text) in columns {
+        update = set_text(update, *column, text.map(str::to_owned));
+    }
+    let changed = update
+        .filter(owner.eq(user_id))
+        .exec(tx)
+        .await?
+        .rows_affected;
+    Ok((E::default().table_name(), changed))
+}
 
-/// Free-text columns erased per table (all owned through `user_id`): `Some` text where
-/// the column is required, `NULL` where it may be empty. Judged table by table: titles,
-/// descriptions, messages, notes, links and review comments can say anything about a
-/// person; statuses, dates, amounts, categories and tech-stack tags stay. Orders keep
-/// their payment reference: it is an accounting record, not text the user wrote.
-const FREE_TEXT: &[(&str, &[Replacement])] = &[
-    (
-        "projects",
-        &[("title", Some(ERASED)), ("description", None)],
-    ),
-    (
-        "synopsis",
-        &[("title", Some(ERASED)), ("review_comment", None)],
-    ),
-    (
-        "meetings",
-        &[
-            ("topic", Some(ERASED)),
-            ("notes", None),
-            ("meeting_link", None),
-        ],
-    ),
-    (
-        "admin_requests",
-        &[("message", Some(ERASED)), ("resolution_note", None)],
-    ),
-    (
-        "chatbot_history",
-        &[("message", Some(ERASED)), ("intent", None)],
-    ),
-    (
-        "idea_generation_history",
-        &[("title", Some(ERASED)), ("description", None)],
-    ),
-];
+/// The free text erased, table by table (all owned through `user_id`). Judged table by
+/// table: titles, descriptions, messages, notes, links and review comments can say
+/// anything about a person; statuses, dates, amounts, categories and tech-stack tags
+/// stay. Orders keep their payment reference: it is an accounting record, not text the
+/// user wrote.
+async fn erase_free_text(
+    tx: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Vec<(&'static str, u64)>, DbErr> {
+    use crate::entity::{
+        admin_requests as requests, chatbot_history as chat, ideas, meetings, projects, synopsis,
+    };
+    Ok(vec![
+        replace_text::<projects::Entity>(
+            tx,
+            (projects::Column::UserId, user_id),
+            &[
+                (projects::Column::Title, Some(ERASED)),
+                (projects::Column::Description, None),
+            ],
+        )
+        .await?,
+        replace_text::<synopsis::Entity>(
+            tx,
+            (synopsis::Column::UserId, user_id),
+            &[
+                (synopsis::Column::Title, Some(ERASED)),
+                (synopsis::Column::ReviewComment, None),
+            ],
+        )
+        .await?,
+        replace_text::<meetings::Entity>(
+            tx,
+            (meetings::Column::UserId, user_id),
+            &[
+                (meetings::Column::Topic, Some(ERASED)),
+                (meetings::Column::Notes, None),
+                (meetings::Column::MeetingLink, None),
+            ],
+        )
+        .await?,
+        replace_text::<requests::Entity>(
+            tx,
+            (requests::Column::UserId, user_id),
+            &[
+                (requests::Column::Message, Some(ERASED)),
+                (requests::Column::ResolutionNote, None),
+            ],
+        )
+        .await?,
+        replace_text::<chat::Entity>(
+            tx,
+            (chat::Column::UserId, user_id),
+            &[
+                (chat::Column::Message, Some(ERASED)),
+                (chat::Column::Intent, None),
+            ],
+        )
+        .await?,
+        replace_text::<ideas::Entity>(
+            tx,
+            (ideas::Column::UserId, user_id),
+            &[
+                (ideas::Column::Title, Some(ERASED)),
+                (ideas::Column::Description, None),
+            ],
+        )
+        .await?,
+    ])
+}
 
 /// What an erasure changed.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
@@ -88,17 +141,7 @@ pub async fn erase(tx: &impl ConnectionTrait, user_id: Uuid) -> Result<ErasureRe
     let mut report = ErasureReport::default();
     anonymise_account(tx, user_id).await?;
     report.sessions_revoked = end_sessions(tx, user_id).await?;
-    for (table, columns) in FREE_TEXT {
-        let mut update = Query::update();
-        update.table(Alias::new(*table));
-        for (column, text) in *columns {
-            let value: Value = text.map(str::to_owned).into();
-            update.value(Alias::new(*column), value);
-        }
-        update.and_where(Expr::col(Alias::new("user_id")).eq(user_id));
-        let changed = tx.execute(&update).await?.rows_affected();
-        report.rows.insert(*table, changed);
-    }
+    report.rows.extend(erase_free_text(tx, user_id).await?);
     // The rows go with the bytes: a row whose file is gone could only answer 500.
     // A synopsis that pointed at one keeps its row (`file_id` is set to NULL).
     let storage_keys: Vec<String> = files::Entity::find()
@@ -124,12 +167,11 @@ pub async fn erase(tx: &impl ConnectionTrait, user_id: Uuid) -> Result<ErasureRe
 /// The account row: no name, email, phone or usable password; deactivated.
 async fn anonymise_account(tx: &impl ConnectionTrait, user_id: Uuid) -> Result<(), AppError> {
     let now = dbkit::time::now();
-    users::Entity::update_many()
-        .col_expr(
-            users::Column::Email,
-            Expr::value(format!("erased-{}@erased.invalid", user_id.simple())),
-        )
-        .col_expr(users::Column::Name, Expr::value("Erased user"))
+    let update = users::Entity::update_many();
+    // The email and name with their twins: the old ones must not stay findable.
+    let email = format!("erased-{}@erased.invalid", user_id.simple());
+    let update = set_text(update, users::Column::Email, email);
+    set_text(update, users::Column::Name, "Erased user")
         .col_expr(users::Column::Phone, Expr::value(Option::<String>::None))
         // Not a PHC string: no password can ever match it.
         .col_expr(users::Column::PasswordHash, Expr::value("!erased"))

@@ -23,6 +23,7 @@ mod m20261202_000015_one_selected_idea_per_project;
 pub mod m20261204_000016_users_change_notifications;
 mod m20261204_000017_create_attempt_budgets;
 mod m20261204_000018_create_write_marks;
+mod m20261205_000019_folded_text;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_users_change_notifications::Migration),
             Box::new(m20261204_000017_create_attempt_budgets::MIGRATION),
             Box::new(m20261204_000018_create_write_marks::MIGRATION),
+            Box::new(m20261205_000019_folded_text::Migration),
         ]
     }
 }

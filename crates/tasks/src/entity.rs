@@ -41,6 +41,10 @@ pub mod tasks {
         pub deleted_at: Option<DateTimeUtc>,
         pub deleted_by: Option<Uuid>,
         pub delete_batch_id: Option<Uuid>,
+        /// Twins of the title and description, which lists search and sort by
+        /// (`dbkit::fold`), filled on every write.
+        pub title_fold: String,
+        pub description_fold: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -48,4 +52,10 @@ pub mod tasks {
 }
 
 dbkit::soft_deletable!(tasks);
-dbkit::timestamped!(users, tasks);
+dbkit::row_behaviour!(
+    users,
+    tasks {
+        TitleFold = Fold(Title),
+        DescriptionFold = Fold(Description),
+    },
+);

@@ -1,8 +1,10 @@
 //! The schema: users, the kit's activity log and refresh tokens, and tasks with the
 //! indexes the seed notes list (each serves a list the API offers).
 
+use dbkit::fold::Form;
 use dbkit::migrations::{
-    self, ActivityLog, AttemptBudgets, RefreshTokens, check, fk, id, soft_delete, timestamps,
+    self, ActivityLog, AttemptBudgets, RefreshTokens, TwinColumn, add_twins, byte_order, check,
+    drop_twins, fk, id, soft_delete, timestamps,
 };
 use sea_orm_migration::prelude::*;
 
@@ -21,6 +23,7 @@ impl MigratorTrait for Migrator {
             )),
             Box::new(Tasks),
             Box::new(AttemptBudgets::named("m20261204_000005_attempt_budgets")),
+            Box::new(FoldedText),
         ]
     }
 }
@@ -152,5 +155,59 @@ impl MigrationTrait for Tasks {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         migrations::drop_tables(manager, &["tasks"]).await
+    }
+}
+
+/// Search and sort that ignore accents and case, alike on both backends (`dbkit::fold`):
+/// twins of the title and description, the status and priority in byte order on
+/// PostgreSQL too, and an index for a user's tasks by title.
+struct FoldedText;
+
+impl MigrationName for FoldedText {
+    fn name(&self) -> &str {
+        "m20261205_000006_folded_text"
+    }
+}
+
+const TWINS: &[TwinColumn] = &[
+    TwinColumn {
+        column: "title_fold",
+        source: "title",
+        form: Form::Fold,
+        nullable: false,
+    },
+    TwinColumn {
+        column: "description_fold",
+        source: "description",
+        form: Form::Fold,
+        nullable: true,
+    },
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for FoldedText {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        add_twins(manager, "tasks", TWINS).await?;
+        byte_order(manager, "tasks", "status", true).await?;
+        byte_order(manager, "tasks", "priority", true).await?;
+        migrations::run(
+            manager,
+            [
+                "CREATE INDEX ix_tasks_user_title_fold ON tasks (user_id, title_fold, id) \
+              WHERE deleted_at IS NULL",
+            ],
+        )
+        .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        migrations::run(manager, ["DROP INDEX ix_tasks_user_title_fold"]).await?;
+        byte_order(manager, "tasks", "priority", false).await?;
+        byte_order(manager, "tasks", "status", false).await?;
+        drop_twins(manager, "tasks", TWINS).await
     }
 }

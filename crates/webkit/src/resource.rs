@@ -33,7 +33,9 @@ pub trait Owner {
 
 /// A table of soft-deletable rows the resource layer writes: every change to one goes
 /// through the functions here, which stamp `updated_at` and log it.
-pub trait Row: SoftDeletable {
+/// Its twins ([`dbkit::fold::Folded`]) are kept by every write here: inserts through the
+/// entity's `ActiveModel` behaviour, updates by [`update`].
+pub trait Row: SoftDeletable + dbkit::fold::Folded {
     /// What a missing row is called in a 404 (`project not found`).
     const NOUN: &'static str;
     /// The soft-delete table (and what deleting a row cascades to).
@@ -287,11 +289,20 @@ impl<E: EntityTrait> Changes<E> {
         self.set.iter().map(|(column, _)| column.as_str()).collect()
     }
 
-    /// The changes as [`move_status`] takes them, for a move that changes fields too.
-    pub fn into_exprs(self) -> Vec<(E::Column, SimpleExpr)> {
-        let set = self.set.into_iter();
-        set.map(|(column, value)| (column, Expr::value(value)))
-            .collect()
+    /// The changes as [`move_status`] takes them, for a move that changes fields too:
+    /// with the twins ([`dbkit::fold`]) of the free-text columns they set.
+    pub fn into_exprs(self) -> Vec<(E::Column, SimpleExpr)>
+    where
+        E: dbkit::fold::Folded,
+    {
+        let mut exprs = Vec::with_capacity(self.set.len());
+        for (column, value) in self.set {
+            for (twin, folded) in dbkit::fold::twin_values::<E>(column, &value) {
+                exprs.push((twin, Expr::value(folded)));
+            }
+            exprs.push((column, Expr::value(value)));
+        }
+        exprs
     }
 }
 
@@ -304,8 +315,8 @@ pub async fn update<E: Row>(
 ) -> Result<Event, AppError> {
     let fields = changes.fields();
     let mut update = E::update_many().col_expr(E::updated_at(), Expr::value(dbkit::time::now()));
-    for (column, value) in changes.set {
-        update = update.col_expr(column, Expr::value(value));
+    for (column, value) in changes.into_exprs() {
+        update = update.col_expr(column, value);
     }
     update.filter(E::id().eq(id)).exec(conn).await?;
     Ok(event::<E>("update", id).with("fields", json!(fields)))

@@ -8,7 +8,9 @@
 //! - [`AttemptBudgets`]: budgets of attempts shared by every process ([`crate::attempts`]);
 //! - [`WriteMarks`]: where each user's last write is in the WAL ([`crate::replicas`]);
 //! - [`soft_delete`] adds the columns [`crate::soft_delete`] needs to a table, and
-//!   [`trash_indexes`] the indexes that list and restore its trash.
+//!   [`trash_indexes`] the indexes that list and restore its trash;
+//! - [`add_twins`] adds the twins of free-text columns ([`crate::fold`]) to a table and
+//!   fills them; [`byte_order`] makes a PostgreSQL text column compare as SQLite's do.
 //!
 //! Each kit migration takes its name from the app, so that it sorts where the app puts it
 //! (after the users table its foreign keys point to):
@@ -34,12 +36,14 @@ mod activity_log;
 mod attempts;
 mod jobs;
 mod sessions;
+mod twins;
 mod write_marks;
 
 pub use activity_log::{ActivityLog, start_chain};
 pub use attempts::AttemptBudgets;
 pub use jobs::Jobs;
 pub use sessions::RefreshTokens;
+pub use twins::{TwinColumn, add_twins, byte_order, drop_twins};
 pub use write_marks::WriteMarks;
 
 use sea_orm_migration::prelude::*;

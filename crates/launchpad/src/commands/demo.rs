@@ -17,17 +17,19 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use dbkit::audit::Event;
 use dbkit::chain;
+use dbkit::fold::{Folded, Form};
 use dbkit::{Actor, Writer};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sea_orm::sea_query::{Alias, Expr, Func, OnConflict, Query};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IdenStatic, QueryFilter,
+    TransactionTrait, Value,
 };
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::entity::plans;
+use crate::entity::{self, plans};
 use webkit::auth::password;
 
 /// Sizes of a demo data set. Everything but users and projects follows from these.
@@ -249,24 +251,40 @@ fn project_owner(i: u64, users: u64) -> u64 {
     }
 }
 
-/// Rows for one table, inserted in statements that stay under the parameter limits.
+/// Rows for one table, inserted in statements that stay under the parameter limits, with
+/// the twins of their free-text columns (`dbkit::fold`) as the entity names them.
 struct Rows {
     table: &'static str,
-    columns: &'static [&'static str],
+    columns: Vec<&'static str>,
+    /// (index of the source column, form) of each twin, the twins last in `columns`.
+    twins: Vec<(usize, Form)>,
     rows: Vec<Vec<Value>>,
 }
 
 impl Rows {
-    fn new(table: &'static str, columns: &'static [&'static str]) -> Self {
+    fn new<E: Folded>(table: &'static str, columns: &'static [&'static str]) -> Self {
+        let mut all = columns.to_vec();
+        let mut twins = Vec::new();
+        for twin in E::twins() {
+            if let Some(source) = columns.iter().position(|c| *c == twin.source.as_str()) {
+                all.push(twin.column.as_str());
+                twins.push((source, twin.form));
+            }
+        }
         Self {
             table,
-            columns,
+            columns: all,
+            twins,
             rows: Vec::new(),
         }
     }
 
-    fn push(&mut self, row: Vec<Value>) {
-        debug_assert_eq!(row.len(), self.columns.len());
+    fn push(&mut self, mut row: Vec<Value>) {
+        debug_assert_eq!(row.len() + self.twins.len(), self.columns.len());
+        for (source, form) in &self.twins {
+            let twin = form.of_value(&row[*source]);
+            row.push(twin);
+        }
         self.rows.push(row);
     }
 
@@ -448,8 +466,8 @@ async fn insert_users(
     plans: &[(Uuid, i64)],
     now: DateTime<Utc>,
 ) -> Result<DemoReport, DbErr> {
-    let mut users = Rows::new("users", USER_COLUMNS);
-    let mut orders = Rows::new("orders", ORDER_COLUMNS);
+    let mut users = Rows::new::<entity::users::Entity>("users", USER_COLUMNS);
+    let mut orders = Rows::new::<entity::orders::Entity>("orders", ORDER_COLUMNS);
     let mut logs = Vec::new();
     for n in range {
         let id = demo_id(K_USER, 0, n);
@@ -510,11 +528,11 @@ async fn insert_projects(
     users: u64,
     now: DateTime<Utc>,
 ) -> Result<DemoReport, DbErr> {
-    let mut projects = Rows::new("projects", PROJECT_COLUMNS);
-    let mut synopses = Rows::new("synopsis", SYNOPSIS_COLUMNS);
-    let mut meetings = Rows::new("meetings", MEETING_COLUMNS);
-    let mut chats = Rows::new("chatbot_history", CHAT_COLUMNS);
-    let mut ideas = Rows::new("idea_generation_history", IDEA_COLUMNS);
+    let mut projects = Rows::new::<entity::projects::Entity>("projects", PROJECT_COLUMNS);
+    let mut synopses = Rows::new::<entity::synopsis::Entity>("synopsis", SYNOPSIS_COLUMNS);
+    let mut meetings = Rows::new::<entity::meetings::Entity>("meetings", MEETING_COLUMNS);
+    let mut chats = Rows::new::<entity::chatbot_history::Entity>("chatbot_history", CHAT_COLUMNS);
+    let mut ideas = Rows::new::<entity::ideas::Entity>("idea_generation_history", IDEA_COLUMNS);
     let mut logs = Vec::new();
     let admin = demo_id(K_USER, 0, 0);
     for i in range {

@@ -25,6 +25,11 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     pub deleted_by: Option<Uuid>,
     pub delete_batch_id: Option<Uuid>,
+    /// Twins of the free-text columns lists search and sort by (`dbkit::fold`), filled
+    /// on every write.
+    pub title_fold: String,
+    pub title_words: String,
+    pub description_words: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -28,17 +28,41 @@ dbkit::soft_deletable!(synopsis);
 dbkit::soft_deletable!(user_services);
 dbkit::soft_deletable!(users);
 
-dbkit::timestamped!(
-    admin_requests,
+// Timestamps of new rows, and the twins lists search and sort by (`dbkit::fold`).
+dbkit::row_behaviour!(
+    admin_requests {
+        RequestTypeFold = Fold(RequestType),
+        MessageFold = Fold(Message),
+    },
     chatbot_history,
-    files,
-    ideas,
-    meetings,
-    orders,
-    plans,
-    projects,
-    services,
-    synopsis,
+    files { OriginalNameFold = Fold(OriginalName) },
+    ideas {
+        TitleFold = Fold(Title),
+        TitleWords = Words(Title),
+        DescriptionWords = Words(Description),
+    },
+    meetings {
+        TopicFold = Fold(Topic),
+        NotesFold = Fold(Notes),
+    },
+    orders { PaymentReferenceFold = Fold(PaymentReference) },
+    plans {
+        NameFold = Fold(Name),
+        DescriptionFold = Fold(Description),
+    },
+    projects {
+        TitleFold = Fold(Title),
+        TitleWords = Words(Title),
+        DescriptionWords = Words(Description),
+    },
+    services {
+        NameFold = Fold(Name),
+        DescriptionFold = Fold(Description),
+    },
+    synopsis { TitleFold = Fold(Title) },
     user_services,
-    users,
+    users {
+        EmailFold = Fold(Email),
+        NameFold = Fold(Name),
+    },
 );

@@ -19,6 +19,9 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     pub deleted_by: Option<Uuid>,
     pub delete_batch_id: Option<Uuid>,
+    /// Twins of the free-text columns lists search and sort by (`dbkit::fold`), filled
+    /// on every write.
+    pub payment_reference_fold: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

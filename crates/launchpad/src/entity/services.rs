@@ -17,6 +17,10 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     pub deleted_by: Option<Uuid>,
     pub delete_batch_id: Option<Uuid>,
+    /// Twins of the free-text columns lists search and sort by (`dbkit::fold`), filled
+    /// on every write.
+    pub name_fold: String,
+    pub description_fold: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

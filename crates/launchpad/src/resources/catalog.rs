@@ -24,10 +24,10 @@ pub const PLAN_LIST: ListSpec<plans::Entity> = ListSpec {
     sort_fields: &[
         ("price", plans::Column::Price),
         ("created_at", plans::Column::CreatedAt),
-        ("name", plans::Column::Name),
+        ("name", plans::Column::NameFold),
     ],
     default_order: SortOrder::Asc,
-    search: Search::Like(&[plans::Column::Name, plans::Column::Description]),
+    search: Search::Like(&[plans::Column::NameFold, plans::Column::DescriptionFold]),
     status: None,
     created_at: plans::Column::CreatedAt,
     id: plans::Column::Id,
@@ -35,12 +35,15 @@ pub const PLAN_LIST: ListSpec<plans::Entity> = ListSpec {
 
 pub const SERVICE_LIST: ListSpec<services::Entity> = ListSpec {
     sort_fields: &[
-        ("name", services::Column::Name),
+        ("name", services::Column::NameFold),
         ("price", services::Column::Price),
         ("created_at", services::Column::CreatedAt),
     ],
     default_order: SortOrder::Asc,
-    search: Search::Like(&[services::Column::Name, services::Column::Description]),
+    search: Search::Like(&[
+        services::Column::NameFold,
+        services::Column::DescriptionFold,
+    ]),
     status: None,
     created_at: services::Column::CreatedAt,
     id: services::Column::Id,

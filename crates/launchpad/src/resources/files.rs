@@ -36,12 +36,12 @@ pub struct FileFilters {
 pub const FILE_LIST: ListSpec<files::Entity> = ListSpec {
     sort_fields: &[
         ("created_at", files::Column::CreatedAt),
-        ("original_name", files::Column::OriginalName),
+        ("original_name", files::Column::OriginalNameFold),
         ("size_bytes", files::Column::SizeBytes),
         ("kind", files::Column::Kind),
     ],
     default_order: SortOrder::Desc,
-    search: Search::Like(&[files::Column::OriginalName]),
+    search: Search::Like(&[files::Column::OriginalNameFold]),
     status: None,
     created_at: files::Column::CreatedAt,
     id: files::Column::Id,

@@ -77,7 +77,7 @@ pub const IDEA_LIST: ListSpec<Entity> = ListSpec {
     sort_fields: &[
         ("created_at", Column::CreatedAt),
         ("rating", Column::Rating),
-        ("title", Column::Title),
+        ("title", Column::TitleFold),
     ],
     default_order: SortOrder::Desc,
     // Full text over title and description (migration m20261122_000009).

@@ -74,7 +74,7 @@ pub const MEETING_LIST: ListSpec<Entity> = ListSpec {
         ("updated_at", Column::UpdatedAt),
     ],
     default_order: SortOrder::Desc,
-    search: Search::Like(&[Column::Topic, Column::Notes]),
+    search: Search::Like(&[Column::TopicFold, Column::NotesFold]),
     status: Some((Column::Status, STATUSES)),
     created_at: Column::CreatedAt,
     id: Column::Id,

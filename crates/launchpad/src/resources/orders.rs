@@ -73,7 +73,7 @@ pub const ORDER_LIST: ListSpec<Entity> = ListSpec {
         ("status", Column::Status),
     ],
     default_order: SortOrder::Desc,
-    search: Search::Like(&[Column::PaymentReference]),
+    search: Search::Like(&[Column::PaymentReferenceFold]),
     status: Some((Column::Status, STATUSES)),
     created_at: Column::CreatedAt,
     id: Column::Id,

@@ -92,7 +92,7 @@ pub const LIST: ListSpec<Entity> = ListSpec {
     sort_fields: &[
         ("created_at", Column::CreatedAt),
         ("updated_at", Column::UpdatedAt),
-        ("title", Column::Title),
+        ("title", Column::TitleFold),
         ("status", Column::Status),
     ],
     default_order: SortOrder::Desc,

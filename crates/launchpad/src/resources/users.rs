@@ -48,12 +48,12 @@ pub struct UpdateMeIn {
 pub const USER_LIST: ListSpec<Entity> = ListSpec {
     sort_fields: &[
         ("created_at", Column::CreatedAt),
-        ("email", Column::Email),
-        ("name", Column::Name),
+        ("email", Column::EmailFold),
+        ("name", Column::NameFold),
         ("last_login_at", Column::LastLoginAt),
     ],
     default_order: SortOrder::Desc,
-    search: Search::Like(&[Column::Email, Column::Name]),
+    search: Search::Like(&[Column::EmailFold, Column::NameFold]),
     status: None,
     created_at: Column::CreatedAt,
     id: Column::Id,

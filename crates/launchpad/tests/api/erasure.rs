@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::json;
 
 use crate::both_backends;
@@ -15,23 +15,50 @@ const MARK: &str = "zqxv";
 /// Put into everything the bystander writes; must stay.
 const KEEP: &str = "kplw";
 
-/// Free-text columns that can hold what a user wrote, per table.
+/// Tables that can hold what a user wrote; every text column of each is searched (the
+/// twins the lists search by included), with what else can hold text.
 const TEXT: &[(&str, &[&str])] = &[
-    ("users", &["email", "name", "phone"]),
-    ("projects", &["title", "description"]),
-    ("synopsis", &["title", "review_comment"]),
-    ("meetings", &["topic", "notes", "meeting_link"]),
-    ("admin_requests", &["message", "resolution_note"]),
-    ("chatbot_history", &["message"]),
-    ("idea_generation_history", &["title", "description"]),
-    ("files", &["original_name"]),
-    ("activity_logs", &["CAST(details AS TEXT)", "user_agent"]),
+    ("users", &[]),
+    ("projects", &[]),
+    ("synopsis", &[]),
+    ("meetings", &[]),
+    ("admin_requests", &[]),
+    ("chatbot_history", &[]),
+    ("idea_generation_history", &[]),
+    ("files", &[]),
+    ("activity_logs", &["CAST(details AS TEXT)"]),
 ];
+
+/// The text columns of `table`.
+async fn text_columns(db: &DatabaseConnection, table: &str) -> Vec<String> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => format!(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = \
+             current_schema() AND table_name = '{table}' AND data_type IN ('text', 'character varying')"
+        ),
+        _ => format!(
+            "SELECT name FROM pragma_table_info('{table}') \
+             WHERE upper(type) LIKE '%TEXT%' OR upper(type) LIKE '%CHAR%'"
+        ),
+    };
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("columns");
+    let columns: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index(0).expect("a name"))
+        .collect();
+    assert!(!columns.is_empty(), "{table} has no text column");
+    columns
+}
 
 /// Rows (live or trashed) of each table where `marker` appears, tables with none left out.
 async fn rows_with(db: &DatabaseConnection, marker: &str) -> Vec<(&'static str, i64)> {
     let mut found = Vec::new();
-    for (table, columns) in TEXT {
+    for (table, extra) in TEXT {
+        let mut columns = text_columns(db, table).await;
+        columns.extend(extra.iter().map(|c| c.to_string()));
         let condition = columns
             .iter()
             .map(|c| format!("lower(coalesce({c}, '')) LIKE '%{marker}%'"))

@@ -26,6 +26,8 @@ fn plan(name: &str, price: i64, support_level: &str) -> plans::ActiveModel {
         deleted_at: Set(None),
         deleted_by: Set(None),
         delete_batch_id: Set(None),
+        // Filled from the name and description before the insert.
+        ..Default::default()
     }
 }
 

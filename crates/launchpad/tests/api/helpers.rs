@@ -106,6 +106,28 @@ pub fn list_operations(doc: &Value) -> Vec<(&str, &Value)> {
         .collect()
 }
 
+/// The `sort_by` values of a list operation that order by text (a twin or a code).
+pub fn text_sorts(operation: &Value) -> Vec<String> {
+    const TEXT: &[&str] = &[
+        "title",
+        "name",
+        "email",
+        "original_name",
+        "request_type",
+        "status",
+        "kind",
+    ];
+    operation["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["name"] == "sort_by")
+        .flat_map(|p| p["schema"]["enum"].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .filter(|sort| TEXT.contains(&sort.as_str()))
+        .collect()
+}
+
 /// A running server on its own database.
 pub struct TestApp {
     pub address: String,

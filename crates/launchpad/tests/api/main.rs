@@ -43,6 +43,7 @@ mod openapi;
 mod operations;
 mod orders;
 mod outage;
+mod parity;
 mod pooler;
 mod projects;
 mod purge;

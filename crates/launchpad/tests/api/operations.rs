@@ -91,10 +91,11 @@ both_backends! {
 
         // The kernel lets go of a dead server's locks (and PostgreSQL of its sessions).
         server.kill().await;
-        let unasked = cli(&url, &["migrate", "down", "4"]).await;
+        let unasked = cli(&url, &["migrate", "down", "5"]).await;
         assert_refused(&unasked, "refusing without --yes");
-        let last_four: Vec<String> = all_migrations().into_iter().rev().take(4).collect();
-        assert!(unasked.stdout.contains(&format!("rolls back 4: {}", last_four.join(", "))), "{unasked}");
+        let last_five: Vec<String> = all_migrations().into_iter().rev().take(5).collect();
+        assert!(unasked.stdout.contains(&format!("rolls back 5: {}", last_five.join(", "))), "{unasked}");
+        assert!(unasked.stdout.contains("drops column projects.title_fold"), "{unasked}");
         assert!(unasked.stdout.contains("drops table write_marks ("), "{unasked}");
         assert!(unasked.stdout.contains("drops table attempt_budgets ("), "{unasked}");
         assert!(unasked.stdout.contains("drops index ux_ideas_selected_per_project"), "{unasked}");
