@@ -12,14 +12,18 @@
 //!
 //! An entity names its twins with [`crate::row_behaviour!`]; its writes fill them
 //! ([`fill`] for an `ActiveModel`, [`twin_values`] and [`set_text`] for an update of
-//! chosen columns).
+//! chosen columns); [`refill`] finds (and sets right) twins written some other way.
 
 use std::collections::HashSet;
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue, EntityTrait, IdenStatic, UpdateMany, Value};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ConnectionTrait, DbErr, EntityTrait, IdenStatic, UpdateMany,
+    Value,
+};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use uuid::Uuid;
 
 /// The longest word a [`word_list`] keeps, in characters; longer words are cut. A search
 /// is at most [`crate::list::MAX_SEARCH_LEN`] characters, so a cut word still matches
@@ -175,6 +179,75 @@ pub fn twin_values<E: Folded>(column: E::Column, value: &Value) -> Vec<(E::Colum
         .map(|twin| (twin.column, twin.form.of_value(value)))
         .collect()
 }
+
+/// Rows of `E` whose twins do not hold what their sources fold to (written by hand, or
+/// by an older fold); with `repair`, set right. How many rows differed.
+pub async fn refill<E: Folded>(conn: &impl ConnectionTrait, repair: bool) -> Result<u64, DbErr> {
+    let twins: Vec<(&str, &str, Form)> = E::twins()
+        .iter()
+        .map(|t| (t.source.as_str(), t.column.as_str(), t.form))
+        .collect();
+    if twins.is_empty() {
+        return Ok(0);
+    }
+    refill_table(conn, E::default().table_name(), &twins, repair).await
+}
+
+/// [`refill`] by names, for code without the entity (a migration's new twins): walks
+/// `table` in `id` order, [`REFILL_BATCH`] rows a round trip, comparing each twin
+/// `(source, twin, form)` with what its source folds to; with `repair`, writes the rows
+/// that differ. The fold is Rust's, so this cannot be one SQL statement.
+pub async fn refill_table(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    twins: &[(&str, &str, Form)],
+    repair: bool,
+) -> Result<u64, DbErr> {
+    let mut after: Option<Uuid> = None;
+    let mut differing = 0;
+    loop {
+        let mut select = Query::select();
+        select
+            .column("id")
+            .columns(twins.iter().map(|(source, _, _)| Alias::new(*source)))
+            .columns(twins.iter().map(|(_, twin, _)| Alias::new(*twin)))
+            .from(Alias::new(table))
+            .order_by("id", Order::Asc)
+            .limit(REFILL_BATCH);
+        if let Some(last) = after {
+            select.and_where(Expr::col("id").gt(last));
+        }
+        let rows = conn.query_all(&select).await?;
+        for row in &rows {
+            let id: Uuid = row.try_get_by_index(0)?;
+            after = Some(id);
+            let mut update = Query::update();
+            let mut differs = false;
+            for (i, (_, twin, form)) in twins.iter().enumerate() {
+                let source: Option<String> = row.try_get_by_index(1 + i)?;
+                let stored: Option<String> = row.try_get_by_index(1 + twins.len() + i)?;
+                let due = source.as_deref().map(|text| form.of(text));
+                differs |= stored != due;
+                update.value(Alias::new(*twin), Value::String(due));
+            }
+            if differs {
+                differing += 1;
+                if repair {
+                    update
+                        .table(Alias::new(table))
+                        .and_where(Expr::col("id").eq(id));
+                    conn.execute(&update).await?;
+                }
+            }
+        }
+        if (rows.len() as u64) < REFILL_BATCH {
+            return Ok(differing);
+        }
+    }
+}
+
+/// Rows [`refill_table`] reads a round trip.
+pub const REFILL_BATCH: u64 = 500;
 
 /// `update` setting `column` to `value` and its twins: for updates written by hand.
 pub fn set_text<E: Folded>(

@@ -62,9 +62,29 @@ macro_rules! soft_deletable {
 /// ```ignore
 /// dbkit::row_behaviour!(users, tasks { TitleFold = Fold(Title), NotesWords = Words(Notes) });
 /// ```
+///
+/// It also defines `refill_twins(conn, repair)` beside them: the rows whose twins do not
+/// match their sources, per table of these entities ([`crate::fold::refill`]), for a
+/// `verify` command.
 #[macro_export]
 macro_rules! row_behaviour {
     ($($module:ident $({ $($twin:ident = $form:ident($source:ident)),* $(,)? })?),* $(,)?) => {
+        /// The rows whose twins (`dbkit::fold`) do not hold what their sources fold to,
+        /// per table with twins; with `repair`, set right.
+        pub async fn refill_twins(
+            conn: &impl sea_orm::ConnectionTrait,
+            repair: bool,
+        ) -> Result<Vec<(&'static str, u64)>, sea_orm::DbErr> {
+            let mut differing = Vec::new();
+            $(
+                if !<$module::Entity as $crate::fold::Folded>::twins().is_empty() {
+                    let table = sea_orm::EntityName::table_name(&$module::Entity);
+                    differing.push((table, $crate::fold::refill::<$module::Entity>(conn, repair).await?));
+                }
+            )*
+            Ok(differing)
+        }
+
         $(
             impl $crate::fold::Folded for $module::Entity {
                 fn twins() -> &'static [$crate::fold::Twin<$module::Column>] {

@@ -63,13 +63,17 @@ pub enum StorageCommand {
     },
 }
 
-/// `launchpad verify [--archive]`.
+/// `launchpad verify [--archive] [--refold]`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// Also check the archive files (STORAGE_URL's or ARCHIVE_DIR), from the first row
     /// to the anchor.
     #[arg(long)]
     pub archive: bool,
+    /// Set right the folded twins that do not match their text (written by hand, say)
+    /// instead of failing on them: the one write verify makes.
+    #[arg(long)]
+    pub refold: bool,
 }
 
 /// `launchpad purge [--dry-run]`.

@@ -55,10 +55,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(settings.clone()).await,
         Command::Migrate(command) => webkit::cli::migrate::run::<Migrator>(settings, command).await,
         Command::Seed => seed(settings).await,
-        Command::Verify => {
-            let verified = webkit::cli::verify::check::<Migrator>(settings).await;
-            verified.and_then(|v| webkit::cli::verify::finish(v.ok))
-        }
+        Command::Verify => verify(settings).await,
     };
     result.unwrap_or_else(|message| {
         eprintln!("error: {message}");
@@ -73,6 +70,16 @@ async fn serve(settings: Settings) -> CommandResult {
         .await
         .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The kit's checks (schema, chain) and the folded twins the task list searches by.
+async fn verify(settings: &Settings) -> CommandResult {
+    let verified = webkit::cli::verify::check::<Migrator>(settings).await?;
+    let twins = crate::entity::refill_twins(&verified.db, false)
+        .await
+        .map_err(|e| e.to_string())?;
+    let twins_ok = webkit::cli::verify::twins(&twins, false);
+    webkit::cli::verify::finish(verified.ok && twins_ok)
 }
 
 async fn seed(settings: &Settings) -> CommandResult {

@@ -356,8 +356,10 @@ async fn volume(db: &DatabaseConnection) -> Vec<String> {
         "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) \
          SELECT gen_random_uuid(), 'bulk' || n || '@example.com', 'Bulk', 'x', now(), now() \
          FROM generate_series(1, 200) n",
-        "INSERT INTO tasks (id, user_id, title, status, priority, created_at, updated_at) \
-         SELECT gen_random_uuid(), u.id, 'Bulk task ' || n, 'Pending', 'Low', now() - n * interval '1 minute', now() \
+        // The title's twin by hand: an ASCII title folds to its lower case.
+        "INSERT INTO tasks (id, user_id, title, title_fold, status, priority, created_at, updated_at) \
+         SELECT gen_random_uuid(), u.id, 'Bulk task ' || n, 'bulk task ' || n, 'Pending', 'Low', \
+         now() - n * interval '1 minute', now() \
          FROM users u CROSS JOIN generate_series(1, 100) n WHERE u.email LIKE 'bulk%'",
         "INSERT INTO activity_logs (id, user_id, action, details, status, created_at) \
          SELECT gen_random_uuid(), user_id, 'task.create', '{}', 'success', created_at FROM tasks",

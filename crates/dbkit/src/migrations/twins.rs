@@ -3,13 +3,9 @@
 //! PostgreSQL, as the twins are.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Value};
-use uuid::Uuid;
+use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::fold::Form;
-
-/// Rows filled per round trip when a twin is added to a table that has rows.
-const FILL_BATCH: u64 = 500;
+use crate::fold::{Form, refill_table};
 
 /// A twin column a migration adds: `column` holds `form` of `source`, NULL where the
 /// source is NULL (a NOT NULL source gets a NOT NULL twin on PostgreSQL; SQLite cannot add
@@ -48,7 +44,9 @@ pub async fn add_twins(
         .map(|t| format!("ALTER TABLE {table} ADD COLUMN {} {ty}", t.column))
         .collect();
     super::run(manager, added).await?;
-    fill_twins(manager, table, twins).await?;
+    let names: Vec<(&str, &str, Form)> =
+        twins.iter().map(|t| (t.source, t.column, t.form)).collect();
+    refill_table(manager.get_connection(), table, &names, true).await?;
     if backend == DbBackend::Postgres {
         let required: Vec<String> = twins
             .iter()
@@ -72,47 +70,6 @@ pub async fn drop_twins(
         .map(|t| format!("ALTER TABLE {table} DROP COLUMN {}", t.column))
         .collect();
     super::run(manager, dropped).await
-}
-
-/// Fills the twins of every row of `table`, a batch of rows at a time in `id` order: the
-/// fold is Rust's ([`crate::fold`]), so it cannot be one SQL statement.
-async fn fill_twins(
-    manager: &SchemaManager<'_>,
-    table: &str,
-    twins: &[TwinColumn],
-) -> Result<(), DbErr> {
-    let conn = manager.get_connection();
-    let mut after: Option<Uuid> = None;
-    loop {
-        let mut select = Query::select();
-        select
-            .column("id")
-            .columns(twins.iter().map(|t| t.source))
-            .from(Alias::new(table))
-            .order_by("id", Order::Asc)
-            .limit(FILL_BATCH);
-        if let Some(last) = after {
-            select.and_where(Expr::col("id").gt(last));
-        }
-        let rows = conn.query_all(&select).await?;
-        for row in &rows {
-            let id: Uuid = row.try_get_by_index(0)?;
-            let mut update = Query::update();
-            update
-                .table(Alias::new(table))
-                .and_where(Expr::col("id").eq(id));
-            for (i, twin) in twins.iter().enumerate() {
-                let source: Option<String> = row.try_get_by_index(i + 1)?;
-                let value = twin.form.of_value(&Value::String(source));
-                update.value(Alias::new(twin.column), value);
-            }
-            conn.execute(&update).await?;
-            after = Some(id);
-        }
-        if (rows.len() as u64) < FILL_BATCH {
-            return Ok(());
-        }
-    }
 }
 
 /// PostgreSQL: compares and orders `table.column` byte by byte (`COLLATE "C"`), as SQLite

@@ -1,5 +1,6 @@
-//! `launchpad verify`: the kit's checks (schema, chain) and, with `--archive`, the
-//! archive files up to the anchor.
+//! `launchpad verify`: the kit's checks (schema, chain), the folded twins the lists search
+//! and sort by (`--refold` sets wrong ones right) and, with `--archive`, the archive files
+//! up to the anchor.
 
 use dbkit::chain::verify::Erasures;
 use webkit::cli::CommandResult;
@@ -12,6 +13,10 @@ use crate::retention::audit_archive;
 pub async fn run(settings: &Settings, args: VerifyArgs) -> CommandResult {
     let verified = verify::check::<migration::Migrator>(settings).await?;
     let mut ok = verified.ok;
+    let twins = crate::entity::refill_twins(&verified.db, args.refold)
+        .await
+        .map_err(|e| e.to_string())?;
+    ok &= verify::twins(&twins, args.refold);
     if let (true, Some(chain)) = (args.archive, &verified.chain) {
         let erasures = Erasures::load(&verified.db)
             .await

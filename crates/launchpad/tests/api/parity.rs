@@ -485,3 +485,53 @@ crate::both_backends! {
         assert_eq!(count("CA%20VA").await, 1);
     }
 }
+
+crate::both_backends! {
+    async fn verify_finds_twins_written_around_the_application_and_refold_sets_them_right(app: TestApp) {
+        let s = app.register("refold@example.com").await;
+        id(&app.post("/api/projects", s.token(), json!({"title": "Plain title"})).await);
+        let found = |search: &'static str| {
+            let (app, token) = (&app, s.token());
+            async move { app.get(&format!("/api/projects?search={search}"), token).await.body["meta"]["total"].clone() }
+        };
+        // An operator's edit by hand: the text changes, its twins do not.
+        let edit = "UPDATE projects SET title = 'Éclair au café' WHERE title = 'Plain title'";
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, edit).await.expect("edit");
+        app.seal().await;
+        assert_eq!(found("eclair").await, 0);
+        let verify = crate::helpers::cli(app.database_url(), &["verify"]).await;
+        assert_eq!(verify.code, Some(1), "{verify}");
+        assert!(verify.stdout.contains("twins: FAIL") && verify.stdout.contains("projects 1"), "{verify}");
+        let refold = crate::helpers::cli(app.database_url(), &["verify", "--refold"]).await;
+        assert_eq!(refold.code, Some(0), "{refold}");
+        assert!(refold.stdout.contains("set right in rows of projects 1"), "{refold}");
+        assert_eq!(found("eclair").await, 1);
+        assert_eq!(found("plain").await, 0);
+        let verify = crate::helpers::cli(app.database_url(), &["verify"]).await;
+        assert_eq!(verify.code, Some(0), "{verify}");
+        assert!(verify.stdout.contains("twins: ok, 10 tables"), "{verify}");
+    }
+}
+
+crate::both_backends! {
+    async fn the_migration_fills_the_twins_of_the_rows_already_there(app: TestApp) {
+        let s = app.register("backfill@example.com").await;
+        for title in ["Éclair au café", "Zèbre", "apple"] {
+            id(&app.post("/api/projects", s.token(), json!({"title": title, "description": "Crème brûlée"})).await);
+        }
+        // Back to before the twins, and up again over the rows written meanwhile.
+        app.seal().await;
+        dbkit::migrate::down::<migration::Migrator>(&app.db, 1).await.expect("down");
+        dbkit::migrate::up::<migration::Migrator>(&app.db, None).await.expect("up");
+        let titles = |body: &Value| -> Vec<String> {
+            body["data"].as_array().expect("data").iter()
+                .map(|r| r["title"].as_str().expect("title").to_owned()).collect()
+        };
+        let r = app.get("/api/projects?search=CREME%20brulee&sort_by=title&sort_order=asc", s.token()).await;
+        assert_eq!(titles(&r.body), ["apple", "Éclair au café", "Zèbre"]);
+        let r = app.get("/api/projects?search=eclair", s.token()).await;
+        assert_eq!(titles(&r.body), ["Éclair au café"]);
+        let verify = crate::helpers::cli(app.database_url(), &["verify"]).await;
+        assert_eq!(verify.code, Some(0), "{verify}");
+    }
+}

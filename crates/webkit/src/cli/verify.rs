@@ -78,6 +78,28 @@ pub async fn check<Migrator: MigratorTrait>(
     })
 }
 
+/// Prints what [`dbkit::fold::refill`] found per table (`refill_twins` of the app's
+/// entities); whether the twins may pass: all matched, or were set right (`refold`).
+pub fn twins(differing: &[(&str, u64)], refold: bool) -> bool {
+    let wrong: Vec<String> = differing
+        .iter()
+        .filter(|(_, rows)| *rows > 0)
+        .map(|(table, rows)| format!("{table} {rows}"))
+        .collect();
+    let tables = differing.len();
+    match (wrong.is_empty(), refold) {
+        (true, _) => println!("twins: ok, {tables} tables"),
+        (false, true) => println!("twins: set right in rows of {}", wrong.join(", ")),
+        (false, false) => println!(
+            "twins: FAIL: rows whose folded twins do not match their text: {} \
+             (written around the application? `{} verify --refold` sets them right)",
+            wrong.join(", "),
+            crate::settings().app
+        ),
+    }
+    wrong.is_empty() || refold
+}
+
 /// The verdict line and the exit code.
 pub fn finish(ok: bool) -> CommandResult {
     println!("verify: {}", if ok { "ok" } else { "FAIL" });
