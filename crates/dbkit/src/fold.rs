@@ -196,7 +196,8 @@ pub async fn refill<E: Folded>(conn: &impl ConnectionTrait, repair: bool) -> Res
 /// [`refill`] by names, for code without the entity (a migration's new twins): walks
 /// `table` in `id` order, [`REFILL_BATCH`] rows a round trip, comparing each twin
 /// `(source, twin, form)` with what its source folds to; with `repair`, writes the rows
-/// that differ. The fold is Rust's, so this cannot be one SQL statement.
+/// that differ, each only if its text is still the text read. The fold is Rust's, so this
+/// cannot be one SQL statement.
 pub async fn refill_table(
     conn: &impl ConnectionTrait,
     table: &str,
@@ -223,12 +224,19 @@ pub async fn refill_table(
             after = Some(id);
             let mut update = Query::update();
             let mut differs = false;
-            for (i, (_, twin, form)) in twins.iter().enumerate() {
+            for (i, (source_column, twin, form)) in twins.iter().enumerate() {
                 let source: Option<String> = row.try_get_by_index(1 + i)?;
                 let stored: Option<String> = row.try_get_by_index(1 + twins.len() + i)?;
                 let due = source.as_deref().map(|text| form.of(text));
                 differs |= stored != due;
                 update.value(Alias::new(*twin), Value::String(due));
+                // Only over the text read: a write that changed it since (with its own
+                // twins) must not get these back.
+                let source_column = Expr::col(Alias::new(*source_column));
+                update.and_where(match source {
+                    Some(text) => source_column.eq(text),
+                    None => source_column.is_null(),
+                });
             }
             if differs {
                 differing += 1;

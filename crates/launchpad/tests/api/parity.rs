@@ -432,6 +432,8 @@ async fn every_search_and_text_sort_answers_alike_on_sqlite_and_postgresql_whate
         pg_differs.len(),
         icu_differs.len()
     );
+    let by_title = "student GET /api/projects?sort_by=title&sort_order=asc";
+    println!("{by_title}: {:?}", sqlite.get(by_title));
     for line in pg_differs.iter().chain(&icu_differs) {
         println!("{line}");
     }
@@ -533,5 +535,30 @@ crate::both_backends! {
         assert_eq!(titles(&r.body), ["Éclair au café"]);
         let verify = crate::helpers::cli(app.database_url(), &["verify"]).await;
         assert_eq!(verify.code, Some(0), "{verify}");
+    }
+}
+
+crate::both_backends! {
+    async fn a_refold_does_not_undo_a_write_that_lands_while_it_runs(app: TestApp) {
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let s = app.register("race@example.com").await;
+        let project = id(&app.post("/api/projects", s.token(), json!({"title": "Old title"})).await);
+        // A stale twin for the refold to set right, read while a write holds the row.
+        app.db.execute_unprepared("UPDATE projects SET title_fold = 'stale'").await.expect("stale");
+        let write = app.db.begin().await.expect("begin");
+        write
+            .execute_unprepared("UPDATE projects SET title = 'New title', title_fold = 'new title', title_words = 'new title'")
+            .await
+            .expect("the write");
+        let db = app.db.clone();
+        let refold = tokio::spawn(async move { launchpad::entity::refill_twins(&db, true).await });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        write.commit().await.expect("commit");
+        let refolded = refold.await.expect("joined").expect("refold");
+        assert!(refolded.contains(&("projects", 1)), "{refolded:?}");
+        let r = app.get("/api/projects?search=new&sort_by=title", s.token()).await;
+        assert_eq!(r.body["data"][0]["id"], project.as_str(), "{}", r.body);
+        let verify = crate::helpers::cli(app.database_url(), &["verify"]).await;
+        assert_eq!(verify.code, Some(0), "the write's twins stand: {verify}");
     }
 }
