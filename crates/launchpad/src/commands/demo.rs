@@ -262,7 +262,8 @@ struct Rows {
 }
 
 impl Rows {
-    fn new<E: Folded>(table: &'static str, columns: &'static [&'static str]) -> Self {
+    /// Rows of `E`'s table, given as `columns`.
+    fn new<E: Folded>(columns: &'static [&'static str]) -> Self {
         let mut all = columns.to_vec();
         let mut twins = Vec::new();
         for twin in E::twins() {
@@ -272,7 +273,7 @@ impl Rows {
             }
         }
         Self {
-            table,
+            table: E::default().table_name(),
             columns: all,
             twins,
             rows: Vec::new(),
@@ -466,8 +467,8 @@ async fn insert_users(
     plans: &[(Uuid, i64)],
     now: DateTime<Utc>,
 ) -> Result<DemoReport, DbErr> {
-    let mut users = Rows::new::<entity::users::Entity>("users", USER_COLUMNS);
-    let mut orders = Rows::new::<entity::orders::Entity>("orders", ORDER_COLUMNS);
+    let mut users = Rows::new::<entity::users::Entity>(USER_COLUMNS);
+    let mut orders = Rows::new::<entity::orders::Entity>(ORDER_COLUMNS);
     let mut logs = Vec::new();
     for n in range {
         let id = demo_id(K_USER, 0, n);
@@ -528,11 +529,11 @@ async fn insert_projects(
     users: u64,
     now: DateTime<Utc>,
 ) -> Result<DemoReport, DbErr> {
-    let mut projects = Rows::new::<entity::projects::Entity>("projects", PROJECT_COLUMNS);
-    let mut synopses = Rows::new::<entity::synopsis::Entity>("synopsis", SYNOPSIS_COLUMNS);
-    let mut meetings = Rows::new::<entity::meetings::Entity>("meetings", MEETING_COLUMNS);
-    let mut chats = Rows::new::<entity::chatbot_history::Entity>("chatbot_history", CHAT_COLUMNS);
-    let mut ideas = Rows::new::<entity::ideas::Entity>("idea_generation_history", IDEA_COLUMNS);
+    let mut projects = Rows::new::<entity::projects::Entity>(PROJECT_COLUMNS);
+    let mut synopses = Rows::new::<entity::synopsis::Entity>(SYNOPSIS_COLUMNS);
+    let mut meetings = Rows::new::<entity::meetings::Entity>(MEETING_COLUMNS);
+    let mut chats = Rows::new::<entity::chatbot_history::Entity>(CHAT_COLUMNS);
+    let mut ideas = Rows::new::<entity::ideas::Entity>(IDEA_COLUMNS);
     let mut logs = Vec::new();
     let admin = demo_id(K_USER, 0, 0);
     for i in range {
